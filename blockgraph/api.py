@@ -1,0 +1,169 @@
+"""The Python API: `load_page(path)` -> `Page`; `page.run(feeds)` -> `Results`.
+
+Loading reads the YAML (source), validates its structure (page models) and builds the Scope;
+every problem found on the way is a Diagnostic in `page.diagnostics`.
+"""
+from __future__ import annotations
+
+import os
+
+from pydantic import ValidationError
+
+from . import executor, source
+from .diagnostics import Diagnostic, PageError, did_you_mean
+from .page import FORMATS, BlockSpec, PageSpec
+from .scope import Scope
+
+_TOP_KEYS = list(PageSpec.model_fields)
+_BLOCK_KEYS = list(BlockSpec.model_fields)
+
+
+class Page:
+    """A loaded page: its spec, Scope (None when the structure is broken) and diagnostics."""
+
+    def __init__(self, path, src, spec, scope, diagnostics):
+        self.path = path
+        self.source = src
+        self.spec = spec
+        self.scope = scope
+        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+
+    @property
+    def name(self) -> str:
+        return self.scope.name if self.scope else _default_name(self.path)
+
+    @property
+    def runnable(self) -> bool:
+        """True when the page has a run order (its block-level problems fail only those blocks)."""
+        return self.scope is not None and self.scope.order is not None
+
+    def check(self) -> list[Diagnostic]:
+        return list(self.diagnostics)
+
+    def run(self, feeds=None, *, fail_fast=False, callbacks=None):
+        """Run the page; raises PageError when it cannot run at all (bad YAML, cycle, unknown feed)."""
+        if not self.runnable:
+            raise PageError(self.diagnostics)
+        unknown = sorted(set(feeds or {}) - set(self.scope.feedable()))
+        if unknown:
+            d = [Diagnostic(self.path, 1, 1, f"feed '{k}' is not a placeholder of page '{self.name}' "
+                            f"(placeholders: {', '.join(self.scope.feedable()) or 'none'})",
+                            hint=did_you_mean(k, self.scope.feedable())) for k in unknown]
+            raise PageError(d)
+        return executor.run(self.scope, feeds, fail_fast=fail_fast, callbacks=callbacks)
+
+    def locate(self, block: str, port: str | None = None) -> tuple[int, int]:
+        """(line, col) of a block (or of one of its input ports) in the page's file."""
+        path = ("blocks", block) + (("inputs", port) if port else ())
+        return self.source.mark(path)
+
+
+def _default_name(path):
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def load_page(path: str, *, text: str | None = None, allow_outside: bool = False) -> Page:
+    """Read and build the page at `path`; never raises for a bad page (see `page.diagnostics`),
+    only OSError when the file cannot be read."""
+    src = source.read(path, text)
+    diags = [Diagnostic(path, p.line, p.col, p.message, hint=p.hint) for p in src.problems]
+    if src.data is None and not diags:
+        diags.append(Diagnostic(path, 1, 1, "the page is empty: expected a mapping with 'format' and "
+                                "'blocks'"))
+    if diags and src.data is None:
+        return Page(path, src, None, None, diags)
+    data = src.data
+    if not isinstance(data, dict):
+        diags.append(Diagnostic(path, 1, 1, f"the top level of a page must be a mapping, not a "
+                                f"{type(data).__name__}", hint="format: 1\nblocks: {...}"))
+        return Page(path, src, None, None, diags)
+    fmt = data.get("format")
+    if "format" in data and fmt not in FORMATS:
+        line, col = src.mark(("format",), key=False)
+        diags.append(Diagnostic(path, line, col, f"page format {fmt!r} cannot be read by this version, "
+                                f"which reads format {', '.join(map(str, FORMATS))}"))
+        return Page(path, src, None, None, diags)
+    try:
+        spec = PageSpec.model_validate(data)
+    except ValidationError as e:
+        diags.extend(_validation_diagnostics(path, src, e))
+        spec = _salvage(data)
+        if spec is None:
+            return Page(path, src, None, None, diags)
+    name = spec.page or _default_name(path)
+    scope = Scope(name, spec, src, allow_outside=allow_outside)
+    diags.extend(scope.diagnostics)
+    return Page(path, src, spec, scope, diags)
+
+
+def _salvage(data):
+    """A PageSpec of the blocks that validate on their own, so one bad block does not hide the
+    problems of the others."""
+    good = {}
+    for bid, b in (data.get("blocks") or {}).items() if isinstance(data.get("blocks"), dict) else []:
+        try:
+            good[bid] = BlockSpec.model_validate(b)
+        except ValidationError:
+            continue
+    try:
+        return PageSpec(format=1, page=data.get("page") if isinstance(data.get("page"), str) else None,
+                        blocks={k: v for k, v in good.items() if _valid_id(k)})
+    except ValidationError:
+        return None
+
+
+def _valid_id(k):
+    import re
+    from .page import BLOCK_ID
+    return isinstance(k, str) and re.match(BLOCK_ID, k) is not None
+
+
+def _validation_diagnostics(path, src, err: ValidationError):
+    """One Diagnostic per offending place (union alternatives collapsed into one message)."""
+    seen, out = set(), []
+    for e in err.errors():
+        loc = list(e["loc"])
+        data_path, node = [], src.data
+        for part in loc:
+            if isinstance(node, dict) and part in node:
+                data_path.append(part)
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                data_path.append(part)
+                node = node[part]
+            else:
+                break
+        key = tuple(data_path)
+        rest = loc[len(data_path):]
+        block = data_path[1] if len(data_path) > 1 and data_path[0] == "blocks" else None
+        op = None
+        if block is not None and isinstance(src.data["blocks"][block], dict):
+            op = src.data["blocks"][block].get("op") if isinstance(src.data["blocks"][block].get("op"), str) else None
+        msg, hint = _message(e, key, rest)
+        if (key, msg) in seen:
+            continue
+        seen.add((key, msg))
+        extra = e["type"] == "extra_forbidden"
+        line, col = src.mark(key, key=extra or e["type"] == "missing" or rest == ["[key]"])
+        if e["type"] == "missing":
+            line, col = src.mark(key, key=True)
+        out.append(Diagnostic(path, line, col, msg, block=block, op=op, hint=hint))
+    return out
+
+
+def _message(e, key, rest):
+    t = e["type"]
+    where = ".".join(str(k) for k in key)
+    if t == "extra_forbidden":
+        name = key[-1]
+        fields = _TOP_KEYS if len(key) == 1 else _BLOCK_KEYS if len(key) == 3 else ["value", "dtype"]
+        return f"unknown key '{name}'", did_you_mean(str(name), fields) or "allowed: " + ", ".join(fields)
+    if t == "missing":
+        return f"missing required key '{rest[-1] if rest else key[-1]}'", None
+    if rest and rest[-1] == "[key]" or (rest and rest[0] == "[key]"):
+        return (f"'{key[-1] if len(key) > 1 else rest}' is not a valid block id: use letters, digits and _ "
+                "(not starting with a digit)", None)
+    if len(key) >= 4 and key[0] == "blocks" and key[2] == "inputs":
+        return (f"input '{key[3]}' must be a reference (BLOCK, BLOCK.PORT, BLOCK.PORT.I), a literal, "
+                "a list, or {value: ..., dtype: ...}", None)
+    return f"'{where}': {e['msg']}", None

@@ -1,0 +1,90 @@
+"""The `blockgraph` command: argument parsing and printing over the modules that do the work.
+
+    blockgraph run PAGE... [--feed ID=FILE.npy]... [--feeds FILE.npz] [--out FILE.npz] [--json]
+    blockgraph check PAGE... [--json]
+    blockgraph blocks [NAME] [--json]
+    blockgraph schema [-o FILE]
+
+Exit status: 0 all blocks ran, 1 an invalid page or a failed block, 2 a usage error, 130 Ctrl-C.
+Heavy modules (numpy, pydantic, the block library) are imported only by the commands that need them.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="blockgraph", description="Run TensorFlow-style block diagrams "
+                                 "(YAML pages) on numpy, exact to TensorFlow.")
+    ap.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run pages and print every block's results")
+    run.add_argument("pages", nargs="+", metavar="PAGE", help="YAML page files")
+    run.add_argument("--feed", action="append", default=[], metavar="ID=FILE.npy",
+                     help="feed a placeholder from a .npy file (repeatable)")
+    run.add_argument("--feeds", metavar="FILE.npz", help="feed placeholders from an .npz (keys = ids)")
+    run.add_argument("--out", metavar="FILE.npz", help="write every computed output (key BLOCK.PORT)")
+    run.add_argument("--json", action="store_true", help="print results as JSON on stdout")
+    run.add_argument("--show", action="append", default=[], metavar="ID[.PORT]",
+                     help="print the full values of an output after the table (repeatable)")
+    run.add_argument("--fail-fast", action="store_true", help="stop at the first failing block")
+    _common(run)
+
+    check = sub.add_parser("check", help="validate pages without running them")
+    check.add_argument("pages", nargs="+", metavar="PAGE")
+    check.add_argument("--json", action="store_true", help="print the problems as JSON")
+    _common(check)
+
+    blocks = sub.add_parser("blocks", help="list the blocks, or show one")
+    blocks.add_argument("name", nargs="?", metavar="NAME")
+    blocks.add_argument("--json", action="store_true")
+    blocks.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of the page format")
+    schema.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
+    schema.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return ap
+
+
+def _common(p):
+    p.add_argument("--allow-outside", action="store_true",
+                   help="let Const files point outside the page's folder")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.version:
+        from . import __version__
+        print(f"blockgraph {__version__}")
+        return 0
+    if not args.command:
+        _parser().print_help()
+        return 2
+    try:
+        from . import commands
+        return getattr(commands, args.command)(args)
+    except KeyboardInterrupt:
+        print("blockgraph: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as e:  # never a traceback unless asked
+        if getattr(args, "debug", False):
+            raise
+        print(f"blockgraph: internal error: {type(e).__name__}: {e} (rerun with --debug for a "
+              "traceback)", file=sys.stderr)
+        return 1
+
+
+def entry():
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,191 @@
+"""The CLI's commands, each a few lines over load_page / run / Results / report."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from . import registry, report
+from .api import load_page
+from .diagnostics import Diagnostic, PageError
+from .results import dumps, write_npz
+
+
+def _err(line: str):
+    print(line, file=sys.stderr)
+
+
+def _load_pages(paths, args):
+    """Load every page; print its problems. Returns [(page or None)]."""
+    pages = []
+    for path in paths:
+        try:
+            p = load_page(path, allow_outside=args.allow_outside)
+        except OSError as e:
+            _err(f"{path}:1:1: error: cannot read the page: {e.strerror or e}")
+            pages.append(None)
+            continue
+        pages.append(p)
+    return pages
+
+
+def check(args) -> int:
+    pages = _load_pages(args.pages, args)
+    diags = [d for p in pages if p for d in p.diagnostics]
+    if args.json:
+        print(dumps({"ok": not diags and all(pages), "errors": [d.to_json() for d in diags]}))
+    else:
+        for d in diags:
+            _err(d.format())
+        for p in pages:
+            if p and not p.diagnostics:
+                print(f"{p.path}: ok ({len(p.scope.blocks)} blocks)")
+    return 0 if all(pages) and not diags else 1
+
+
+def _read_feeds(args):
+    """{key: array} from --feeds and --feed (keys ID or PAGE/ID); prints and returns None on error."""
+    import numpy as np
+    feeds = {}
+    try:
+        if args.feeds:
+            with np.load(args.feeds, allow_pickle=False) as z:
+                for k in z.files:
+                    feeds[k] = z[k]
+        for item in args.feed:
+            name, sep, path = item.partition("=")
+            if not sep or not name or not path:
+                _err(f"blockgraph: error: --feed wants ID=FILE.npy, got {item!r}")
+                return None
+            feeds[name] = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        _err(f"blockgraph: error: cannot read feeds: {e}")
+        return None
+    return feeds
+
+
+def _feeds_for(page, feeds, many):
+    """The feeds meant for `page`: plain ids it has, and PAGE/ID keys naming it."""
+    mine = {}
+    names = set(page.scope.feedable()) if page.scope else set()
+    for k, v in feeds.items():
+        pg, sep, bid = k.rpartition("/")
+        if sep and pg == page.name:
+            mine[bid] = v
+        elif not sep and (k in names or not many):
+            mine[k] = v
+    return mine
+
+
+def run(args) -> int:
+    feeds = _read_feeds(args)
+    if feeds is None:
+        return 2
+    pages = _load_pages(args.pages, args)
+    many = len(args.pages) > 1
+    all_results, ok = [], all(pages)
+    used = set()
+    for p in pages:
+        if p is None:
+            continue
+        for d in p.diagnostics:
+            _err(d.format())
+        ok = ok and not p.diagnostics
+        if not p.runnable:
+            continue
+        mine = _feeds_for(p, feeds, many)
+        used |= {k for k in feeds if k in mine or k == f"{p.name}/{k.rpartition('/')[2]}"}
+        try:
+            results = p.run(mine, fail_fast=args.fail_fast)
+        except PageError as e:
+            for d in e.diagnostics:
+                _err(d.format())
+            ok = False
+            continue
+        for r in results:
+            if r.status == "failed" and not p.scope.blocks[r.id].error:   # static ones are printed
+                line, col = p.locate(r.id, r.error_port)
+                _err(Diagnostic(p.path, line, col, r.error, block=r.id, op=r.op).format())
+        ok = ok and results.ok
+        all_results.append((p, results))
+    unused = sorted(set(feeds) - used) if many else []
+    for k in unused:
+        _err(f"blockgraph: error: feed '{k}' matches no placeholder of the pages given")
+        ok = False
+    if args.out:
+        arrays = {}
+        for p, results in all_results:
+            arrays.update(results.arrays(prefix=f"{p.name}/" if many else ""))
+        try:
+            write_npz(args.out, arrays)
+        except OSError as e:
+            _err(f"blockgraph: error: cannot write {args.out}: {e.strerror or e}")
+            ok = False
+    if args.json:
+        _print_json(all_results, many, ok)
+    else:
+        for p, results in all_results:
+            if many:
+                print(f"== {p.name} ({p.path})")
+            print(report.results_table(results))
+            _show(args.show, p, results)
+    return 0 if ok else 1
+
+
+def _print_json(all_results, many, ok):
+    if not many and len(all_results) == 1:
+        doc = all_results[0][1].to_json()
+        doc["ok"] = doc["ok"] and ok
+    else:
+        doc = {"page": [p.name for p, _ in all_results], "ok": ok, "blocks": {}}
+        for p, results in all_results:
+            for bid, entry in results.to_json()["blocks"].items():
+                doc["blocks"][f"{p.name}/{bid}"] = entry
+    sys.stdout.write(dumps(doc) + "\n")
+
+
+def _show(keys, page, results):
+    for key in keys:
+        try:
+            a = results[key]
+        except (KeyError, IndexError, ValueError) as e:
+            _err(f"blockgraph: --show {key}: {e.args[0] if e.args else e}")
+            continue
+        parts = key.split(".")
+        r = results.block(parts[0])
+        port = parts[1] if len(parts) > 1 else next(iter(r.outputs))
+        d = r.dtypes[port]
+        d = d[int(parts[2])] if len(parts) > 2 else d
+        print(f"\n{key}: {d} {report.shape_text(a.shape)}\n{report.full(a, d)}")
+
+
+def blocks(args) -> int:
+    if args.name:
+        d = registry.get(args.name)
+        if d is None:
+            from .diagnostics import did_you_mean
+            hint = did_you_mean(args.name, registry.names())
+            _err(f"blockgraph: error: no block named '{args.name}'" + (f"; {hint}" if hint else ""))
+            return 1
+        print(dumps(d.to_json()) if args.json else report.block_detail(d))
+        return 0
+    defs = [registry.get(n) for n in registry.names()]
+    if args.json:
+        print(dumps([d.to_json() for d in defs]))
+    else:
+        print(report.block_list(defs))
+    return 0
+
+
+def schema(args) -> int:
+    from .page import json_schema
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        with open(args.output, "w") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+__all__ = ["run", "check", "blocks", "schema", "os"]

@@ -1,0 +1,178 @@
+"""Binding a BlockDef to inputs and attrs: defaults and attr checks, type-attr inference, output
+specs from the shape function, and the checked call of the compute function.
+
+The same steps serve the static check (on `Spec`s) and the run (on arrays), so a page that checks
+clean runs the same rules that found it clean.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as dt
+from .registry import REQUIRED, AttrError, BlockDef, OpError, Spec, check_attr
+
+
+def bind_attrs(defn: BlockDef, given: dict) -> tuple[dict, list]:
+    """Attrs with defaults applied and values checked: (attrs, [(attr name, message), ...]).
+
+    Attrs that are type attrs set by inputs (T, Tidx, ...) may be given explicitly; they are then
+    checked against the inputs by `infer_types`.
+    """
+    out, errors = {}, []
+    type_attrs = defn.type_attrs
+    for a in defn.attrs:
+        if a.name in given:
+            try:
+                out[a.name] = check_attr(a, given[a.name])
+            except AttrError as e:
+                errors.append((a.name, str(e)))
+        elif a.required:
+            errors.append((a.name, f"missing required attr '{a.name}' ({a.type})"))
+        else:
+            out[a.name] = a.default
+    for name in type_attrs:
+        if name in given and defn.attr(name) is None:
+            v = given[name]
+            try:
+                out[name] = [dt.canonical(x) for x in v] if isinstance(v, list) else dt.canonical(v)
+            except dt.DTypeError as e:
+                errors.append((name, f"attr '{name}': {e}"))
+    return out, errors
+
+
+def infer_types(defn: BlockDef, in_dtypes: dict, attrs: dict) -> dict:
+    """Set the type attrs from the input dtypes; OpError(port=...) when a dtype is not allowed or
+    ports sharing a type attr disagree. `in_dtypes` maps port -> dtype name or list of names
+    (None where unknown)."""
+    attrs = dict(attrs)
+    explicit = {n: attrs[n] for n in defn.type_attrs if n in attrs}
+    seen: dict[str, tuple[str, str]] = {}
+    for p in defn.inputs:
+        got = in_dtypes.get(p.name)
+        if got is None:
+            continue
+        items = got if isinstance(got, list) else [got]
+        for d in items:
+            if d is not None and d not in p.dtypes:
+                raise OpError(f"input '{p.name}' must be {_allowed(p.dtypes)}, got {d}", port=p.name)
+        if p.type_list_attr:
+            attrs[p.type_list_attr] = list(items)
+            continue
+        if not p.type_attr:
+            continue
+        for d in items:
+            if d is None:
+                continue
+            prev = seen.get(p.type_attr)
+            if prev and prev[0] != d:
+                raise OpError(f"input '{p.name}' is {d} but input '{prev[1]}' is {prev[0]}: they must "
+                              f"have the same dtype (attr {p.type_attr})", port=p.name)
+            seen.setdefault(p.type_attr, (d, p.name))
+    for name, (d, port) in seen.items():
+        if name in explicit and explicit[name] != d:
+            raise OpError(f"attr {name}={explicit[name]} does not match input '{port}' of dtype {d}",
+                          port=port)
+        attrs[name] = d
+    return attrs
+
+
+def output_dtype(defn: BlockDef, out, attrs):
+    """An output's TF dtype: a fixed name, or the value of the attr its rule names."""
+    if out.dtype in dt.NUMPY:
+        return out.dtype
+    return attrs.get(out.dtype)
+
+
+def output_specs(defn: BlockDef, in_specs: dict, attrs: dict) -> list:
+    """One Spec per output (a list of Specs for a list output), from the block's shape function.
+
+    Raises OpError when the shape function finds the inputs inconsistent.
+    """
+    shapes = defn.shape(in_specs, attrs) if defn.shape else [None] * len(defn.outputs)
+    if not isinstance(shapes, list) or len(defn.outputs) == 1 and not (
+            len(shapes) == 1 and (shapes[0] is None or isinstance(shapes[0], (tuple, Spec, list)))):
+        shapes = [shapes]
+    specs = []
+    for out, s in zip(defn.outputs, shapes):
+        d = output_dtype(defn, out, attrs)
+        if out.list:
+            items = s if isinstance(s, list) else []
+            dts = d if isinstance(d, list) else [d] * len(items)
+            specs.append([_spec(x, dd) for x, dd in zip(items, dts)])
+        else:
+            specs.append(_spec(s, d))
+    return specs
+
+
+def _spec(s, dtype):
+    if isinstance(s, Spec):
+        return Spec(s.dtype or dtype, None if s.shape is None else tuple(s.shape), s.value)
+    return Spec(dtype, None if s is None else tuple(s))
+
+
+def spec_of(array, dtype: str) -> Spec:
+    """The Spec of a concrete array (its value known)."""
+    return Spec(dtype, tuple(np.shape(array)), array)
+
+
+def call(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None):
+    """Run one block on concrete arrays: type attrs, the shape function's checks on the real
+    shapes, the compute function, and checks of what it returned.
+
+    Returns (outputs, specs): outputs is a list with one array (or list of arrays) per output.
+    """
+    attrs = infer_types(defn, in_dtypes, attrs)
+    in_specs = {p: ([spec_of(a, d) for a, d in zip(v, in_dtypes[p])] if isinstance(v, list)
+                    else spec_of(v, in_dtypes[p])) for p, v in inputs.items()}
+    specs = output_specs(defn, in_specs, attrs)
+    kwargs = {k: v for k, v in inputs.items() if k in defn.compute_args}
+    kwargs.update((k, v) for k, v in attrs.items() if k in defn.compute_args)
+    if "feed" in defn.compute_args:
+        kwargs["feed"] = feed
+    result = defn.compute(**kwargs)
+    if len(defn.outputs) == 1:
+        result = (result,)
+    if len(result) != len(defn.outputs):
+        raise RuntimeError(f"{defn.name} returned {len(result)} outputs, declared {len(defn.outputs)}")
+    outputs = []
+    for out, value, spec in zip(defn.outputs, result, specs):
+        if out.list:
+            items = [_checked(defn, out, v, s) for v, s in zip(value, _pad(spec, len(value)))]
+            outputs.append(items)
+            if spec and len(spec) != len(items):
+                raise RuntimeError(f"{defn.name}.{out.name}: {len(items)} items, shape function said {len(spec)}")
+        else:
+            outputs.append(_checked(defn, out, value, spec))
+    return outputs, specs
+
+
+def _pad(specs, n):
+    return specs if specs else [None] * n
+
+
+def _checked(defn, out, value, spec):
+    """The array an output returned, checked against its static Spec (a mismatch is a bug)."""
+    want = spec.dtype if spec is not None else None
+    value = np.asarray(value)
+    if want == "string" and value.dtype.kind in "SU":
+        value = dt.as_array(value, want)
+    if want is not None and value.dtype != dt.to_numpy(want):
+        raise RuntimeError(f"{defn.name}.{out.name}: computed dtype {value.dtype} differs from the "
+                           f"declared {want}")
+    if spec is not None and spec.shape is not None:
+        shp = value.shape
+        if len(shp) != len(spec.shape) or any(a is not None and a != b for a, b in zip(spec.shape, shp)):
+            raise RuntimeError(f"{defn.name}.{out.name}: computed shape {list(shp)} differs from the "
+                               f"shape function's {list(spec.shape)}")
+    return value
+
+
+def _allowed(dtypes) -> str:
+    if len(dtypes) == 1:
+        return dtypes[0]
+    if set(dtypes) == set(dt.ALL):
+        return "any dtype"
+    return "one of " + ", ".join(dtypes)
+
+
+__all__ = ["bind_attrs", "infer_types", "output_specs", "call", "spec_of", "REQUIRED"]

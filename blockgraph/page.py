@@ -1,0 +1,60 @@
+"""The page format as pydantic models: `PageSpec` of `BlockSpec`s. Also exports the JSON Schema.
+
+The models validate structure only (keys, kinds of values); the Scope checks them against the
+block registry (ops, ports, attrs, references).
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from typing_extensions import Annotated
+
+FORMATS = (1,)
+BLOCK_ID = r"^[A-Za-z_][A-Za-z0-9_]*$"
+REFERENCE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*(\.[0-9]+)?)?$"
+
+BlockId = Annotated[str, StringConstraints(pattern=BLOCK_ID)]
+Reference = Annotated[str, StringConstraints(pattern=REFERENCE)]
+Scalar = Union[bool, int, float]
+
+
+class TensorLiteral(BaseModel):
+    """An explicit constant: `{value: [1, 2], dtype: int64}`."""
+    model_config = ConfigDict(extra="forbid")
+    value: Any = Field(description="scalar or nested list")
+    dtype: str | None = Field(None, description="TF dtype name (float32, int64, ...)")
+
+
+InputValue = Union[Reference, Scalar, list, TensorLiteral]
+
+
+class BlockSpec(BaseModel):
+    """One block: an op with its inputs (references or literals) and attrs."""
+    model_config = ConfigDict(extra="forbid")
+    op: str = Field(description="a tf.raw_ops name, e.g. FakeQuantWithMinMaxVarsGradient")
+    inputs: dict[str, InputValue] = Field(
+        default_factory=dict,
+        description="port -> BLOCK | BLOCK.PORT | BLOCK.PORT.I | literal | {value, dtype}; "
+                    "a list port takes a list of these")
+    attrs: dict[str, Any] = Field(default_factory=dict, description="attr name -> value")
+    note: str | None = Field(None, description="free text kept with the block")
+    pos: tuple[float, float] | None = Field(None, description="[x, y] for diagram tools")
+
+
+class PageSpec(BaseModel):
+    """A page: its blocks, keyed by id. Each page runs in its own Scope."""
+    model_config = ConfigDict(extra="forbid")
+    format: Literal[1] = Field(description="page format version")
+    page: str | None = Field(None, description="name of the page (default: the file name)")
+    description: str | None = None
+    blocks: dict[BlockId, BlockSpec] = Field(default_factory=dict)
+
+
+def json_schema() -> dict:
+    """The JSON Schema of the page format (written to schemas/page.schema.json)."""
+    schema = PageSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://blockgraph.dev/schemas/page.schema.json"
+    schema["title"] = "blockgraph page"
+    return schema

@@ -1,0 +1,96 @@
+"""Human-readable output: the per-block results table, value previews, block descriptions."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as dt
+
+PREVIEW_CHARS = 48
+
+
+def preview(a: np.ndarray, dtype: str, width: int = PREVIEW_CHARS) -> str:
+    """A one-line preview of a tensor's values, cut to `width` characters."""
+    if dtype == "bfloat16":
+        a = a.astype(np.float32)
+    if dtype == "string":
+        a = np.asarray([b.decode("utf-8", "replace") if isinstance(b, bytes) else str(b)
+                        for b in a.ravel()[:16]], dtype=object)
+    with np.printoptions(threshold=12, edgeitems=3, precision=6, linewidth=10**6):
+        text = np.array2string(np.asarray(a), separator=", ") if a.ndim else repr(a.tolist() if
+                                                                                  a.dtype != object else a[()])
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def full(a: np.ndarray, dtype: str) -> str:
+    """All of a tensor's values, as numpy prints them (summarised past 1000 elements)."""
+    if dtype == "bfloat16":
+        a = a.astype(np.float32)
+    with np.printoptions(threshold=1000, precision=8):
+        return np.array2string(np.asarray(a), separator=", ")
+
+
+def shape_text(shape) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def results_table(results, prefix: str = "") -> str:
+    """One row per block output: block, op, port, dtype, shape, values, status, time."""
+    rows = [("block", "op", "port", "dtype", "shape", "values", "status", "ms")]
+    for r in results:
+        ms = f"{r.seconds * 1e3:.2f}"
+        if r.ok and r.outputs:
+            for suffix, d, a in r.items():
+                rows.append((prefix + r.id, r.op, suffix, d, shape_text(a.shape), preview(a, d), r.status, ms))
+        else:
+            why = r.error or ""
+            rows.append((prefix + r.id, r.op, "-", "-", "-", (why[:PREVIEW_CHARS - 1] + "…")
+                         if len(why) > PREVIEW_CHARS else why, r.status, ms if r.status != "skipped" else "-"))
+    return _align(rows)
+
+
+def _align(rows) -> str:
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def block_list(defs) -> str:
+    rows = [("block", "family", "inputs", "outputs", "doc")]
+    for d in defs:
+        rows.append((d.name, d.family, ", ".join(p.name + ("[]" if p.list or p.type_list_attr else "")
+                                                 for p in d.inputs),
+                     ", ".join(o.name + ("[]" if o.list else "") for o in d.outputs), d.doc))
+    return _align(rows)
+
+
+def block_detail(d) -> str:
+    """One block: its doc, input ports with dtypes, attrs with defaults, outputs."""
+    lines = [f"{d.name}  ({d.family})", f"  {d.doc}", "", "inputs:"]
+    for p in d.inputs or []:
+        kind = " (list)" if p.list or p.type_list_attr else ""
+        lines.append(f"  {p.name}{kind}: {_dtypes(p.dtypes)}" + (f"  [{p.type_attr}]" if p.type_attr else ""))
+    if not d.inputs:
+        lines.append("  (none)")
+    lines.append("attrs:")
+    for a in d.attrs:
+        extra = "required" if a.required else f"default {a.default!r}"
+        if a.min is not None or a.max is not None:
+            extra += f", range {a.min}..{a.max}"
+        if a.choices:
+            extra += ", one of " + ", ".join(map(str, a.choices))
+        lines.append(f"  {a.name}: {a.type}, {extra}" + (f"  — {a.doc}" if a.doc else ""))
+    if not d.attrs:
+        lines.append("  (none)")
+    lines.append("outputs:")
+    for o in d.outputs:
+        lines.append(f"  {o.name}{' (list)' if o.list else ''}: {o.dtype}")
+    return "\n".join(lines)
+
+
+def _dtypes(names) -> str:
+    if set(names) == set(dt.ALL):
+        return "any dtype"
+    return ", ".join(names)

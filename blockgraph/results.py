@@ -1,0 +1,171 @@
+"""Per-block results of a run: `BlockResult`, `Results`; the atomic .npz writer and the JSON form
+(RFC 8259: NaN and infinities as the strings "nan", "inf", "-inf")."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import dtypes as dt
+
+
+@dataclass
+class BlockResult:
+    """One block's outcome: status "ok" | "failed" | "skipped", its error, time and outputs.
+
+    `outputs` maps port -> array (a list of arrays for a list output); `dtypes` gives their TF
+    dtype names (which keep quantized names such as quint8)."""
+    id: str
+    op: str
+    status: str = "pending"
+    error: str | None = None
+    error_port: str | None = None
+    seconds: float = 0.0
+    outputs: dict = field(default_factory=dict)
+    dtypes: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def items(self):
+        """(key suffix, TF dtype, array) for every output tensor: PORT or PORT.I."""
+        for port, v in self.outputs.items():
+            if isinstance(v, list):
+                for i, (a, d) in enumerate(zip(v, self.dtypes[port])):
+                    yield f"{port}.{i}", d, a
+            else:
+                yield port, self.dtypes[port], v
+
+
+class Results:
+    """Every block's result of one page run, in run order.
+
+    >>> results["fq.backprop_wrt_min"]        # an array, by BLOCK.PORT (or BLOCK, BLOCK.PORT.I)
+    >>> results.block("fq").status
+    """
+
+    def __init__(self, page: str, blocks: dict[str, BlockResult], defs=None):
+        self.page = page
+        self.blocks = blocks
+        self._defs = defs or {}
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.blocks.values())
+
+    def block(self, bid: str) -> BlockResult:
+        return self.blocks[bid]
+
+    def __iter__(self):
+        return iter(self.blocks.values())
+
+    def __len__(self):
+        return len(self.blocks)
+
+    def __contains__(self, key):
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        parts = key.split(".")
+        r = self.blocks.get(parts[0])
+        if r is None:
+            raise KeyError(f"no block '{parts[0]}' in page '{self.page}'")
+        if not r.ok:
+            raise KeyError(f"block '{r.id}' has no outputs: it {r.status}"
+                           + (f" ({r.error})" if r.error else ""))
+        port = parts[1] if len(parts) > 1 else next(iter(r.outputs), None)
+        if port not in r.outputs:
+            raise KeyError(f"block '{r.id}' has no output '{port}' (outputs: {', '.join(r.outputs)})")
+        v = r.outputs[port]
+        if len(parts) > 2:
+            if not isinstance(v, list):
+                raise KeyError(f"output '{r.id}.{port}' is not a list")
+            return v[int(parts[2])]
+        return v
+
+    def arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """Every computed output as {PREFIX + BLOCK.PORT[.I]: array} (strings as numpy bytes,
+        bfloat16 kept as ml_dtypes bfloat16)."""
+        out = {}
+        for r in self.blocks.values():
+            if r.ok:
+                for suffix, d, a in r.items():
+                    out[f"{prefix}{r.id}.{suffix}"] = _storable(a, d)
+        return out
+
+    def to_json(self) -> dict:
+        return {"page": self.page, "ok": self.ok, "blocks": {
+            r.id: {"op": r.op, "status": r.status, "error": r.error, "seconds": round(r.seconds, 6),
+                   "outputs": {port: _tensor_json(r.outputs[port], r.dtypes[port]) for port in r.outputs}}
+            for r in self.blocks.values()}}
+
+
+def _storable(a, dtype):
+    if dtype == "string":
+        return np.asarray(a.tolist() if a.ndim else a[()], dtype=np.bytes_)
+    return a
+
+
+def _tensor_json(v, dtype):
+    if isinstance(v, list):
+        return [_tensor_json(a, d) for a, d in zip(v, dtype)]
+    return {"dtype": dtype, "shape": list(v.shape), "values": json_values(v, dtype)}
+
+
+def json_values(a: np.ndarray, dtype: str):
+    """Nested lists of JSON values: floats with nan/inf as strings, bytes as text, complex as
+    [re, im]."""
+    if dtype == "string":
+        return _map(a.tolist(), lambda b: b.decode("utf-8", "replace") if isinstance(b, bytes) else str(b))
+    if dtype in dt.COMPLEX:
+        return _map(a.tolist(), lambda c: [_float(c.real), _float(c.imag)])
+    if dtype in dt.FLOATS:
+        return _map(a.astype(np.float64).tolist(), _float)
+    return a.tolist()
+
+
+def _map(x, f):
+    if isinstance(x, list):
+        return [_map(v, f) for v in x]
+    return f(x)
+
+
+def _float(x: float):
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+def write_npz(path: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write arrays to `path` atomically: a temp file in the same folder, fsync, rename. The file
+    at `path` is always either the previous one or the complete new one."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def dumps(obj) -> str:
+    """Strict JSON (no NaN literals)."""
+    return json.dumps(obj, allow_nan=False)

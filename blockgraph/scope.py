@@ -1,0 +1,366 @@
+"""A page's Scope: its blocks resolved against the registry, as a networkx.MultiDiGraph, with the
+static dtype/shape of every output.
+
+Building a Scope never raises for a bad block: each problem becomes a Diagnostic located at the
+YAML key it concerns, the block is marked invalid, and blocks downstream of it get unknown specs
+(so one mistake is reported once). Only a page whose blocks cannot be ordered (a cycle) has no
+run order.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from . import dtypes as dt
+from . import invoke, registry
+from .diagnostics import Diagnostic, did_you_mean
+from .literals import LiteralError, infer_dtype, to_array
+from .page import PageSpec, TensorLiteral
+from .registry import AttrError, BlockDef, OpError, Spec
+from .source import Source
+
+_REF = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([0-9]+))?)?$")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to an output: block, port (None = the first output), element index."""
+    block: str
+    port: str | None = None
+    index: int | None = None
+
+    def __str__(self):
+        return ".".join(str(x) for x in (self.block, self.port, self.index) if x is not None)
+
+
+@dataclass
+class Literal:
+    """An inline constant on an input port; its dtype is fixed once the port's type is known."""
+    value: object
+    dtype: str | None = None
+    array: object = None
+
+
+@dataclass
+class Block:
+    """A resolved block: its def, checked attrs, inputs (Ref / Literal, or lists of them for list
+    ports) and, after propagation, the Spec of every output."""
+    id: str
+    op: str
+    defn: BlockDef | None
+    attrs: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict)
+    specs: list | None = None
+    in_dtypes: dict = field(default_factory=dict)
+    note: str | None = None
+    pos: tuple | None = None
+    valid: bool = True
+    error: str | None = None
+    error_port: str | None = None
+
+    def output_index(self, port: str | None) -> int | None:
+        if self.defn is None:
+            return None
+        if port is None:
+            return 0 if self.defn.outputs else None
+        return next((i for i, o in enumerate(self.defn.outputs) if o.name == port), None)
+
+    def refs(self):
+        """Every Ref among the inputs, with the port it feeds."""
+        for port, v in self.inputs.items():
+            for item in (v if isinstance(v, list) else [v]):
+                if isinstance(item, Ref):
+                    yield port, item
+
+
+class PrepareContext:
+    """What a block's prepare hook may use: the page's folder, and whether paths may leave it."""
+
+    def __init__(self, folder: str, allow_outside: bool = False):
+        self.folder = os.path.realpath(folder)
+        self.allow_outside = allow_outside
+
+    def resolve_path(self, rel: str) -> str:
+        """`rel` resolved against the page's folder; AttrError when missing or outside it."""
+        if os.path.isabs(rel) and not self.allow_outside:
+            raise AttrError(f"absolute path {rel!r} refused: files must be inside the page's folder "
+                            "(use --allow-outside to permit it)")
+        full = os.path.realpath(os.path.join(self.folder, rel))
+        if not self.allow_outside and os.path.commonpath([full, self.folder]) != self.folder:
+            raise AttrError(f"path {rel!r} leaves the page's folder (use --allow-outside to permit it)")
+        if not os.path.isfile(full):
+            raise AttrError(f"file {rel!r} not found (looked for {full})")
+        return full
+
+
+class Scope:
+    """The blocks of one page and their dataflow graph."""
+
+    def __init__(self, name: str, spec: PageSpec, source: Source, *, allow_outside=False):
+        self.name = name
+        self.source = source
+        self.path = source.path
+        self.blocks: dict[str, Block] = {}
+        self.graph = nx.MultiDiGraph(name=name)
+        self.diagnostics: list[Diagnostic] = []
+        self.order: list[str] | None = None
+        self._ctx = PrepareContext(os.path.dirname(os.path.abspath(source.path)) or ".", allow_outside)
+        for bid, bspec in spec.blocks.items():
+            self.blocks[bid] = self._resolve(bid, bspec)
+            self.graph.add_node(bid)
+        self._connect()
+        if self.order is not None:
+            self._propagate()
+
+    # ------------------------------------------------------------ diagnostics
+    def _diag(self, block: Block | None, path: tuple, message: str, hint=None, key=True, port=None):
+        line, col = self.source.mark(path, key=key)
+        d = Diagnostic(self.path, line, col, message, block=block.id if block else None,
+                       op=block.op if block else None, hint=hint, port=port)
+        if d not in self.diagnostics:
+            self.diagnostics.append(d)
+        if block is not None and block.valid:
+            block.valid = False
+            block.error = message
+            block.error_port = port
+
+    # ------------------------------------------------------------ resolving
+    def _resolve(self, bid: str, bspec) -> Block:
+        defn = registry.get(bspec.op)
+        b = Block(bid, bspec.op, defn, note=bspec.note, pos=bspec.pos)
+        base = ("blocks", bid)
+        if defn is None:
+            self._diag(b, base + ("op",), f"unknown op '{bspec.op}'",
+                       hint=did_you_mean(bspec.op, registry.names()) or "blockgraph blocks lists them")
+            return b
+        given = dict(bspec.attrs)
+        for name in list(given):
+            if defn.attr(name) is None and name not in defn.type_attrs:
+                self._diag(b, base + ("attrs", name), f"unknown attr '{name}'",
+                           hint=did_you_mean(name, [a.name for a in defn.attrs]) or
+                           _choices("attrs", [a.name for a in defn.attrs]))
+                del given[name]
+        attrs, errors = invoke.bind_attrs(defn, given)
+        for name, msg in errors:
+            self._diag(b, base + ("attrs", name) if name in given else base + ("op",), msg)
+        if defn.prepare and not errors:
+            try:
+                attrs = defn.prepare(attrs, self._ctx)
+            except AttrError as e:
+                self._diag(b, base + ("attrs",), str(e))
+        b.attrs = attrs
+        for port, value in bspec.inputs.items():
+            p = defn.input(port)
+            if p is None:
+                self._diag(b, base + ("inputs", port), f"unknown input port '{port}'",
+                           hint=did_you_mean(port, [q.name for q in defn.inputs]) or
+                           _choices("inputs", [q.name for q in defn.inputs]))
+                continue
+            b.inputs[port] = self._input(b, p, value, base + ("inputs", port))
+        for p in defn.inputs:
+            if p.name not in bspec.inputs:
+                self._diag(b, base + ("op",), f"missing required input '{p.name}'",
+                           hint="inputs: " + ", ".join(q.name for q in defn.inputs))
+        return b
+
+    def _input(self, b, p, value, path):
+        is_list = p.list or bool(p.type_list_attr)
+        if is_list:
+            if isinstance(value, list):
+                return [self._item(b, v, path + (i,)) for i, v in enumerate(value)]
+            if isinstance(value, str):
+                return [self._item(b, value, path)]
+            self._diag(b, path, f"input '{p.name}' is a list port: give a list of references or "
+                       "literals", hint=f"{p.name}: [a, b]")
+            return []
+        return self._item(b, value, path)
+
+    def _item(self, b, v, path):
+        if isinstance(v, str):
+            m = _REF.match(v)
+            if not m:
+                self._diag(b, path, f"bad reference '{v}': use BLOCK, BLOCK.PORT or BLOCK.PORT.I",
+                           key=False)
+                return Literal(None)
+            return Ref(m.group(1), m.group(2), None if m.group(3) is None else int(m.group(3)))
+        if isinstance(v, TensorLiteral):
+            return Literal(v.value, v.dtype)
+        return Literal(v)
+
+    # ------------------------------------------------------------ graph
+    def _connect(self):
+        for b in self.blocks.values():
+            for port, ref in b.refs():
+                path = ("blocks", b.id, "inputs", port)
+                if ref.block == b.id:
+                    self._diag(b, path, f"input '{port}' refers to the block itself", key=False)
+                    continue
+                src = self.blocks.get(ref.block)
+                if src is None:
+                    self._diag(b, path, f"input '{port}' refers to a missing block '{ref.block}'",
+                               hint=did_you_mean(ref.block, self.blocks), key=False)
+                    continue
+                if src.defn is not None:
+                    if src.output_index(ref.port) is None:
+                        names = [o.name for o in src.defn.outputs]
+                        self._diag(b, path, f"input '{port}': block '{ref.block}' ({src.op}) has no "
+                                   f"output '{ref.port}'",
+                                   hint=did_you_mean(ref.port or "", names) or _choices("outputs", names),
+                                   key=False)
+                        continue
+                    out = src.defn.outputs[src.output_index(ref.port)]
+                    if ref.index is not None and not out.list:
+                        self._diag(b, path, f"input '{port}': output '{out.name}' of '{ref.block}' is "
+                                   "not a list; drop the index", key=False)
+                        continue
+                self.graph.add_edge(ref.block, b.id, key=f"{port}", port=port, ref=ref)
+        try:
+            order = list(nx.lexicographical_topological_sort(self.graph, key=self._file_index))
+        except nx.NetworkXUnfeasible:
+            cycle = [u for u, v, *_ in nx.find_cycle(self.graph)]
+            first = min(cycle, key=self._file_index)
+            i = cycle.index(first)
+            cycle = cycle[i:] + cycle[:i]
+            self._diag(self.blocks[first], ("blocks", first),
+                       "cycle: " + " -> ".join(cycle + [first]),
+                       hint="a page is a DAG: break the cycle by removing one of these references")
+            for bid in cycle:
+                self.blocks[bid].valid = False
+            return
+        self.order = order
+
+    def _file_index(self, bid):
+        return self._index.get(bid, 0)
+
+    @property
+    def _index(self):
+        if not hasattr(self, "_idx"):
+            self._idx = {b: i for i, b in enumerate(self.blocks)}
+        return self._idx
+
+    # ------------------------------------------------------------ static dtypes and shapes
+    def _propagate(self):
+        for bid in self.order:
+            b = self.blocks[bid]
+            if b.defn is None:
+                continue
+            in_specs, upstream_ok = self._in_specs(b)
+            if not b.valid or not upstream_ok:
+                continue
+            try:
+                attrs = invoke.infer_types(b.defn, {p: _dtypes_of(s) for p, s in in_specs.items()}, b.attrs)
+                b.specs = invoke.output_specs(b.defn, in_specs, attrs)
+                b.in_dtypes = {p: _dtypes_of(s) for p, s in in_specs.items()}
+            except OpError as e:
+                path = ("blocks", bid, "inputs", e.port) if e.port else ("blocks", bid)
+                self._diag(b, path, e.message, port=e.port)
+            except (ValueError, TypeError, IndexError) as e:   # a shape function choking on bad values
+                self._diag(b, ("blocks", bid), f"{type(e).__name__}: {e}")
+
+    def _in_specs(self, b: Block):
+        """Specs of a block's inputs; literals get their dtype here. (specs, all upstream known)."""
+        specs, ok = {}, True
+        for port, v in b.inputs.items():
+            p = b.defn.input(port)
+            items = v if isinstance(v, list) else [v]
+            got = []
+            for i, item in enumerate(items):
+                if isinstance(item, Ref):
+                    s = self._ref_spec(b, port, item)
+                    if s is None:
+                        ok = False
+                        continue
+                    got.extend(s if isinstance(s, list) else [s])
+                else:
+                    s = self._literal_spec(b, p, item, i if isinstance(v, list) else None)
+                    if s is None:
+                        ok = False
+                        continue
+                    got.append(s)
+            specs[port] = got if isinstance(v, list) else (got[0] if got else None)
+        return specs, ok
+
+    def _ref_spec(self, b, port, ref):
+        src = self.blocks.get(ref.block)
+        if src is None or not src.valid or src.specs is None:
+            return None
+        i = src.output_index(ref.port)
+        s = src.specs[i]
+        out = src.defn.outputs[i]
+        if out.list:
+            if ref.index is not None:
+                if ref.index >= len(s):
+                    self._diag(b, ("blocks", b.id, "inputs", port), f"input '{port}': '{ref}' is out "
+                               f"of range: '{src.id}.{out.name}' has {len(s)} elements", key=False,
+                               port=port)
+                    return None
+                return s[ref.index]
+            if not (b.defn.input(port).list or b.defn.input(port).type_list_attr):
+                self._diag(b, ("blocks", b.id, "inputs", port), f"input '{port}': '{ref}' is a list of "
+                           f"{len(s)} tensors; pick one with {src.id}.{out.name}.I", key=False, port=port)
+                return None
+            return list(s)
+        return s
+
+    def _literal_spec(self, b, p, lit: Literal, index):
+        """Convert an inline literal with the dtype its port implies (fixed, from its type attr, or
+        inferred as tf.constant does)."""
+        path = ("blocks", b.id, "inputs", p.name) + (() if index is None else (index,))
+        dtype = lit.dtype
+        if dtype is None:
+            if len(p.dtypes) == 1:
+                dtype = p.dtypes[0]
+            elif p.type_attr:
+                dtype = b.attrs.get(p.type_attr) if isinstance(b.attrs.get(p.type_attr), str) else None
+                dtype = dtype or self._sibling_dtype(b, p.type_attr)
+        try:
+            if dtype is None:
+                arr, dtype = to_array(lit.value)
+                if dtype not in p.dtypes:
+                    attr = b.defn.attr(p.type_attr) if p.type_attr else None
+                    if attr is not None and not attr.required and attr.default in p.dtypes:
+                        arr, dtype = to_array(lit.value, attr.default)
+            else:
+                arr, dtype = to_array(lit.value, dtype)
+        except (LiteralError, dt.DTypeError) as e:
+            self._diag(b, path, f"input '{p.name}': {e}", key=False, port=p.name)
+            return None
+        lit.array, lit.dtype = arr, dtype
+        return Spec(dtype, arr.shape, arr)
+
+    def _sibling_dtype(self, b, type_attr):
+        """The dtype another input sharing `type_attr` gets from a reference, if known."""
+        for port, v in b.inputs.items():
+            q = b.defn.input(port)
+            if q.type_attr != type_attr:
+                continue
+            for item in (v if isinstance(v, list) else [v]):
+                if isinstance(item, Ref):
+                    s = self._ref_spec(b, port, item) if item.block in self.blocks else None
+                    if isinstance(s, Spec) and s.dtype:
+                        return s.dtype
+                    if isinstance(s, list) and s and s[0].dtype:
+                        return s[0].dtype
+                elif item.dtype is not None:
+                    return item.dtype
+        return None
+
+    # ------------------------------------------------------------ queries
+    def feedable(self) -> list[str]:
+        return [bid for bid, b in self.blocks.items() if b.defn is not None and b.defn.feedable]
+
+    def upstream(self, bid: str):
+        return nx.ancestors(self.graph, bid)
+
+
+def _dtypes_of(s):
+    if isinstance(s, list):
+        return [x.dtype for x in s]
+    return None if s is None else s.dtype
+
+
+def _choices(what, names):
+    return f"{what}: " + ", ".join(names) if names else f"this op has no {what}"

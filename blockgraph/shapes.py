@@ -1,0 +1,87 @@
+"""Static shape algebra for shape functions: shapes are tuples of int|None, or None (unknown rank).
+
+Shape functions raise `OpError` with TF's text when shapes cannot agree.
+"""
+from __future__ import annotations
+
+from .registry import OpError, Spec
+
+
+def fmt(shape) -> str:
+    """TF's way of printing a shape: [2,3], [?,3], <unknown>."""
+    if shape is None:
+        return "<unknown>"
+    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def merge(a, b, message=None):
+    """The most specific shape compatible with both, or OpError."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if len(a) != len(b):
+        raise OpError(message or f"Shapes must be equal rank, but are {len(a)} and {len(b)}")
+    out = []
+    for x, y in zip(a, b):
+        if x is not None and y is not None and x != y:
+            raise OpError(message or f"Dimensions must be equal, but are {x} and {y}")
+        out.append(x if x is not None else y)
+    return tuple(out)
+
+
+def with_rank(shape, rank, what="Shape", message=None):
+    """`shape` checked to have `rank` (an unknown rank becomes `rank` unknown dims)."""
+    if shape is None:
+        return (None,) * rank
+    if len(shape) != rank:
+        raise OpError(message or f"{what} must be rank {rank} but is rank {len(shape)}")
+    return shape
+
+
+def with_rank_at_least(shape, rank, what="Shape", message=None):
+    if shape is not None and len(shape) < rank:
+        raise OpError(message or f"{what} must be at least rank {rank} but is rank {len(shape)}")
+    return shape
+
+
+def num_elements(shape):
+    """Product of the dims, or None when any is unknown."""
+    if shape is None or any(d is None for d in shape):
+        return None
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def broadcast(a, b, message=None):
+    """numpy/TF broadcasting of two static shapes."""
+    if a is None or b is None:
+        return None
+    out = []
+    for x, y in zip(((1,) * (len(b) - len(a))) + tuple(a), ((1,) * (len(a) - len(b))) + tuple(b)):
+        if x == 1:
+            out.append(y)
+        elif y == 1:
+            out.append(x)
+        elif x is None or y is None:
+            out.append(x if y is None else y)
+        elif x != y:
+            raise OpError(message or f"Incompatible shapes: {fmt(a)} vs. {fmt(b)}")
+        else:
+            out.append(x)
+    return tuple(out)
+
+
+def same_shape(port):
+    """Shape function: every output has the shape of input `port`."""
+    def shape(inputs, attrs):
+        return [inputs[port].shape]
+    shape.__doc__ = f"output shape = shape of '{port}'"
+    return shape
+
+
+def known_value(spec: Spec):
+    """The statically known value of an input, or None."""
+    return None if spec is None else spec.value

@@ -1,0 +1,177 @@
+"""Read YAML safely, keeping a line:col for every key and value.
+
+Only YAML's plain data types are built (no Python tags), duplicate keys are reported (PyYAML would
+silently keep the last), tabs in indentation and documents that expand beyond a node budget
+("billion laughs" aliases) are refused. libyaml (CSafeLoader) is used when available.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+try:
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Loader = yaml.SafeLoader
+
+MAX_NODES = 2_000_000      # nodes after alias expansion
+MAX_DEPTH = 64             # nesting of mappings and lists
+_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)$")   # 1e-3, which YAML 1.1 reads as text
+
+
+@dataclass
+class Problem:
+    """One located problem found while reading: 1-based line and column."""
+    line: int
+    col: int
+    message: str
+    path: tuple = ()
+    hint: str | None = None
+
+
+@dataclass
+class Source:
+    """A YAML document as plain data, with marks for its keys and values."""
+    path: str
+    text: str
+    data: object = None
+    key_marks: dict = field(default_factory=dict)
+    value_marks: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+
+    def mark(self, path: tuple, key: bool = True) -> tuple[int, int]:
+        """(line, col) of the key (or value) at `path`, or of its nearest marked ancestor."""
+        marks = self.key_marks if key else self.value_marks
+        p = tuple(path)
+        while p:
+            if p in marks:
+                return marks[p]
+            if not key and p in self.key_marks:
+                return self.key_marks[p]
+            p = p[:-1]
+        return (1, 1)
+
+
+class _Builder:
+    """Turns a composed node tree into plain data, recording marks and problems."""
+
+    def __init__(self, src: Source):
+        self.src = src
+        self.nodes = 0
+        self.ctor = yaml.constructor.SafeConstructor()
+
+    def build(self, node, path=(), depth=0):
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooBig()
+        self.src.value_marks.setdefault(path, _pos(node))
+        if depth > MAX_DEPTH:
+            raise _TooDeep(node)
+        if isinstance(node, yaml.MappingNode):
+            out = {}
+            for knode, vnode in node.value:
+                if knode.tag == "tag:yaml.org,2002:merge":
+                    self._problem(knode, path, "YAML merge keys ('<<') are not supported in pages")
+                    continue
+                key = self.build(knode, path + ("<key>",), depth + 1)
+                if isinstance(key, (list, dict)) or key is None:
+                    self._problem(knode, path, f"a mapping key must be text, got {_kind(key)}")
+                    continue
+                if key in out:
+                    first = self.src.key_marks.get(path + (key,), (0, 0))
+                    self._problem(knode, path + (key,), f"duplicate key '{key}' (first defined at "
+                                  f"line {first[0]})")
+                    continue
+                self.src.key_marks[path + (key,)] = _pos(knode)
+                out[key] = self.build(vnode, path + (key,), depth + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(v, path + (i,), depth + 1) for i, v in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _scalar(self, node, path):
+        if node.tag == "tag:yaml.org,2002:str" and not node.style and _FLOAT.match(node.value):
+            return float(node.value)
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return node.value       # keep dates as the text written
+        if node.tag == "tag:yaml.org,2002:binary":
+            self._problem(node, path, "binary (!!binary) values are not supported")
+            return None
+        try:
+            return self.ctor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError:
+            self._problem(node, path, f"the tag {node.tag!r} is not allowed (only plain YAML data; "
+                          "no Python objects)")
+            return None
+
+    def _problem(self, node, path, message):
+        line, col = _pos(node)
+        self.src.problems.append(Problem(line, col, message, path))
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _TooDeep(Exception):
+    def __init__(self, node):
+        self.node = node
+
+
+def _pos(node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _kind(v):
+    return "null" if v is None else type(v).__name__
+
+
+def read(path: str, text: str | None = None) -> Source:
+    """Read the YAML document at `path` (or `text`) into a Source; problems are collected in
+    `.problems` (a syntax error leaves `.data` None)."""
+    if text is None:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            src = Source(path, "")
+            line = raw[:e.start].count(b"\n") + 1
+            src.problems.append(Problem(line, 1, f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x})"))
+            return src
+    src = Source(path, text)
+    for i, line in enumerate(text.splitlines(), 1):
+        stripped = line.lstrip(" ")
+        if stripped.startswith("\t"):
+            src.problems.append(Problem(i, len(line) - len(stripped) + 1,
+                                        "tab character in indentation: YAML indents with spaces"))
+    if src.problems:
+        return src
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as e:
+        m = e.problem_mark or e.context_mark
+        line, col = (m.line + 1, m.column + 1) if m else (1, 1)
+        what = " ".join(x for x in (e.context, e.problem) if x)
+        src.problems.append(Problem(line, col, f"YAML syntax error: {what}"))
+        return src
+    except (yaml.YAMLError, RecursionError, ValueError) as e:
+        src.problems.append(Problem(1, 1, f"YAML error: {str(e).splitlines()[0] if str(e) else type(e).__name__}"))
+        return src
+    if node is None:
+        src.data = None
+        return src
+    b = _Builder(src)
+    try:
+        src.data = b.build(node)
+    except _TooBig:
+        src.problems.append(Problem(1, 1, f"the document expands to more than {MAX_NODES:,} nodes "
+                                    "(aliases repeating aliases?); refusing to build it"))
+        src.data = None
+    except _TooDeep as e:
+        line, col = _pos(e.node)
+        src.problems.append(Problem(line, col, f"nesting deeper than {MAX_DEPTH} levels"))
+        src.data = None
+    return src

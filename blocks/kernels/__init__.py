@@ -1,0 +1,1 @@
+"""Numeric kernels shared by several blocks; they know numpy, not the registry."""

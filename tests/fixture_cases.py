@@ -1,0 +1,202 @@
+"""Load TensorFlow fixture sets (tests/fixtures/<set>/cases.json + cases.npz) and check a case by
+running it as a page: one Placeholder per input, fed with the stored arrays, and the op block."""
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import numpy as np
+import yaml
+
+import blockgraph
+from blockgraph import dtypes as dt
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def fixture_sets():
+    if not os.path.isdir(FIXTURES):
+        return []
+    return sorted(d for d in os.listdir(FIXTURES) if os.path.isfile(os.path.join(FIXTURES, d, "cases.json")))
+
+
+_CACHE = {}
+_FOLDER = []
+
+
+def const_folder():
+    """A temporary folder for the pages and .npy files of Const-input cases."""
+    if not _FOLDER:
+        import atexit
+        import shutil
+        import tempfile
+        _FOLDER.append(tempfile.mkdtemp(prefix="blockgraph-fixtures-"))
+        atexit.register(shutil.rmtree, _FOLDER[0], True)
+    return _FOLDER[0]
+
+
+def load_set(name):
+    """(manifest, npz arrays) of one fixture set, cached."""
+    if name not in _CACHE:
+        d = os.path.join(FIXTURES, name)
+        with open(os.path.join(d, "cases.json")) as fh:
+            man = json.load(fh)
+        _CACHE[name] = (man, np.load(os.path.join(d, man.get("npz", "cases.npz")), allow_pickle=False))
+    return _CACHE[name]
+
+
+def cases(name, pred=None):
+    man, _ = load_set(name)
+    return [c for c in man["cases"] if pred is None or pred(c)]
+
+
+def _literal(arr, dtype):
+    """An explicit literal {value, dtype} holding `arr`."""
+    if arr.dtype.kind in "SU":
+        vals = arr.astype(object).tolist() if arr.ndim else arr[()]
+        vals = _map(vals, lambda b: b.decode("utf-8", "surrogateescape") if isinstance(b, bytes) else b)
+    elif dtype == "bfloat16":
+        vals = arr.view(dt.to_numpy("bfloat16")).astype(np.float64).tolist()
+    else:
+        vals = arr.tolist()
+    return {"value": vals, "dtype": dtype}
+
+
+def _map(x, f):
+    return [_map(v, f) for v in x] if isinstance(x, list) else f(x)
+
+
+def page_for(case, z, bid="c", const_inputs=False):
+    """(page dict, feeds) for one case: placeholders `<bid>_<port>[_<i>]` and the op block `bid`;
+    with const_inputs, Const blocks (so the statically known values reach the shape functions)."""
+    blocks, feeds, inputs = {}, {}, {}
+    tf_dtypes = case.get("input_tf_dtypes") or {}
+    for port, key in case["inputs"].items():
+        keys = key if isinstance(key, list) else [key]
+        refs = []
+        for i, k in enumerate(keys):
+            ph = f"{bid}_{port}" + (f"_{i}" if isinstance(key, list) else "")
+            arr = z[k]
+            dtype = tf_dtypes.get(port) or ("string" if arr.dtype.kind in "SU" else arr.dtype.name)
+            if const_inputs and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)) or \
+                    const_inputs and arr.dtype.kind == "V":
+                # NaN payloads and signs survive only in a file: a Const reading a .npy
+                fname = f"{safe_id(case['id'])}_{ph}.npy"
+                np.save(os.path.join(const_folder(), fname), arr)
+                blocks[ph] = {"op": "Const", "attrs": {"file": fname, "dtype": dtype}}
+            elif const_inputs:
+                lit = _literal(arr, dtype)
+                blocks[ph] = {"op": "Const", "attrs": {"value": lit["value"], "dtype": dtype,
+                                                       "shape": [int(d) for d in arr.shape]}}
+            else:
+                blocks[ph] = {"op": "Placeholder", "attrs": {"dtype": dtype, "shape": [int(d) for d in arr.shape]}}
+                feeds[ph] = arr
+            refs.append(ph)
+        inputs[port] = refs if isinstance(key, list) else refs[0]
+    attrs = {k: (v["dtype"] if isinstance(v, dict) and "dtype" in v else v) for k, v in case["attrs"].items()}
+    blocks[bid] = {"op": case["op"], "inputs": inputs, "attrs": attrs}
+    return {"format": 1, "page": f"case_{case['id']}", "blocks": blocks}, feeds
+
+
+def compare(out, expected, got, got_dtype):
+    """None when `got` matches the fixture output `out`, else the reason."""
+    if got is None:
+        return "missing"
+    if got_dtype != out["tf_dtype"]:
+        return f"tf dtype {got_dtype} != {out['tf_dtype']}"
+    got = np.asarray(got)
+    if out["tf_dtype"] == "bfloat16":
+        got = got.view(np.uint16)
+    if out["tf_dtype"] == "string":
+        got = np.asarray(got.tolist() if got.ndim else got[()], dtype=np.bytes_)
+        if got.shape != expected.shape or got.tolist() != expected.tolist():
+            return f"strings differ: got {got.tolist()!r} expected {expected.tolist()!r}"
+        return None
+    if got.shape != expected.shape:
+        return f"shape {list(got.shape)} != {list(expected.shape)}"
+    if got.dtype != expected.dtype:
+        return f"dtype {got.dtype} != {expected.dtype}"
+    if out["compare"] == "sum":
+        atol = np.asarray(out["atol"], np.float64)
+        diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
+        if not np.all(diff <= atol):
+            return f"sum off: got {got} expected {expected} (atol {atol})"
+        return None
+    if got.tobytes() != expected.tobytes():
+        w = max(expected.dtype.itemsize, 1)
+        ne = (np.frombuffer(got.tobytes(), np.uint8).reshape(-1, w) !=
+              np.frombuffer(expected.tobytes(), np.uint8).reshape(-1, w)).any(1)
+        i = int(np.flatnonzero(ne)[0])
+        return f"{int(ne.sum())}/{expected.size} differ, first [{i}] got {got.ravel()[i]!r} expected {expected.ravel()[i]!r}"
+    return None
+
+
+def norm(s):
+    return " ".join(str(s).split()).lower()
+
+
+def check_case(set_name, case, const_inputs=False):
+    """Run one fixture case through load_page + run; return a list of problems (empty = pass).
+    const_inputs: feed the inputs as Const blocks instead of Placeholders."""
+    man, z = load_set(set_name)
+    page, feeds = page_for(case, z, const_inputs=const_inputs)
+    text = yaml.safe_dump(page, sort_keys=False)
+    p = blockgraph.load_page(os.path.join(const_folder(), f"{safe_id(page['page'])}.yaml"), text=text)
+    problems = []
+    if "expect_error" in case:
+        msg = norm(case["expect_error"]["message"])
+        if _dtype_or_kernel_error(case["expect_error"]):
+            msg = ""   # TF's text names its kernel registry or op signature: only require a failure
+        errs = [norm(d.message) for d in p.diagnostics]
+        if p.runnable and not any(msg in e or msg[:30] in e for e in errs):
+            r = p.run(feeds)
+            blk = r.block("c")
+            if blk.status != "failed":
+                return [f"expected error {case['expect_error']['message']!r}, block {blk.status}"]
+            errs.append(norm(blk.error))
+        if not any(msg in e or (len(msg) > 30 and msg[:30] in e) for e in errs):
+            problems.append(f"error text: expected {case['expect_error']['message']!r}, got {errs}")
+        return problems
+    if p.diagnostics:
+        return [f"static: {d.format()}" for d in p.diagnostics]
+    r = p.run(feeds)
+    blk = r.block("c")
+    if blk.status != "ok":
+        return [f"{blk.status}: {blk.error}"]
+    specs = p.scope.blocks["c"].specs
+    defn = p.scope.blocks["c"].defn
+    for out in case["outputs"]:
+        v, d = blk.outputs.get(out["port"]), blk.dtypes.get(out["port"])
+        oi = next(i for i, o in enumerate(defn.outputs) if o.name == out["port"])
+        spec = specs[oi]
+        if "index" in out:
+            v = v[out["index"]] if v is not None and out["index"] < len(v) else None
+            d = d[out["index"]] if d is not None and out["index"] < len(d) else None
+            spec = spec[out["index"]] if isinstance(spec, list) and out["index"] < len(spec) else None
+        why = compare(out, z[out["key"]], v, d)
+        if why:
+            problems.append(f"{out['port']}{'.' + str(out['index']) if 'index' in out else ''}: {why}")
+        if spec is not None and v is not None:
+            if spec.dtype is not None and spec.dtype != d:
+                problems.append(f"{out['port']}: static dtype {spec.dtype} != {d}")
+            if spec.shape is not None and (len(spec.shape) != np.ndim(v) or any(
+                    a is not None and a != b for a, b in zip(spec.shape, np.shape(v)))):
+                problems.append(f"{out['port']}: static shape {spec.shape} != {np.shape(v)}")
+    return problems
+
+
+def _dtype_or_kernel_error(err) -> bool:
+    """Errors whose TF text is about TF's own machinery (no kernel registered for a dtype, an
+    attr outside the op signature's allowed list): we require a located failure, not the text."""
+    m = err["message"]
+    return err["type"] in ("NotFoundError", "TypeError") or any(s in m for s in (
+        "is not in the list of allowed values", "cannot compute", "NodeDef", "Could not find device"))
+
+
+def case_ids(set_name, pred=None):
+    return [c["id"] for c in cases(set_name, pred)]
+
+
+def safe_id(s):
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", s)
