@@ -75,7 +75,7 @@ def load_page(path: str, *, text: str | None = None, allow_outside: bool = False
     data = src.data
     if not isinstance(data, dict):
         diags.append(Diagnostic(path, 1, 1, f"the top level of a page must be a mapping, not a "
-                                f"{type(data).__name__}", hint="format: 1\nblocks: {...}"))
+                                f"{type(data).__name__}", hint="a page starts with 'format: 1' and 'blocks:'"))
         return Page(path, src, None, None, diags)
     fmt = data.get("format")
     if "format" in data and fmt not in FORMATS:

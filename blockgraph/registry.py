@@ -36,7 +36,11 @@ class OpError(Exception):
 
 
 class AttrError(ValueError):
-    """An attr value of the wrong type or out of its allowed range."""
+    """An attr value of the wrong type or out of its allowed range (`attr` names it when known)."""
+
+    def __init__(self, message: str, attr: str | None = None):
+        super().__init__(message)
+        self.attr = attr
 
 
 @dataclass(frozen=True)

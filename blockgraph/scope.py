@@ -87,12 +87,13 @@ class PrepareContext:
         """`rel` resolved against the page's folder; AttrError when missing or outside it."""
         if os.path.isabs(rel) and not self.allow_outside:
             raise AttrError(f"absolute path {rel!r} refused: files must be inside the page's folder "
-                            "(use --allow-outside to permit it)")
+                            "(use --allow-outside to permit it)", attr="file")
         full = os.path.realpath(os.path.join(self.folder, rel))
         if not self.allow_outside and os.path.commonpath([full, self.folder]) != self.folder:
-            raise AttrError(f"path {rel!r} leaves the page's folder (use --allow-outside to permit it)")
+            raise AttrError(f"path {rel!r} leaves the page's folder (use --allow-outside to permit it)",
+                            attr="file")
         if not os.path.isfile(full):
-            raise AttrError(f"file {rel!r} not found (looked for {full})")
+            raise AttrError(f"file {rel!r} not found (looked for {full})", attr="file")
         return full
 
 
@@ -150,7 +151,8 @@ class Scope:
             try:
                 attrs = defn.prepare(attrs, self._ctx)
             except AttrError as e:
-                self._diag(b, base + ("attrs",), str(e))
+                where = base + ("attrs", e.attr) if e.attr in given else base + ("attrs",)
+                self._diag(b, where, str(e), key=e.attr not in given)
         b.attrs = attrs
         for port, value in bspec.inputs.items():
             p = defn.input(port)
@@ -247,6 +249,8 @@ class Scope:
             b = self.blocks[bid]
             if b.defn is None:
                 continue
+            if not b.valid:
+                continue
             in_specs, upstream_ok = self._in_specs(b)
             if not b.valid or not upstream_ok:
                 continue
@@ -285,7 +289,7 @@ class Scope:
 
     def _ref_spec(self, b, port, ref):
         src = self.blocks.get(ref.block)
-        if src is None or not src.valid or src.specs is None:
+        if src is None or not src.valid or src.specs is None or src.output_index(ref.port) is None:
             return None
         i = src.output_index(ref.port)
         s = src.specs[i]

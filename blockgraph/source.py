@@ -16,6 +16,7 @@ try:
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
     _Loader = yaml.SafeLoader
 
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 MAX_NODES = 2_000_000      # nodes after alias expansion
 MAX_DEPTH = 64             # nesting of mappings and lists
 _FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)$")   # 1e-3, which YAML 1.1 reads as text
@@ -69,6 +70,10 @@ class _Builder:
         self.src.value_marks.setdefault(path, _pos(node))
         if depth > MAX_DEPTH:
             raise _TooDeep(node)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTION_TAGS:
+            self._problem(node, path, f"the tag {node.tag!r} is not allowed (only plain YAML data; "
+                          "no Python objects)")
+            return None
         if isinstance(node, yaml.MappingNode):
             out = {}
             for knode, vnode in node.value:

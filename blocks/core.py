@@ -15,15 +15,15 @@ def load_array(path: str, key: str | None) -> np.ndarray:
         with np.load(path, allow_pickle=False) as z:
             if key is None:
                 if len(z.files) != 1:
-                    raise AttrError(f"'{path}' holds {len(z.files)} arrays ({', '.join(z.files[:8])}): "
-                                    "name one with attr 'key'")
+                    raise ValueError(f"it holds {len(z.files)} arrays ({', '.join(z.files[:8])}): "
+                                     "name one with attr 'key'")
                 key = z.files[0]
             if key not in z.files:
-                raise AttrError(f"'{path}' has no array {key!r} (it has {', '.join(z.files[:8])})")
+                raise ValueError(f"it has no array {key!r} (it has {', '.join(z.files[:8])})")
             return z[key]
     if path.endswith(".npy"):
         return np.load(path, allow_pickle=False)
-    raise AttrError(f"'{path}': a Const file must be .npy or .npz")
+    raise ValueError("a Const file must be .npy or .npz")
 
 
 def _prepare_const(attrs, ctx):
@@ -31,18 +31,19 @@ def _prepare_const(attrs, ctx):
     dtype, shape = attrs.get("dtype"), attrs.get("shape")
     if attrs.get("file") is not None:
         if attrs.get("value") is not None:
-            raise AttrError("give either 'value' or 'file', not both")
+            raise AttrError("give either 'value' or 'file', not both", attr="file")
+        path = ctx.resolve_path(attrs["file"])
         try:
-            arr = load_array(ctx.resolve_path(attrs["file"]), attrs.get("key"))
+            arr = load_array(path, attrs.get("key"))
         except (OSError, ValueError) as e:
-            raise AttrError(f"cannot load {attrs['file']!r}: {e}") from None
+            raise AttrError(f"cannot load {attrs['file']!r}: {e}", attr="file") from None
         name = dt.from_numpy(arr.dtype)
         if arr.dtype.kind in "SU":
             arr = dt.as_array(arr, "string")
         if dtype is not None and dtype != name:
             if not (dt.to_numpy(dtype) == arr.dtype or
                     (dtype == "bfloat16" and arr.dtype.itemsize == 2 and arr.dtype.kind in "uV")):
-                raise AttrError(f"file {attrs['file']!r} holds {name}, attr dtype says {dtype}")
+                raise AttrError(f"file {attrs['file']!r} holds {name}, attr dtype says {dtype}", attr="dtype")
             arr = arr.view(dt.to_numpy(dtype)) if dtype == "bfloat16" else arr
             name = dtype
     else:
@@ -51,10 +52,10 @@ def _prepare_const(attrs, ctx):
         try:
             arr, name = to_array(attrs["value"], dtype)
         except (LiteralError, dt.DTypeError) as e:
-            raise AttrError(f"attr 'value': {e}") from None
+            raise AttrError(f"attr 'value': {e}", attr="value") from None
     if shape is not None:
         if any(d is None for d in shape):
-            raise AttrError(f"a Const shape must be fully known, got {fmt(shape)}")
+            raise AttrError(f"a Const shape must be fully known, got {fmt(shape)}", attr="shape")
         if arr.size == 1 and arr.ndim <= 1:
             arr = np.full(shape, arr.reshape(()), dtype=arr.dtype) if name != "string" else \
                 dt.as_array(np.full(shape, arr.reshape(())[()], dtype=object), "string")
@@ -62,7 +63,7 @@ def _prepare_const(attrs, ctx):
             arr = arr.reshape(shape)
         else:
             raise AttrError(f"value has {arr.size} elements, shape {fmt(shape)} needs "
-                            f"{num_elements(shape)} (or give one value to fill it)")
+                            f"{num_elements(shape)} (or give one value to fill it)", attr="value")
     arr.setflags(write=False)
     return {**attrs, "value": arr, "dtype": name}
 

@@ -1,0 +1,188 @@
+"""The CLI contract: run/check/blocks/schema, --out/--json/--feed(s), exit codes, keep-going."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from blockgraph.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+BRANCHES = """format: 1
+blocks:
+  x: {op: Placeholder, attrs: {dtype: float32, shape: [null]}}
+  fq: {op: FakeQuantWithMinMaxVars, inputs: {inputs: x, min: 0.0, max: 1.0}}
+  after: {op: Identity, inputs: {input: fq}}
+  c: {op: Const, attrs: {value: [.nan, .inf, -.inf, -0.0, 1.5]}}
+  ok: {op: FakeQuantWithMinMaxArgs, inputs: {inputs: c}}
+"""
+
+
+def strict_json(text):
+    def bad(c):
+        raise ValueError(f"non-RFC-8259 constant {c}")
+    return json.loads(text, parse_constant=bad)
+
+
+def test_run_example_prints_table(capsys):
+    rc = main(["run", os.path.join(EXAMPLES, "fake_quant_vars_gradient.yaml")])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "backprop_wrt_min" in out and "10.0" in out and "[0., 2., 3., 0.]" in out
+
+
+def test_keep_going_out_and_json(tmp_path, capsys):
+    page = write(tmp_path, "branches.yaml", BRANCHES)
+    out = str(tmp_path / "out.npz")
+    rc = main(["run", page, "--out", out, "--json"])
+    cap = capsys.readouterr()
+    assert rc == 1
+    doc = strict_json(cap.out)
+    assert doc["page"] == "branches" and doc["ok"] is False
+    b = doc["blocks"]
+    assert b["x"]["status"] == "failed" and "no value was fed" in b["x"]["error"]
+    assert b["fq"]["status"] == "skipped" and b["after"]["status"] == "skipped"
+    assert b["ok"]["status"] == "ok"
+    assert b["c"]["outputs"]["output"]["values"] == ["nan", "inf", "-inf", -0.0, 1.5]
+    assert b["ok"]["outputs"]["outputs"]["dtype"] == "float32"
+    assert f"{page}:3:3: error: block 'x' (Placeholder): no value was fed" in cap.err
+    with np.load(out) as z:
+        assert sorted(z.files) == ["c.output", "ok.outputs"]
+        assert z["ok.outputs"].dtype == np.float32
+
+
+def test_feed_and_feeds(tmp_path, capsys):
+    page = write(tmp_path, "branches.yaml", BRANCHES)
+    np.save(tmp_path / "x.npy", np.array([0.1, 0.5, 2.0], np.float32))
+    np.savez(tmp_path / "feeds.npz", x=np.array([0.25], np.float32))
+    out = str(tmp_path / "out.npz")
+    assert main(["run", page, "--feed", f"x={tmp_path / 'x.npy'}", "--out", out]) == 0
+    with np.load(out) as z:
+        assert z["after.output"].tolist() == pytest.approx([25 / 255, 127 / 255, 1.0])
+    capsys.readouterr()
+    assert main(["run", page, "--feeds", str(tmp_path / "feeds.npz"), "--json"]) == 0
+    assert strict_json(capsys.readouterr().out)["blocks"]["x"]["outputs"]["output"]["values"] == [0.25]
+
+
+def test_feed_of_wrong_dtype_or_shape_is_located(tmp_path, capsys):
+    page = write(tmp_path, "branches.yaml", BRANCHES)
+    np.save(tmp_path / "x.npy", np.array([1, 2], np.float64))
+    np.save(tmp_path / "x2.npy", np.ones((2, 2), np.float32))
+    assert main(["run", page, "--feed", f"x={tmp_path / 'x.npy'}"]) == 1
+    assert "3:3: error: block 'x' (Placeholder): fed value has dtype float64, the placeholder " \
+           "expects float32" in capsys.readouterr().err
+    assert main(["run", page, "--feed", f"x={tmp_path / 'x2.npy'}"]) == 1
+    assert "fed value has shape [2,2], the placeholder expects [?]" in capsys.readouterr().err
+
+
+def test_unknown_feed_is_an_error(tmp_path, capsys):
+    page = write(tmp_path, "branches.yaml", BRANCHES)
+    np.save(tmp_path / "y.npy", np.zeros(2, np.float32))
+    assert main(["run", page, "--feed", f"y={tmp_path / 'y.npy'}"]) == 1
+    assert "feed 'y' is not a placeholder of page 'branches'" in capsys.readouterr().err
+
+
+def test_several_pages_prefix_keys(tmp_path, capsys):
+    a = os.path.join(EXAMPLES, "fake_quant_args.yaml")
+    b = os.path.join(EXAMPLES, "fake_quant_vars.yaml")
+    out = str(tmp_path / "out.npz")
+    assert main(["run", a, b, "--out", out, "--json"]) == 0
+    doc = strict_json(capsys.readouterr().out)
+    assert "fake_quant_args/fq" in doc["blocks"] and "fake_quant_vars/fq" in doc["blocks"]
+    with np.load(out) as z:
+        assert "fake_quant_args/fq.outputs" in z.files and "fake_quant_vars/fq.outputs" in z.files
+
+
+def test_fail_fast_skips_the_rest(tmp_path, capsys):
+    page = write(tmp_path, "branches.yaml", BRANCHES)
+    assert main(["run", page, "--fail-fast", "--json"]) == 1
+    doc = strict_json(capsys.readouterr().out)
+    assert [b["status"] for b in doc["blocks"].values()] == ["failed", "skipped", "skipped", "skipped", "skipped"]
+
+
+def test_runtime_failure_located_at_block(tmp_path, capsys):
+    page = write(tmp_path, "p.yaml", """format: 1
+blocks:
+  g: {op: Placeholder, attrs: {dtype: float32}}
+  fq:
+    op: FakeQuantWithMinMaxVarsGradient
+    inputs: {gradients: g, inputs: [1.0, 2.0], min: 0.0, max: 1.0}
+""")
+    np.save(tmp_path / "g.npy", np.ones(3, np.float32))
+    assert main(["run", page, "--feed", f"g={tmp_path / 'g.npy'}"]) == 1
+    assert f"{page}:4:3: error: block 'fq' (FakeQuantWithMinMaxVarsGradient): gradient and input " \
+           "must be the same size" in capsys.readouterr().err
+
+
+def test_check_ok_and_json(capsys):
+    assert main(["check", os.path.join(EXAMPLES, "fake_quant_args.yaml")]) == 0
+    assert "ok (2 blocks)" in capsys.readouterr().out
+    bad = os.path.join(ROOT, "tests", "pages", "cycle.yaml")
+    assert main(["check", bad, "--json"]) == 1
+    doc = strict_json(capsys.readouterr().out)
+    assert doc["ok"] is False and doc["errors"][0]["message"] == "cycle: a -> b -> c -> a"
+
+
+def test_missing_page_file(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "nope.yaml")]) == 1
+    assert "nope.yaml:1:1: error: cannot read the page" in capsys.readouterr().err
+
+
+def test_usage_error_exit_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["run"])
+    assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:
+        main(["frobnicate"])
+    assert e.value.code == 2
+
+
+def test_blocks_listing(capsys):
+    assert main(["blocks", "--json"]) == 0
+    listing = strict_json(capsys.readouterr().out)
+    by_name = {b["name"]: b for b in listing}
+    g = by_name["FakeQuantWithMinMaxVarsGradient"]
+    assert [p["name"] for p in g["inputs"]] == ["gradients", "inputs", "min", "max"]
+    assert [o["name"] for o in g["outputs"]] == ["backprops_wrt_input", "backprop_wrt_min", "backprop_wrt_max"]
+    nb = next(a for a in g["attrs"] if a["name"] == "num_bits")
+    assert (nb["default"], nb["min"], nb["max"]) == (8, 2, 16)
+    assert main(["blocks", "FakeQuantWithMinMaxArgs"]) == 0
+    assert "num_bits: int, default 8" in capsys.readouterr().out
+    assert main(["blocks", "FakeQuantWithMinMaxArg"]) == 1
+    assert "did you mean 'FakeQuantWithMinMaxArgs'" in capsys.readouterr().err
+
+
+def test_console_script_never_prints_a_traceback(tmp_path):
+    page = write(tmp_path, "bad.yaml", "format: 1\nblocks:\n  a: {op: Identity, inputs: {input: [1, [2]]}}\n")
+    env = dict(os.environ)
+    proc = subprocess.run([sys.executable, "-m", "blockgraph.cli", "run", page], capture_output=True,
+                          text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "error:" in proc.stderr
+    help_ = subprocess.run([sys.executable, "-m", "blockgraph.cli", "--help"], capture_output=True, text=True)
+    assert help_.returncode == 0 and "run" in help_.stdout
+
+
+def test_out_is_atomic_and_keeps_previous_on_failure(tmp_path):
+    out = tmp_path / "out.npz"
+    out.write_bytes(b"previous")
+    from blockgraph.results import write_npz
+
+    class Boom:
+        def __array__(self, *a, **k):
+            raise RuntimeError("boom")
+    with pytest.raises(Exception):
+        write_npz(str(out), {"a": np.zeros(2), "b": Boom()})
+    assert out.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.npz"]
