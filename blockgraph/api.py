@@ -9,7 +9,9 @@ import os
 
 from pydantic import ValidationError
 
-from . import executor, source
+from . import executor as executors
+from . import source
+from .invoke import default_max_bytes
 from .diagnostics import Diagnostic, PageError, did_you_mean
 from .page import FORMATS, BlockSpec, PageSpec
 from .scope import Scope
@@ -40,8 +42,12 @@ class Page:
     def check(self) -> list[Diagnostic]:
         return list(self.diagnostics)
 
-    def run(self, feeds=None, *, fail_fast=False, callbacks=None):
-        """Run the page; raises PageError when it cannot run at all (bad YAML, cycle, unknown feed)."""
+    def run(self, feeds=None, *, fail_fast=False, callbacks=None, executor="sequential", **options):
+        """Run the page; raises PageError when it cannot run at all (bad YAML, cycle, unknown feed).
+
+        executor: "sequential" (the reference), "threads" or "dask"; options go to it (workers,
+        scheduler). The memory limit is the one the page was loaded with.
+        """
         if not self.runnable:
             raise PageError(self.diagnostics)
         unknown = sorted(set(feeds or {}) - set(self.scope.feedable()))
@@ -50,7 +56,9 @@ class Page:
                             f"(placeholders: {', '.join(self.scope.feedable()) or 'none'})",
                             hint=did_you_mean(k, self.scope.feedable())) for k in unknown]
             raise PageError(d)
-        return executor.run(self.scope, feeds, fail_fast=fail_fast, callbacks=callbacks)
+        run = executors.get(executor)
+        return run(self.scope, feeds, fail_fast=fail_fast, callbacks=callbacks,
+                   max_bytes=self.scope.max_bytes, **options)
 
     def locate(self, block: str, port: str | None = None) -> tuple[int, int]:
         """(line, col) of a block (or of one of its input ports) in the page's file."""
@@ -62,9 +70,15 @@ def _default_name(path):
     return os.path.splitext(os.path.basename(path))[0]
 
 
-def load_page(path: str, *, text: str | None = None, allow_outside: bool = False) -> Page:
+def load_page(path: str, *, text: str | None = None, allow_outside: bool = False,
+              max_bytes: int | None = -1) -> Page:
     """Read and build the page at `path`; never raises for a bad page (see `page.diagnostics`),
-    only OSError when the file cannot be read."""
+    only OSError when the file cannot be read.
+
+    max_bytes: the most a block's outputs may need (-1: half the physical memory; None: no limit);
+    blocks over it fail before allocating (statically when their shapes are known)."""
+    if max_bytes == -1:
+        max_bytes = default_max_bytes()
     src = source.read(path, text)
     diags = [Diagnostic(path, p.line, p.col, p.message, hint=p.hint) for p in src.problems]
     if src.data is None and not diags:
@@ -91,7 +105,7 @@ def load_page(path: str, *, text: str | None = None, allow_outside: bool = False
         if spec is None:
             return Page(path, src, None, None, diags)
     name = spec.page or _default_name(path)
-    scope = Scope(name, spec, src, allow_outside=allow_outside)
+    scope = Scope(name, spec, src, allow_outside=allow_outside, max_bytes=max_bytes)
     diags.extend(scope.diagnostics)
     return Page(path, src, spec, scope, diags)
 

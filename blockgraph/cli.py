@@ -31,7 +31,35 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--show", action="append", default=[], metavar="ID[.PORT]",
                      help="print the full values of an output after the table (repeatable)")
     run.add_argument("--fail-fast", action="store_true", help="stop at the first failing block")
+    run.add_argument("--keep", action="append", default=[], metavar="PATTERN",
+                     help="keep only results whose BLOCK.PORT matches this glob (repeatable); "
+                          "other intermediates are freed after their last consumer ran")
+    _executor_options(run)
     _common(run)
+
+    sweep = sub.add_parser("sweep", help="run one page over many feeds or attr settings")
+    sweep.add_argument("page", metavar="PAGE")
+    src = sweep.add_mutually_exclusive_group(required=True)
+    src.add_argument("--feeds-dir", metavar="DIR", help="one run per .npz file of feeds in DIR")
+    src.add_argument("--grid", action="append", metavar="BLOCK.ATTR=V1,V2,...",
+                     help="one run per combination of these attr values (repeatable)")
+    sweep.add_argument("--out", required=True, metavar="OUTDIR",
+                       help="folder for one results .npz per run and index.json/index.csv")
+    _executor_options(sweep)
+    _common(sweep)
+
+    render = sub.add_parser("render", help="draw a page as a block diagram (SVG, PNG or HTML)")
+    render.add_argument("page", metavar="PAGE")
+    render.add_argument("-o", "--output", metavar="FILE", help=".svg, .png or .html (default PAGE.svg)")
+    render.add_argument("--results", metavar="RESULTS.npz", help="annotate ports with these results")
+    render.add_argument("--run", action="store_true", help="run the page first and annotate")
+    _common(render)
+
+    show = sub.add_parser("show", help="print (and plot) results saved by run --out")
+    show.add_argument("results", metavar="RESULTS.npz")
+    show.add_argument("key", nargs="?", metavar="BLOCK[.PORT]")
+    show.add_argument("--plot", metavar="FILE.png", help="save a histogram (and heatmap) as PNG")
+    show.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     check = sub.add_parser("check", help="validate pages without running them")
     check.add_argument("pages", nargs="+", metavar="PAGE")
@@ -49,9 +77,32 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _executor_options(p):
+    p.add_argument("--executor", choices=["sequential", "threads", "dask"], default="sequential",
+                   help="how independent blocks run (default: sequential, the reference)")
+    p.add_argument("--workers", type=int, metavar="N", help="threads or dask workers")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="dask: tcp://HOST:PORT of a running scheduler, or 'local' for a LocalCluster")
+
+
+def _bytes(text: str) -> int:
+    """`--max-bytes` values: 1000000, 2e9, 512M, 4G, 1GiB."""
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(t[-1:], 1)
+    try:
+        n = float(t[:-1] if mult > 1 else t) * mult
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 2e9, 512M, 4G)") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError("the size must be positive")
+    return int(n)
+
+
 def _common(p):
     p.add_argument("--allow-outside", action="store_true",
                    help="let Const files point outside the page's folder")
+    p.add_argument("--max-bytes", type=_bytes, default=-1, metavar="SIZE",
+                   help="most a block's outputs may need (default: half the physical memory)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
 
 

@@ -20,7 +20,7 @@ def _load_pages(paths, args):
     pages = []
     for path in paths:
         try:
-            p = load_page(path, allow_outside=args.allow_outside)
+            p = load_page(path, allow_outside=args.allow_outside, max_bytes=args.max_bytes)
         except OSError as e:
             _err(f"{path}:1:1: error: cannot read the page: {e.strerror or e}")
             pages.append(None)
@@ -96,7 +96,7 @@ def run(args) -> int:
         mine = _feeds_for(p, feeds, many)
         used |= {k for k in feeds if k in mine or k == f"{p.name}/{k.rpartition('/')[2]}"}
         try:
-            results = p.run(mine, fail_fast=args.fail_fast)
+            results = p.run(mine, fail_fast=args.fail_fast, **_executor_kwargs(args))
         except PageError as e:
             for d in e.diagnostics:
                 _err(d.format())
@@ -132,6 +132,18 @@ def run(args) -> int:
     return 0 if ok else 1
 
 
+def _executor_kwargs(args) -> dict:
+    """Executor choice and its options from the command line."""
+    kw = {"executor": args.executor}
+    if args.workers is not None:
+        kw["workers"] = args.workers
+    if args.scheduler is not None:
+        kw["scheduler"] = args.scheduler
+    if args.keep:
+        kw["keep"] = list(args.keep)
+    return kw
+
+
 def _print_json(all_results, many, ok):
     if not many and len(all_results) == 1:
         doc = all_results[0][1].to_json()
@@ -157,6 +169,21 @@ def _show(keys, page, results):
         d = r.dtypes[port]
         d = d[int(parts[2])] if len(parts) > 2 else d
         print(f"\n{key}: {d} {report.shape_text(a.shape)}\n{report.full(a, d)}")
+
+
+def sweep(args) -> int:
+    from .sweep import main as sweep_main
+    return sweep_main(args)
+
+
+def render(args) -> int:
+    from .render import main as render_main
+    return render_main(args)
+
+
+def show(args) -> int:
+    from .show import main as show_main
+    return show_main(args)
 
 
 def blocks(args) -> int:
@@ -188,4 +215,4 @@ def schema(args) -> int:
     return 0
 
 
-__all__ = ["run", "check", "blocks", "schema", "os"]
+__all__ = ["run", "check", "blocks", "schema", "sweep", "render", "show", "os"]

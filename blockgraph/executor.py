@@ -1,9 +1,11 @@
 """Run a Scope: blocks in topological order, keep going past failures.
 
-State is plain: `results` (id -> BlockResult) and the arrays of finished blocks. A block runs when
-all its upstream blocks are ok; a block whose upstream failed or was skipped is `skipped`; an
-exception inside a block becomes a `failed` result at exactly one place (`_run_block`). Callbacks
-(`on_start(block)`, `on_block(result)`, `on_finish(results)`) serve progress, timing and caching.
+The state is plain data: `results` (id -> BlockResult, whose outputs hold the arrays). A block
+runs when all its upstream blocks are ok; a block whose upstream failed or was skipped is
+`skipped`; an exception inside a block becomes a `failed` result at exactly one place
+(`execute`). Callbacks (`on_start(block)`, `on_block(result)`, `on_finish(results)`) serve
+progress, timing and caching. Other executors (threads, dask) reuse `upstream_problem`, `gather`
+and `execute`, so every executor gives the same results, statuses and errors.
 """
 from __future__ import annotations
 
@@ -12,11 +14,11 @@ import time
 from . import invoke
 from .registry import OpError
 from .results import BlockResult, Results
-from .scope import Literal, Ref, Scope
+from .scope import Block, Literal, Scope
 
 
 class Callbacks:
-    """Hooks called by `run`; subclass and override what you need."""
+    """Hooks called by the executors; subclass and override what you need."""
 
     def on_start(self, block):
         pass
@@ -29,53 +31,83 @@ class Callbacks:
 
 
 def run(scope: Scope, feeds: dict | None = None, *, fail_fast: bool = False,
-        callbacks: Callbacks | None = None) -> Results:
-    """Run every block of `scope`; return Results holding every block's outcome.
+        callbacks: Callbacks | None = None, max_bytes: int | None = None,
+        keep: list[str] | None = None) -> Results:
+    """Run every block of `scope` in order; return Results holding every block's outcome.
 
     feeds: {placeholder id: array}. With fail_fast, blocks after the first failure are skipped.
+    max_bytes: a block whose outputs would need more memory fails before computing.
+    keep: glob patterns of BLOCK.PORT to keep; other outputs are dropped as soon as their last
+    consumer has run (statuses, dtypes and times are always kept).
     """
-    feeds = dict(feeds or {})
+    feeds = feeds or {}
     cb = callbacks or Callbacks()
     results: dict[str, BlockResult] = {}
-    stop = False
-    order = scope.order if scope.order is not None else list(scope.blocks)
-    for bid in order:
+    failed = False
+    release = _release_plan(scope, keep) if keep else {}
+    for bid in scope.run_order():
         b = scope.blocks[bid]
-        r = results[bid] = BlockResult(bid, b.op)
-        if not b.valid:
-            r.status, r.error, r.error_port = "failed", b.error, b.error_port
-        elif stop or scope.order is None:
-            r.status, r.error = "skipped", "not run: an earlier block failed (--fail-fast)" if stop else None
+        why = static_outcome(b, results, stopped=failed and fail_fast)
+        if why is not None:
+            results[bid] = why
         else:
-            bad = next((s.block for _, s in b.refs() if not results[s.block].ok), None)
-            if bad is not None:
-                r.status = "skipped"
-                r.error = f"not run: upstream block '{bad}' {results[bad].status}"
-            else:
-                cb.on_start(b)
-                _run_block(b, r, results, feeds.get(bid))
-        if r.status == "failed" and fail_fast:
-            stop = True
-        cb.on_block(r)
+            cb.on_start(b)
+            arrays, dtypes = gather(b, results)
+            results[bid] = execute(b, arrays, dtypes, feeds.get(bid), max_bytes)
+        failed = failed or results[bid].status == "failed"
+        cb.on_block(results[bid])
+        for done in release.get(bid, ()):
+            results[done].drop_outputs(keep)
     out = Results(scope.name, results)
     cb.on_finish(out)
     return out
 
 
-def _gather(b, results):
-    """The input arrays of block `b` and their TF dtypes."""
+def _release_plan(scope: Scope, keep) -> dict[str, list[str]]:
+    """{block id: blocks whose outputs may be dropped once it has run} (their last consumer)."""
+    order = scope.run_order()
+    pos = {b: i for i, b in enumerate(order)}
+    last = {}
+    for bid in order:
+        consumers = list(scope.graph.successors(bid))
+        last[bid] = max(consumers, key=pos.get) if consumers else bid
+    plan: dict[str, list[str]] = {}
+    for bid, when in last.items():
+        plan.setdefault(when, []).append(bid)
+    return plan
+
+
+def static_outcome(b: Block, results: dict, stopped: bool = False) -> BlockResult | None:
+    """The result a block gets without running (invalid, upstream not ok, --fail-fast), or None
+    when it should run."""
+    if not b.valid:
+        return BlockResult(b.id, b.op, "failed", b.error, b.error_port)
+    if stopped:
+        return BlockResult(b.id, b.op, "skipped", "not run: an earlier block failed (--fail-fast)")
+    bad = upstream_problem(b, results)
+    if bad is not None:
+        return BlockResult(b.id, b.op, "skipped", f"not run: upstream block '{bad}' {results[bad].status}")
+    return None
+
+
+def upstream_problem(b: Block, results: dict) -> str | None:
+    """The id of the first upstream block that is not ok, or None."""
+    return next((ref.block for _, ref in b.refs() if not results[ref.block].ok), None)
+
+
+def gather(b: Block, results: dict):
+    """The input arrays of block `b` (from literals and upstream results) and their TF dtypes."""
     arrays, dtypes = {}, {}
     for port, v in b.inputs.items():
-        items = v if isinstance(v, list) else [v]
         got, dts = [], []
-        for item in items:
+        for item in (v if isinstance(v, list) else [v]):
             if isinstance(item, Literal):
                 got.append(item.array)
                 dts.append(item.dtype)
                 continue
             src = results[item.block]
-            port_name = item.port or next(iter(src.outputs))
-            val, d = src.outputs[port_name], src.dtypes[port_name]
+            name = item.port or next(iter(src.outputs))
+            val, d = src.outputs[name], src.dtypes[name]
             if item.index is not None:
                 val, d = val[item.index], d[item.index]
             if isinstance(val, list):
@@ -91,12 +123,13 @@ def _gather(b, results):
     return arrays, dtypes
 
 
-def _run_block(b, r: BlockResult, results, feed):
-    """Compute one block into `r`; every exception becomes a failed result here."""
+def execute(b: Block, arrays: dict, dtypes: dict, feed=None, max_bytes: int | None = None) -> BlockResult:
+    """Compute one block on its input arrays; every exception becomes a failed BlockResult here.
+    A module-level function of plain data, so it can run in a thread or a dask worker."""
+    r = BlockResult(b.id, b.op)
     t0 = time.perf_counter()
     try:
-        arrays, dtypes = _gather(b, results)
-        outputs, specs = invoke.call(b.defn, arrays, b.attrs, dtypes, feed=feed)
+        outputs, specs = invoke.call(b.defn, arrays, b.attrs, dtypes, feed=feed, max_bytes=max_bytes)
     except OpError as e:
         r.status, r.error, r.error_port = "failed", e.message, e.port
     except MemoryError:
@@ -107,11 +140,19 @@ def _run_block(b, r: BlockResult, results, feed):
         r.status = "ok"
         for out, value, spec in zip(b.defn.outputs, outputs, specs):
             r.outputs[out.name] = value
-            if out.list:
-                r.dtypes[out.name] = [s.dtype for s in spec] if spec else [None] * len(value)
-            else:
-                r.dtypes[out.name] = spec.dtype
+            r.dtypes[out.name] = [s.dtype for s in spec] if out.list else spec.dtype
     r.seconds = time.perf_counter() - t0
+    return r
 
 
-__all__ = ["run", "Callbacks", "Ref"]
+EXECUTORS = ("sequential", "threads", "dask")
+
+
+def get(name: str):
+    """The run function of executor `name` (threads and dask are imported only when asked for)."""
+    if name == "sequential":
+        return run
+    if name in ("threads", "dask"):
+        from . import parallel
+        return getattr(parallel, f"run_{name}")
+    raise ValueError(f"unknown executor {name!r} (choose from {', '.join(EXECUTORS)})")

@@ -115,9 +115,9 @@ def spec_of(array, dtype: str) -> Spec:
     return Spec(dtype, tuple(np.shape(array)), array)
 
 
-def call(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None):
+def call(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None, max_bytes=None):
     """Run one block on concrete arrays: type attrs, the shape function's checks on the real
-    shapes, the compute function, and checks of what it returned.
+    shapes, the memory limit, the compute function, and checks of what it returned.
 
     Returns (outputs, specs): outputs is a list with one array (or list of arrays) per output.
     """
@@ -125,6 +125,8 @@ def call(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None):
     in_specs = {p: ([spec_of(a, d) for a, d in zip(v, in_dtypes[p])] if isinstance(v, list)
                     else spec_of(v, in_dtypes[p])) for p, v in inputs.items()}
     specs = output_specs(defn, in_specs, attrs)
+    if max_bytes is not None:
+        check_memory(specs, max_bytes)
     kwargs = {k: v for k, v in inputs.items() if k in defn.compute_args}
     kwargs.update((k, v) for k, v in attrs.items() if k in defn.compute_args)
     if "feed" in defn.compute_args:
@@ -144,6 +146,45 @@ def call(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None):
         else:
             outputs.append(_checked(defn, out, value, spec))
     return outputs, specs
+
+
+def output_bytes(specs) -> int | None:
+    """Bytes the outputs described by `specs` need, or None when a shape is not fully known."""
+    total = 0
+    for s in specs:
+        for x in (s if isinstance(s, list) else [s]):
+            if x is None or x.shape is None or x.dtype is None or any(d is None for d in x.shape):
+                return None
+            n = 1
+            for d in x.shape:
+                n *= d
+            total += n * (dt.to_numpy(x.dtype).itemsize if x.dtype != "string" else 8)
+    return total
+
+
+def default_max_bytes() -> int:
+    """Half of the machine's physical memory: the default per-block output limit."""
+    import os
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):   # pragma: no cover - non-POSIX
+        return 8 << 30
+
+
+def check_memory(specs, max_bytes: int):
+    """OpError when the outputs would need more than `max_bytes` (checked before allocating)."""
+    need = output_bytes(specs)
+    if need is not None and need > max_bytes:
+        raise OpError(f"the outputs would need {_size(need)}, more than the limit of {_size(max_bytes)} "
+                      "(raise it with --max-bytes)")
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
 
 
 def _pad(specs, n):

@@ -110,6 +110,10 @@ class BlockDef:
     family: str = ""
     compute_args: frozenset = field(default=frozenset())
 
+    def __reduce__(self):
+        """Pickled by name: a worker process looks the block up in its own registry."""
+        return (get, (self.name,))
+
     def input(self, name):
         return next((p for p in self.inputs if p.name == name), None)
 

@@ -27,10 +27,20 @@ class BlockResult:
     seconds: float = 0.0
     outputs: dict = field(default_factory=dict)
     dtypes: dict = field(default_factory=dict)
+    dropped: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    def drop_outputs(self, keep_patterns) -> None:
+        """Free the outputs not matching any glob of `keep_patterns` (on BLOCK.PORT[.I])."""
+        from fnmatch import fnmatchcase
+        for port in list(self.outputs):
+            names = [f"{self.id}.{port}", self.id]
+            if not any(fnmatchcase(n, p) for n in names for p in keep_patterns):
+                del self.outputs[port]
+                self.dropped.append(port)
 
     def items(self):
         """(key suffix, TF dtype, array) for every output tensor: PORT or PORT.I."""
@@ -83,6 +93,8 @@ class Results:
             raise KeyError(f"block '{r.id}' has no outputs: it {r.status}"
                            + (f" ({r.error})" if r.error else ""))
         port = parts[1] if len(parts) > 1 else next(iter(r.outputs), None)
+        if port in r.dropped:
+            raise KeyError(f"output '{r.id}.{port}' was not kept (see --keep)")
         if port not in r.outputs:
             raise KeyError(f"block '{r.id}' has no output '{port}' (outputs: {', '.join(r.outputs)})")
         v = r.outputs[port]

@@ -100,8 +100,10 @@ class PrepareContext:
 class Scope:
     """The blocks of one page and their dataflow graph."""
 
-    def __init__(self, name: str, spec: PageSpec, source: Source, *, allow_outside=False):
+    def __init__(self, name: str, spec: PageSpec, source: Source, *, allow_outside=False,
+                 max_bytes: int | None = None):
         self.name = name
+        self.max_bytes = max_bytes
         self.source = source
         self.path = source.path
         self.blocks: dict[str, Block] = {}
@@ -257,6 +259,8 @@ class Scope:
             try:
                 attrs = invoke.infer_types(b.defn, {p: _dtypes_of(s) for p, s in in_specs.items()}, b.attrs)
                 b.specs = invoke.output_specs(b.defn, in_specs, attrs)
+                if self.max_bytes is not None:
+                    invoke.check_memory(b.specs, self.max_bytes)
                 b.in_dtypes = {p: _dtypes_of(s) for p, s in in_specs.items()}
             except OpError as e:
                 path = ("blocks", bid, "inputs", e.port) if e.port else ("blocks", bid)
@@ -353,6 +357,10 @@ class Scope:
         return None
 
     # ------------------------------------------------------------ queries
+    def run_order(self) -> list[str]:
+        """Block ids in run order (file order when the graph has a cycle: then nothing runs)."""
+        return self.order if self.order is not None else list(self.blocks)
+
     def feedable(self) -> list[str]:
         return [bid for bid, b in self.blocks.items() if b.defn is not None and b.defn.feedable]
 

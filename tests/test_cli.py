@@ -186,3 +186,33 @@ def test_out_is_atomic_and_keeps_previous_on_failure(tmp_path):
         write_npz(str(out), {"a": np.zeros(2), "b": Boom()})
     assert out.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["out.npz"]
+
+
+def test_keep_frees_intermediates(tmp_path, capsys):
+    page = write(tmp_path, "chain.yaml", """format: 1
+blocks:
+  a: {op: Const, attrs: {value: [1.0, 2.0]}}
+  b: {op: Identity, inputs: {input: a}}
+  c: {op: FakeQuantWithMinMaxArgs, inputs: {inputs: b}}
+""")
+    out = str(tmp_path / "o.npz")
+    assert main(["run", page, "--keep", "c.*", "--out", out, "--json"]) == 0
+    doc = strict_json(capsys.readouterr().out)
+    assert [b["status"] for b in doc["blocks"].values()] == ["ok"] * 3
+    assert doc["blocks"]["a"]["outputs"] == {} and "outputs" in doc["blocks"]["c"]["outputs"]
+    with np.load(out) as z:
+        assert z.files == ["c.outputs"]
+
+
+def test_max_bytes_refuses_before_allocating(tmp_path, capsys):
+    page = write(tmp_path, "big.yaml", """format: 1
+blocks:
+  x: {op: Placeholder, attrs: {dtype: float32, shape: [null]}}
+  fq: {op: FakeQuantWithMinMaxArgs, inputs: {inputs: x}}
+  c: {op: Const, attrs: {value: 1.0, shape: [100]}}
+""")
+    np.save(tmp_path / "x.npy", np.zeros(1000, np.float32))
+    assert main(["run", page, "--feed", f"x={tmp_path / 'x.npy'}", "--max-bytes", "1K"]) == 1
+    err = capsys.readouterr().err
+    assert "block 'fq' (FakeQuantWithMinMaxArgs): the outputs would need 3.9 KiB, more than the " \
+           "limit of 1.0 KiB (raise it with --max-bytes)" in err
