@@ -25,9 +25,9 @@ class Diagnostic:
         who = ""
         if self.block is not None:
             who = f"block '{self.block}'" + (f" ({self.op})" if self.op else "") + ": "
-        text = where + who + " ".join(self.message.split())
+        text = printable(where + who + " ".join(self.message.split()))
         if self.hint:
-            text += "\n  hint: " + self.hint
+            text += "\n  hint: " + printable(" ".join(self.hint.split()))
         return text
 
     def sort_key(self):
@@ -35,6 +35,13 @@ class Diagnostic:
 
     def to_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def printable(text: str) -> str:
+    """`text` with control and other unprintable characters escaped, so it stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def did_you_mean(word: str, choices, n: int = 3) -> str | None:

@@ -115,15 +115,18 @@ def placeholder(feed, dtype, shape):
 
 
 def _with_default_shape(inputs, attrs):
-    return merge(attrs["shape"], inputs["input"].shape,
-                 f"default input of shape {fmt(inputs['input'].shape)} does not match attr shape "
-                 f"{fmt(attrs['shape'])}")
+    """The attr shape refined by the default's; TF (eager) does not check that they agree, so a
+    disagreement only leaves the shape unknown before the run."""
+    try:
+        return merge(attrs["shape"], inputs["input"].shape)
+    except OpError:
+        return None
 
 
 @block("PlaceholderWithDefault",
        inputs=[Input("input", type_attr="dtype", doc="value used when nothing is fed")],
        attrs=[Attr("shape", "shape", doc="dims a fed tensor must have (null for unknown)")],
-       outputs=[Output("output", "dtype")], shape=lambda i, a: a["shape"], feedable=True)
+       outputs=[Output("output", "dtype")], shape=_with_default_shape, feedable=True)
 def placeholder_with_default(input, feed, dtype, shape):
     """The fed tensor when one is fed, else its `input`."""
     return input if feed is None else _feed_array(feed, dtype, shape)
