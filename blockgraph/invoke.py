@@ -6,6 +6,8 @@ clean runs the same rules that found it clean.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import dtypes as dt
@@ -78,9 +80,7 @@ def infer_types(defn: BlockDef, in_dtypes: dict, attrs: dict) -> dict:
 
 def output_dtype(defn: BlockDef, out, attrs):
     """An output's TF dtype: a fixed name, or the value of the attr its rule names."""
-    if out.dtype in dt.NUMPY:
-        return out.dtype
-    return attrs.get(out.dtype)
+    return out.dtype if out.dtype in dt.NUMPY else attrs.get(out.dtype)
 
 
 def output_specs(defn: BlockDef, in_specs: dict, attrs: dict) -> list:
@@ -121,9 +121,10 @@ def call(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None, 
 
     Returns (outputs, specs): outputs is a list with one array (or list of arrays) per output.
     """
-    attrs = infer_types(defn, in_dtypes, attrs)
-    in_specs = {p: ([spec_of(a, d) for a, d in zip(v, in_dtypes[p])] if isinstance(v, list)
-                    else spec_of(v, in_dtypes[p])) for p, v in inputs.items()}
+    if defn.type_attrs:
+        attrs = infer_types(defn, in_dtypes, attrs)
+    in_specs = {p: ([Spec(d, a.shape, a) for a, d in zip(v, in_dtypes[p])] if type(v) is list
+                    else Spec(in_dtypes[p], v.shape, v)) for p, v in inputs.items()}
     specs = output_specs(defn, in_specs, attrs)
     if max_bytes is not None:
         check_memory(specs, max_bytes)
@@ -152,13 +153,10 @@ def output_bytes(specs) -> int | None:
     """Bytes the outputs described by `specs` need, or None when a shape is not fully known."""
     total = 0
     for s in specs:
-        for x in (s if isinstance(s, list) else [s]):
-            if x is None or x.shape is None or x.dtype is None or any(d is None for d in x.shape):
+        for x in (s if type(s) is list else (s,)):
+            if x is None or x.shape is None or x.dtype is None or None in x.shape:
                 return None
-            n = 1
-            for d in x.shape:
-                n *= d
-            total += n * (dt.to_numpy(x.dtype).itemsize if x.dtype != "string" else 8)
+            total += math.prod(x.shape) * (dt.NUMPY[x.dtype].itemsize if x.dtype != "string" else 8)
     return total
 
 
@@ -194,13 +192,15 @@ def _pad(specs, n):
 def _checked(defn, out, value, spec):
     """The array an output returned, checked against its static Spec (a mismatch is a bug)."""
     want = spec.dtype if spec is not None else None
-    value = np.asarray(value)
-    if want == "string" and value.dtype.kind in "SU":
-        value = dt.as_array(value, want)
-    if want is not None and value.dtype != dt.to_numpy(want):
-        raise RuntimeError(f"{defn.name}.{out.name}: computed dtype {value.dtype} differs from the "
-                           f"declared {want}")
-    if spec is not None and spec.shape is not None:
+    if type(value) is not np.ndarray:
+        value = np.asarray(value)
+    if want is not None and value.dtype != dt.NUMPY[want]:
+        if want == "string" and value.dtype.kind in "SU":
+            value = dt.as_array(value, want)
+        else:
+            raise RuntimeError(f"{defn.name}.{out.name}: computed dtype {value.dtype} differs from "
+                               f"the declared {want}")
+    if spec is not None and spec.shape is not None and spec.shape != value.shape:
         shp = value.shape
         if len(shp) != len(spec.shape) or any(a is not None and a != b for a, b in zip(spec.shape, shp)):
             raise RuntimeError(f"{defn.name}.{out.name}: computed shape {list(shp)} differs from the "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable
 
 from . import dtypes as dt
@@ -123,7 +124,7 @@ class BlockDef:
     def output(self, name):
         return next((o for o in self.outputs if o.name == name), None)
 
-    @property
+    @cached_property
     def type_attrs(self) -> tuple:
         """Type attrs set by inputs (`T`, `Tidx`, ...), in port order."""
         seen = []

@@ -8,6 +8,7 @@ run order.
 """
 from __future__ import annotations
 
+import heapq
 import os
 import re
 from dataclasses import dataclass, field
@@ -196,34 +197,14 @@ class Scope:
 
     # ------------------------------------------------------------ graph
     def _connect(self):
+        edges = []
         for b in self.blocks.values():
             for port, ref in b.refs():
-                path = ("blocks", b.id, "inputs", port)
-                if ref.block == b.id:
-                    self._diag(b, path, f"input '{port}' refers to the block itself", key=False)
-                    continue
-                src = self.blocks.get(ref.block)
-                if src is None:
-                    self._diag(b, path, f"input '{port}' refers to a missing block '{ref.block}'",
-                               hint=did_you_mean(ref.block, self.blocks), key=False)
-                    continue
-                if src.defn is not None:
-                    if src.output_index(ref.port) is None:
-                        names = [o.name for o in src.defn.outputs]
-                        self._diag(b, path, f"input '{port}': block '{ref.block}' ({src.op}) has no "
-                                   f"output '{ref.port}'",
-                                   hint=did_you_mean(ref.port or "", names) or _choices("outputs", names),
-                                   key=False)
-                        continue
-                    out = src.defn.outputs[src.output_index(ref.port)]
-                    if ref.index is not None and not out.list:
-                        self._diag(b, path, f"input '{port}': output '{out.name}' of '{ref.block}' is "
-                                   "not a list; drop the index", key=False)
-                        continue
-                self.graph.add_edge(ref.block, b.id, key=f"{port}", port=port, ref=ref)
-        try:
-            order = list(nx.lexicographical_topological_sort(self.graph, key=self._file_index))
-        except nx.NetworkXUnfeasible:
+                if self._check_ref(b, port, ref):
+                    edges.append((ref.block, b.id, port, {"port": port, "ref": ref}))
+        self.graph.add_edges_from(edges)
+        order = _topological_order(self.graph, list(self.blocks))
+        if order is None:
             cycle = [u for u, v, *_ in nx.find_cycle(self.graph)]
             first = min(cycle, key=self._file_index)
             i = cycle.index(first)
@@ -235,6 +216,32 @@ class Scope:
                 self.blocks[bid].valid = False
             return
         self.order = order
+
+    def _check_ref(self, b, port, ref) -> bool:
+        """True when `ref` names an existing output of another block; else a Diagnostic."""
+        path = ("blocks", b.id, "inputs", port)
+        if ref.block == b.id:
+            self._diag(b, path, f"input '{port}' refers to the block itself", key=False)
+            return False
+        src = self.blocks.get(ref.block)
+        if src is None:
+            self._diag(b, path, f"input '{port}' refers to a missing block '{ref.block}'",
+                       hint=did_you_mean(ref.block, self.blocks), key=False)
+            return False
+        if src.defn is None:
+            return True
+        if src.output_index(ref.port) is None:
+            names = [o.name for o in src.defn.outputs]
+            self._diag(b, path, f"input '{port}': block '{ref.block}' ({src.op}) has no "
+                       f"output '{ref.port}'",
+                       hint=did_you_mean(ref.port or "", names) or _choices("outputs", names), key=False)
+            return False
+        out = src.defn.outputs[src.output_index(ref.port)]
+        if ref.index is not None and not out.list:
+            self._diag(b, path, f"input '{port}': output '{out.name}' of '{ref.block}' is "
+                       "not a list; drop the index", key=False)
+            return False
+        return True
 
     def _file_index(self, bid):
         return self._index.get(bid, 0)
@@ -366,6 +373,27 @@ class Scope:
 
     def upstream(self, bid: str):
         return nx.ancestors(self.graph, bid)
+
+
+def _topological_order(graph, file_order):
+    """Kahn's algorithm, taking ready blocks in file order (so tables read like the page);
+    None when the graph has a cycle."""
+    index = {b: i for i, b in enumerate(file_order)}
+    indegree = {b: 0 for b in file_order}
+    for _, v in graph.edges():
+        indegree[v] += 1
+    ready = [index[b] for b, d in indegree.items() if d == 0]
+    heapq.heapify(ready)
+    order = []
+    succ = graph.succ
+    while ready:
+        b = file_order[heapq.heappop(ready)]
+        order.append(b)
+        for v, keys in succ[b].items():
+            indegree[v] -= len(keys)
+            if indegree[v] == 0:
+                heapq.heappush(ready, index[v])
+    return order if len(order) == len(file_order) else None
 
 
 def _dtypes_of(s):

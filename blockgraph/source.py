@@ -11,10 +11,32 @@ from dataclasses import dataclass, field
 
 import yaml
 
-try:
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Loader = yaml.SafeLoader
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: same marks, faster
+
+
+class _Loader(_Base):
+    """The safe loader with a memo of the implicit tag of plain scalars: a page repeats the same
+    keys and values thousands of times, and PyYAML's regex resolver is the hot spot of loading."""
+    _memo: dict = {}
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and len(value) < 40:
+            key = (value, implicit)
+            tag = self._memo.get(key)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._memo) < 100_000:
+                    self._memo[key] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+
+_STR, _INT, _FLT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_BOOL, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
+_PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+_PLAIN_FLOAT = re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
+_BOOLS = yaml.constructor.SafeConstructor.bool_values
+MARKED_ITEMS = 64          # lists longer than this keep one mark for the list, not per item
 
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 MAX_NODES = 2_000_000      # nodes after alias expansion
@@ -93,11 +115,28 @@ class _Builder:
                 out[key] = self.build(vnode, path + (key,), depth + 1)
             return out
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(v, path + (i,), depth + 1) for i, v in enumerate(node.value)]
+            items = node.value
+            if len(items) > MARKED_ITEMS and all(type(v) is yaml.ScalarNode for v in items):
+                self.nodes += len(items)
+                return [self._scalar(v, path) for v in items]     # big literal: no per-item marks
+            return [self.build(v, path + (i,), depth + 1) for i, v in enumerate(items)]
         return self._scalar(node, path)
 
     def _scalar(self, node, path):
-        if node.tag == "tag:yaml.org,2002:str" and not node.style and _FLOAT.match(node.value):
+        tag, value = node.tag, node.value
+        if tag == _STR:
+            if not node.style and _FLOAT.match(value):
+                return float(value)
+            return value
+        if tag == _INT and _PLAIN_INT.match(value):
+            return int(value)
+        if tag == _FLT and _PLAIN_FLOAT.match(value):
+            return float(value)
+        if tag == _BOOL and value.lower() in _BOOLS:
+            return _BOOLS[value.lower()]
+        if tag == _NULL:
+            return None
+        if tag == "tag:yaml.org,2002:str" and not node.style and _FLOAT.match(node.value):
             return float(node.value)
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value       # keep dates as the text written

@@ -79,9 +79,9 @@ def page_for(case, z, bid="c", const_inputs=False):
             ph = f"{bid}_{port}" + (f"_{i}" if isinstance(key, list) else "")
             arr = z[k]
             dtype = tf_dtypes.get(port) or ("string" if arr.dtype.kind in "SU" else arr.dtype.name)
-            if const_inputs and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)) or \
-                    const_inputs and arr.dtype.kind == "V":
-                # NaN payloads and signs survive only in a file: a Const reading a .npy
+            if const_inputs and (arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)) or
+                                 arr.dtype.kind in "cV"):
+                # NaN payloads and complex values survive only in a file: a Const reading a .npy
                 fname = f"{safe_id(case['id'])}_{ph}.npy"
                 np.save(os.path.join(const_folder(), fname), arr)
                 blocks[ph] = {"op": "Const", "attrs": {"file": fname, "dtype": dtype}}
