@@ -1,0 +1,52 @@
+"""The block library is complete and every declaration is well-formed."""
+import inspect
+
+import pytest
+
+from blockgraph import dtypes as dt
+from blockgraph import registry
+from blockgraph.registry import ATTR_TYPES
+
+FAKE_QUANT = ["FakeQuantWithMinMaxArgs", "FakeQuantWithMinMaxArgsGradient", "FakeQuantWithMinMaxVars",
+              "FakeQuantWithMinMaxVarsGradient", "FakeQuantWithMinMaxVarsPerChannel",
+              "FakeQuantWithMinMaxVarsPerChannelGradient"]
+ARRAY_OPS = """BatchToSpace BatchToSpaceND Bitcast BroadcastArgs BroadcastTo CheckNumerics Concat ConcatV2
+DebugGradientIdentity DepthToSpace Dequantize Diag DiagPart EditDistance ExpandDims ExtractImagePatches
+Fill Gather GatherNd GatherV2 Identity IdentityN ImmutableConst InvertPermutation ListDiff MatrixBandPart
+MatrixDiag MatrixDiagPart MatrixSetDiag MirrorPad OneHot OnesLike Pack Pad PadV2 ParallelConcat
+Placeholder PlaceholderWithDefault PreventGradient QuantizeAndDequantizeV2 QuantizeV2 QuantizedConcat
+QuantizedInstanceNorm QuantizedReshape Rank Reshape ReverseSequence ReverseV2 ScatterNd
+ScatterNdNonAliasingAdd Shape ShapeN Size Slice Snapshot SpaceToBatch SpaceToBatchND SpaceToDepth Split
+SplitV Squeeze StopGradient StridedSlice StridedSliceGrad TensorStridedSliceUpdate Tile Transpose Unique
+UniqueWithCounts Unpack Where ZerosLike Cast""".split()
+
+
+def test_every_required_block_is_registered():
+    missing = sorted(set(FAKE_QUANT + ARRAY_OPS + ["Const"]) - set(registry.names()))
+    assert not missing, f"unregistered blocks: {missing}"
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_declaration_is_well_formed(name):
+    d = registry.get(name)
+    assert d.doc and not d.doc.endswith(":"), "a one-line doc"
+    assert d.shape is not None, "every block has a shape function"
+    assert d.outputs, "every block has outputs"
+    names = [p.name for p in d.inputs] + [a.name for a in d.attrs]
+    assert len(names) == len(set(names)), "ports and attrs share one namespace"
+    for p in d.inputs:
+        assert set(p.dtypes) <= set(dt.NUMPY), p
+    for a in d.attrs:
+        assert a.type in ATTR_TYPES, a
+        if not a.required and a.default is not None and a.type not in ("tensor",):
+            assert registry.check_attr(a, a.default) == a.default or a.type in ("shape", "float"), a
+    for o in d.outputs:
+        assert o.dtype in dt.NUMPY or o.dtype in {a.name for a in d.attrs} | set(d.type_attrs), o
+    params = set(inspect.signature(d.compute).parameters)
+    assert params <= d.compute_args | {"kw", "kwargs"}
+
+
+def test_blocks_pickle_by_name():
+    import pickle
+    d = registry.get("FakeQuantWithMinMaxVars")
+    assert pickle.loads(pickle.dumps(d)) is d
