@@ -80,7 +80,7 @@ def page_for(case, z, bid="c", const_inputs=False):
             arr = z[k]
             dtype = tf_dtypes.get(port) or ("string" if arr.dtype.kind in "SU" else arr.dtype.name)
             if const_inputs and (arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)) or
-                                 arr.dtype.kind in "cV"):
+                                 arr.dtype.kind in "cV" or dtype == "bfloat16"):
                 # NaN payloads and complex values survive only in a file: a Const reading a .npy
                 fname = f"{safe_id(case['id'])}_{ph}.npy"
                 np.save(os.path.join(const_folder(), fname), arr)
@@ -109,7 +109,7 @@ def compare(out, expected, got, got_dtype):
     if out["tf_dtype"] == "bfloat16":
         got = got.view(np.uint16)
     if out["tf_dtype"] == "string":
-        got = np.asarray(got.tolist() if got.ndim else got[()], dtype=np.bytes_)
+        got = got.astype(np.bytes_)
         if got.shape != expected.shape or got.tolist() != expected.tolist():
             return f"strings differ: got {got.tolist()!r} expected {expected.tolist()!r}"
         return None
