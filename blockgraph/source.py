@@ -36,6 +36,7 @@ _BOOL, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
 _PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 _PLAIN_FLOAT = re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 _BOOLS = yaml.constructor.SafeConstructor.bool_values
+_NAN = float("nan")
 MARKED_ITEMS = 64          # lists longer than this keep one mark for the list, not per item
 
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
@@ -132,6 +133,8 @@ class _Builder:
             return int(value)
         if tag == _FLT and _PLAIN_FLOAT.match(value):
             return float(value)
+        if tag == _FLT and value.lower() == ".nan":
+            return _NAN   # PyYAML's own NaN has the sign bit set; tf.constant's has not
         if tag == _BOOL and value.lower() in _BOOLS:
             return _BOOLS[value.lower()]
         if tag == _NULL:
