@@ -16,8 +16,10 @@ def preview(a: np.ndarray, dtype: str, width: int = PREVIEW_CHARS) -> str:
         a = np.asarray([b.decode("utf-8", "replace") if isinstance(b, bytes) else str(b)
                         for b in a.ravel()[:16]], dtype=object)
     with np.printoptions(threshold=12, edgeitems=3, precision=6, linewidth=10**6):
-        text = np.array2string(np.asarray(a), separator=", ") if a.ndim else repr(a.tolist() if
-                                                                                  a.dtype != object else a[()])
+        if a.ndim:
+            text = np.array2string(np.asarray(a), separator=", ")
+        else:   # a 0-d tensor: its own dtype's digits (8.564706, not float64's 8.564705848693848)
+            text = repr(a[()]) if a.dtype == object else str(a[()])
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
 

@@ -1,0 +1,534 @@
+"""`blockgraph render PAGE [-o FILE.svg|.png|.html] [--results RESULTS.npz] [--run]`: draw a page.
+
+One box per block: its id and op on top, input ports on the left (inline literals with their
+value), output ports on the right, attrs that differ from their defaults, and the block's error.
+Edges run from an output port to an input port, labelled with the port when the source block has
+several outputs; Graphviz's `dot` lays the boxes out left to right in topological order.
+
+With results (a `run --out` file, or `--run` to run the page first) each output port shows dtype,
+shape and a short value preview; failed blocks are red with their error, skipped ones grey.
+`.html` wraps the SVG in one self-contained inspector page (see `html_inspector`).
+
+A page with problems is still drawn (its invalid blocks red with their errors), and so is a run
+with failed blocks; as for `run`, the exit status is then 1 (2 for a usage error, 0 when the page
+is valid and, with --run, every block ran).
+
+The `graphviz` package is imported only here and only when drawing, so `blockgraph run` never
+pays for it; the `dot` program comes from the OS package `graphviz`.
+"""
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import sys
+import tempfile
+import textwrap
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import report
+
+FORMATS = (".svg", ".png", ".html")
+DOT_HINT = ("rendering needs Graphviz's `dot` program: install it with `apt-get install graphviz` "
+            "(Debian/Ubuntu), `brew install graphviz` (macOS) or `conda install graphviz`")
+PIP_HINT = "rendering needs the graphviz Python package: pip install 'blockgraph[render]'"
+
+PREVIEW = 30          # characters of a value preview in a box
+ERROR_LINES = 4       # lines of a block's error in its box
+FAMILY_COLORS = {"core": "#e6edf7", "fake_quant": "#fde8c8", "matrix": "#e2f0dd",
+                 "spatial": "#ede3f4"}
+OTHER_COLORS = ("#dff1f4", "#f6e3e3", "#eef1d9", "#e8e8f6", "#f3ead9")
+FAILED, FAILED_BG = "#c62828", "#f8d4d0"
+GREY, GREY_BG = "#9e9e9e", "#f0f0f0"
+FONT, MONO = "Helvetica,Arial,sans-serif", "Courier,monospace"
+
+
+class RenderError(Exception):
+    """A problem to report as one line; `status` is the exit status (1, or 2 for usage)."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
+
+
+# ------------------------------------------------------------------ outcomes
+
+@dataclass
+class Outcome:
+    """What is known of a block after a run: status ok / failed / skipped / missing (no result
+    in the file), error, seconds (None when unknown) and tensors {PORT[.I]: (dtype, array)}."""
+    status: str
+    error: str | None = None
+    seconds: float | None = None
+    tensors: dict = field(default_factory=dict)
+    stored: dict = field(default_factory=dict)
+
+
+def from_results(results) -> dict[str, Outcome]:
+    """Outcomes of a `page.run()`; dtypes are the real TF names (quint8, bfloat16, ...)."""
+    return {r.id: Outcome(r.status, r.error, r.seconds,
+                          {suffix: (d, a) for suffix, d, a in r.items()}) for r in results}
+
+
+def from_npz(path: str, page) -> dict[str, Outcome]:
+    """Outcomes read from a `run --out` file: blocks with tensors are ok, a statically invalid
+    block is failed with its error, any other block has no result in the file ("missing").
+    Keys may carry the page's name (`PAGE/BLOCK.PORT`, as `run --out` writes for several pages)."""
+    from .show import ShowError, load_npz
+    try:
+        tensors = load_npz(path)
+    except ShowError as e:
+        raise RenderError(str(e)) from None
+    prefix = f"{page.name}/"
+    if any(k.startswith(prefix) for k in tensors):
+        tensors = {k[len(prefix):]: t for k, t in tensors.items() if k.startswith(prefix)}
+    blocks = page.scope.blocks
+    out: dict[str, Outcome] = {}
+    stray = []
+    for key, t in tensors.items():
+        bid, _, suffix = key.partition(".")
+        if bid not in blocks or not suffix:
+            stray.append(key)
+            continue
+        o = out.setdefault(bid, Outcome("ok"))
+        o.tensors[suffix] = (t.dtype, t.array)
+        if t.stored:
+            o.stored[suffix] = t.stored
+    if tensors and not out:
+        raise RenderError(f"{path} holds no results of page '{page.name}' (its keys: "
+                          f"{', '.join(list(tensors)[:4])}{', ...' if len(tensors) > 4 else ''})")
+    if stray:
+        print(f"blockgraph: warning: {len(stray)} results of {path} name no block of page "
+              f"'{page.name}' (first: {stray[0]})", file=sys.stderr)
+    for bid, b in blocks.items():
+        if bid not in out:
+            out[bid] = (Outcome("failed", b.error) if not b.valid else
+                        Outcome("missing", f"no result in {os.path.basename(path)}"))
+    return out
+
+
+# ------------------------------------------------------------------ ports of a block
+
+@dataclass
+class InPort:
+    """One input port (or one item of a list port) as drawn: `gv` is its Graphviz port name."""
+    label: str
+    gv: str
+    ref: object = None
+    literal: object = None
+    missing: bool = False
+
+
+@dataclass
+class OutPort:
+    """One output tensor (or the header of a list output): key suffix PORT[.I], Graphviz port,
+    dtype and shape (static or from results) and the array when there are results."""
+    suffix: str
+    label: str
+    gv: str
+    dtype: str | None = None
+    shape: tuple | None = None
+    array: object = None
+    header: bool = False
+
+
+def in_ports(b) -> list[InPort]:
+    """The input ports of block `b` in declaration order; list ports give one row per item."""
+    out = []
+    names = [p.name for p in b.defn.inputs] if b.defn else list(b.inputs)
+    for name in names:
+        v = b.inputs.get(name)
+        if v is None:
+            out.append(InPort(name, f"i_{name}", missing=True))
+        elif isinstance(v, list):
+            if not v:
+                out.append(InPort(f"{name}[]", f"i_{name}"))
+            for k, item in enumerate(v):
+                out.append(_in_item(f"{name}[{k}]", f"i_{name}_{k}", item))
+        else:
+            out.append(_in_item(name, f"i_{name}", v))
+    return out
+
+
+def _in_item(label, gv, item):
+    from .scope import Ref
+    return InPort(label, gv, ref=item) if isinstance(item, Ref) else InPort(label, gv, literal=item)
+
+
+def out_ports(b, outcome: Outcome | None, indices=()) -> list[OutPort]:
+    """The output tensors of block `b`: one row per output; a list output gets a header row and
+    one row per element (as many as the results, the static specs or the references know)."""
+    if b.defn is None:
+        return []
+    tensors = outcome.tensors if outcome else {}
+    rows = []
+    for i, o in enumerate(b.defn.outputs):
+        spec = b.specs[i] if b.specs else None
+        if not o.list:
+            dtype, shape, arr = _known(tensors.get(o.name), spec)
+            rows.append(OutPort(o.name, o.name, f"o_{o.name}", dtype, shape, arr))
+            continue
+        rows.append(OutPort(o.name, f"{o.name}[ ]", f"o_{o.name}", header=True))
+        n = max([len(spec) if isinstance(spec, list) else 0] +
+                [int(s.split(".")[1]) + 1 for s in tensors if s.startswith(o.name + ".")] +
+                [k + 1 for p, k in indices if p == o.name])
+        for k in range(n):
+            s = spec[k] if isinstance(spec, list) and k < len(spec) else None
+            dtype, shape, arr = _known(tensors.get(f"{o.name}.{k}"), s)
+            rows.append(OutPort(f"{o.name}.{k}", f"[{k}]", f"o_{o.name}_{k}", dtype, shape, arr))
+    return rows
+
+
+def _known(tensor, spec):
+    if tensor is not None:
+        return tensor[0], tensor[1].shape, tensor[1]
+    if spec is not None and not isinstance(spec, list):
+        return spec.dtype, spec.shape, None
+    return None, None, None
+
+
+def port_rows(scope, outcomes: dict | None) -> dict[str, list[OutPort]]:
+    """{block id: its OutPorts}, list outputs sized to cover every `BLOCK.PORT.I` referenced."""
+    indices: dict[str, set] = {}
+    for b in scope.blocks.values():
+        for _, ref in b.refs():
+            if ref.index is not None:
+                indices.setdefault(ref.block, set()).add((ref.port, ref.index))
+    return {bid: out_ports(b, (outcomes or {}).get(bid), indices.get(bid, ()))
+            for bid, b in scope.blocks.items()}
+
+
+def out_port_of(b, ref, rows) -> OutPort | None:
+    """The OutPort a reference leaves from (its port, or the first output; its element I)."""
+    if b.defn is None or not b.defn.outputs:
+        return None
+    port = ref.port or b.defn.outputs[0].name
+    suffix = port if ref.index is None else f"{port}.{ref.index}"
+    return next((r for r in rows if r.suffix == suffix), None)
+
+
+def changed_attrs(b) -> list[tuple[str, str]]:
+    """(name, value text) of the attrs whose value differs from the declared default."""
+    out = []
+    for a in (b.defn.attrs if b.defn else ()):
+        if a.name not in b.attrs:
+            continue
+        v = b.attrs[a.name]
+        if not a.required and _same(v, a.default):
+            continue
+        out.append((a.name, value_text(v)))
+    return out
+
+
+def _same(v, default) -> bool:
+    if isinstance(v, np.ndarray) or isinstance(default, np.ndarray):
+        return False
+    if isinstance(v, (tuple, list)) and isinstance(default, (tuple, list)):
+        return list(v) == list(default)
+    return type(v) is type(default) and v == default
+
+
+def value_text(v, width: int = PREVIEW) -> str:
+    """A short text for an attr or literal value (arrays as the results table previews them)."""
+    from .scope import Literal
+    if isinstance(v, Literal):
+        if v.array is not None:
+            return value_text(v.array, width)
+        v = v.value
+    if isinstance(v, np.ndarray):
+        return preview(v, _tf_name(v), width=width)
+    if isinstance(v, bool):
+        return str(v).lower()
+    if v is None:
+        return "null"
+    if isinstance(v, float):
+        return str(np.float32(v)) if np.float32(v) == v else repr(v)   # TF float attrs are float32
+    if isinstance(v, (tuple, list)):
+        text = "[" + ", ".join(value_text(x, width) for x in v) + "]"
+    else:
+        text = str(v)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def preview(a: np.ndarray, dtype: str, width: int = PREVIEW) -> str:
+    """A one-line value preview as the results table gives it, except that a 0-D float is
+    written at its own precision (float32 3.1415927, not the float64 digits of its repr)."""
+    if a.ndim == 0 and (a.dtype.kind == "f" or dtype == "bfloat16"):
+        return str(a[()])
+    return report.preview(a, dtype, width=width)
+
+
+def _tf_name(a: np.ndarray) -> str:
+    from . import dtypes as dt
+    try:
+        return dt.from_numpy(a.dtype)
+    except dt.DTypeError:
+        return str(a.dtype)
+
+
+# ------------------------------------------------------------------ the diagram
+
+def diagram(page, outcomes: dict | None = None):
+    """The page as a `graphviz.Digraph` (nodes carry SVG ids `block-ID`, edges `edge-SRC.PORT-DST.PORT`)."""
+    try:
+        import graphviz
+    except ImportError:
+        raise RenderError(PIP_HINT) from None
+    scope = page.scope
+    desc = page.spec.description if page.spec is not None and page.spec.description else ""
+    g = graphviz.Digraph(page.name, graph_attr={
+        "rankdir": "LR", "nodesep": "0.25", "ranksep": "0.6", "fontname": FONT, "fontsize": "14",
+        "label": "<" + _title(page.name, desc) + ">", "labelloc": "t", "labeljust": "l",
+        "bgcolor": "white", "pad": "0.2", "newrank": "true"},
+        node_attr={"shape": "plain", "fontname": FONT, "fontsize": "10"},
+        edge_attr={"fontname": FONT, "fontsize": "9", "color": "#555555", "arrowsize": "0.7"})
+    rows = port_rows(scope, outcomes)
+    for bid in scope.run_order():
+        b = scope.blocks[bid]
+        o = outcomes.get(bid) if outcomes else None
+        attrs = {"id": f"block-{bid}", "class": f"block {o.status if o else 'static'}"}
+        if b.note:
+            attrs["tooltip"] = _tooltip(graphviz, b.note)
+        g.node(bid, "<" + node_label(b, o, rows[bid], in_ports(b), outcomes is not None) + ">", **attrs)
+    for bid in scope.run_order():
+        b = scope.blocks[bid]
+        for p in in_ports(b):
+            src = scope.blocks.get(p.ref.block) if p.ref is not None else None
+            if src is None:
+                continue
+            tail = out_port_of(src, p.ref, rows[src.id])
+            if tail is None:
+                continue
+            many = sum(1 for r in rows[src.id] if not r.header) > 1
+            o = outcomes.get(src.id) if outcomes else None
+            g.edge(f"{src.id}:{tail.gv}:e", f"{bid}:{p.gv}:w",
+                   id=f"edge-{src.id}.{tail.suffix}-{bid}.{p.label.replace('[', '.').rstrip(']')}",
+                   label=graphviz.escape(tail.suffix) if many else None,
+                   color=GREY if o is not None and o.status != "ok" else None,
+                   style="dashed" if o is not None and o.status != "ok" else None)
+    return g
+
+
+def _title(name: str, description: str) -> str:
+    """The page's name and (wrapped, at most three lines of) description, as an HTML label."""
+    lines = textwrap.wrap(" ".join(description.split()), 100)
+    if len(lines) > 3:
+        lines = lines[:3]
+        lines[-1] = lines[-1][:96] + " …"
+    text = f'<B>{_esc(name)}</B><BR ALIGN="LEFT"/>'
+    if lines:
+        text += ('<FONT POINT-SIZE="10" COLOR="#555555">' +
+                 "".join(f'{_esc(x)}<BR ALIGN="LEFT"/>' for x in lines) + "</FONT>")
+    return text
+
+
+def _tooltip(graphviz, text: str):
+    """A literal tooltip: dot expands escapes (\\N, \\G, ...) in tooltips twice, so each
+    backslash is written as four; nohtml keeps `<...>` text from being read as an HTML label."""
+    return graphviz.nohtml(" ".join(text.split()).replace("\\", "\\" * 4))
+
+
+def node_label(b, o: Outcome | None, outs: list[OutPort], ins: list[InPort], with_results: bool) -> str:
+    """The HTML-like Graphviz label of one block."""
+    status = o.status if o else ("failed" if not b.valid else "static")
+    grey = status in ("skipped", "missing")
+    fg = GREY if grey else "#222222"
+    head_bg = FAILED_BG if status == "failed" else GREY_BG if grey else _family_color(b)
+    border = FAILED if status == "failed" else GREY if grey else "#555555"
+    dashed = ' STYLE="dashed"' if grey else ""
+    sub = b.op
+    if o is not None and o.seconds is not None and status == "ok":
+        sub += f"  ·  {o.seconds * 1e3:.2f} ms"
+    parts = [f'<TABLE BORDER="{2 if status == "failed" else 1}" CELLBORDER="0" CELLSPACING="0" '
+             f'CELLPADDING="3" COLOR="{border}" BGCOLOR="white"{dashed}>',
+             f'<TR><TD COLSPAN="2" BGCOLOR="{head_bg}"><FONT POINT-SIZE="12" COLOR="{fg}"><B>'
+             f'{_esc(b.id)}</B></FONT><BR/><FONT POINT-SIZE="9" COLOR="{fg}">{_esc(sub)}</FONT></TD></TR>']
+    left = _ins_table(ins, fg) if ins else ""
+    right = _outs_table(outs, fg, with_results) if outs else ""
+    if left or right:
+        parts.append("<HR/><TR>")
+        if left and right:
+            parts.append(f'<TD VALIGN="TOP" ALIGN="LEFT">{left}</TD><VR/>'
+                         f'<TD VALIGN="TOP" ALIGN="RIGHT">{right}</TD>')
+        else:
+            parts.append(f'<TD COLSPAN="2" VALIGN="TOP" ALIGN="{"LEFT" if left else "RIGHT"}">'
+                         f'{left or right}</TD>')
+        parts.append("</TR>")
+    attrs = changed_attrs(b)
+    if attrs:
+        lines = "".join(f'<FONT COLOR="{fg}">{_esc(k)}</FONT>=<FONT FACE="{MONO}" COLOR="{fg}">'
+                        f'{_esc(v)}</FONT><BR ALIGN="LEFT"/>' for k, v in attrs)
+        parts.append(f'<HR/><TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="9">'
+                     f'{lines}</FONT></TD></TR>')
+    err = (o.error if o is not None else None) or (b.error if not b.valid else None)
+    if err and status in ("failed", "skipped", "missing"):
+        color = FAILED if status == "failed" else GREY
+        parts.append(f'<HR/><TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="9" '
+                     f'COLOR="{color}">{_wrapped(err)}</FONT></TD></TR>')
+    parts.append("</TABLE>")
+    return "".join(parts)
+
+
+def _ins_table(ins: list[InPort], fg: str) -> str:
+    rows = []
+    for p in ins:
+        if p.missing:
+            text = f'<FONT COLOR="{FAILED}"><I>{_esc(p.label)} (missing)</I></FONT>'
+        elif p.literal is not None:
+            text = (f'<FONT COLOR="{fg}">{_esc(p.label)}</FONT> = <FONT FACE="{MONO}" POINT-SIZE="9" '
+                    f'COLOR="{fg}">{_esc(value_text(p.literal))}</FONT>')
+        else:
+            text = f'<FONT COLOR="{fg}">{_esc(p.label)}</FONT>'
+        rows.append(f'<TR><TD PORT="{p.gv}" ALIGN="LEFT">{text}</TD></TR>')
+    return '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">' + "".join(rows) + "</TABLE>"
+
+
+def _outs_table(outs: list[OutPort], fg: str, with_results: bool) -> str:
+    rows = []
+    for r in outs:
+        lines = [f'<FONT COLOR="{fg}"><B>{_esc(r.label)}</B></FONT>']
+        if not r.header and (r.dtype or r.shape is not None):
+            meta = f"{r.dtype or '?'} {shape_text(r.shape)}"
+            lines.append(f'<FONT POINT-SIZE="9" COLOR="{fg if r.array is not None else GREY}">'
+                         f'{_esc(meta)}</FONT>')
+        if r.array is not None:
+            lines.append(f'<FONT FACE="{MONO}" POINT-SIZE="9" COLOR="{fg}">'
+                         f'{_esc(preview(r.array, r.dtype))}</FONT>')
+        elif with_results and not r.header:
+            lines.append(f'<FONT POINT-SIZE="9" COLOR="{GREY}"><I>no value</I></FONT>')
+        rows.append(f'<TR><TD PORT="{r.gv}" ALIGN="RIGHT" BALIGN="RIGHT">'
+                    + '<BR ALIGN="RIGHT"/>'.join(lines) + "</TD></TR>")
+    return '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">' + "".join(rows) + "</TABLE>"
+
+
+def shape_text(shape) -> str:
+    """[2,?,3] for a static or known shape ([?] when even the rank is unknown)."""
+    if shape is None:
+        return "[?]"
+    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _wrapped(text: str) -> str:
+    lines = textwrap.wrap(" ".join(text.split()), 48) or [""]
+    if len(lines) > ERROR_LINES:
+        lines = lines[:ERROR_LINES]
+        lines[-1] = lines[-1][:46] + " …"
+    return '<BR ALIGN="LEFT"/>'.join(_esc(x) for x in lines) + '<BR ALIGN="LEFT"/>'
+
+
+def _family_color(b) -> str:
+    fam = b.defn.family if b.defn else ""
+    if fam in FAMILY_COLORS:
+        return FAMILY_COLORS[fam]
+    return OTHER_COLORS[sum(map(ord, fam)) % len(OTHER_COLORS)]
+
+
+def _esc(text: str) -> str:
+    """Text for a Graphviz HTML-like label (entities escaped, control characters dropped)."""
+    return html.escape("".join(c if c >= " " else " " for c in str(text)), quote=False)
+
+
+# ------------------------------------------------------------------ output
+
+def draw(g, fmt: str) -> bytes:
+    """Run `dot` on the graph: SVG or PNG bytes; RenderError when dot is missing or fails."""
+    import graphviz
+    if shutil.which("dot") is None:
+        raise RenderError(DOT_HINT)
+    try:
+        if fmt == "png":
+            g = g.copy()
+            g.graph_attr["dpi"] = "110"
+        return g.pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        raise RenderError(DOT_HINT) from None
+    except graphviz.CalledProcessError as e:
+        why = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        raise RenderError(f"dot failed: {why[0] if why else e}") from None
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write `data` to `path` through a temp file in the same folder, then rename (the file is
+    either the old one or the complete new one), with the usual permissions."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)     # mkstemp's 0600 would hide the picture from others
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def render(page, out_path: str, outcomes: dict | None = None) -> None:
+    """Draw `page` (with `outcomes` when given) to out_path; the format is its extension."""
+    ext = os.path.splitext(out_path)[1].lower()
+    g = diagram(page, outcomes)
+    if ext == ".html":
+        from .html_inspector import inspector_html
+        svg = draw(g, "svg").decode("utf-8")
+        data = inspector_html(page, svg, outcomes).encode("utf-8")
+    else:
+        data = draw(g, ext[1:])
+    try:
+        write_atomic(out_path, data)
+    except OSError as e:
+        raise RenderError(f"cannot write {out_path}: {e.strerror or e}") from None
+
+
+def main(args) -> int:
+    """`blockgraph render`: exit 0 drawn (and every block ran), 1 a problem, 2 a usage error."""
+    from .api import load_page
+    from .diagnostics import Diagnostic
+    out = args.output or os.path.splitext(args.page)[0] + ".svg"
+    try:
+        if os.path.splitext(out)[1].lower() not in FORMATS:
+            raise RenderError(f"cannot tell the format of '{out}': use a .svg, .png or .html file", 2)
+        if args.results and args.run:
+            raise RenderError("give --results FILE or --run, not both", 2)
+        try:
+            page = load_page(args.page, allow_outside=args.allow_outside, max_bytes=args.max_bytes)
+        except OSError as e:
+            print(f"{args.page}:1:1: error: cannot read the page: {e.strerror or e}", file=sys.stderr)
+            return 1
+        for d in page.diagnostics:
+            print(d.format(), file=sys.stderr)
+        if page.scope is None:
+            return 1
+        ok = not page.diagnostics
+        outcomes = None
+        if args.results:
+            outcomes = from_npz(args.results, page)
+        elif args.run:
+            if not page.runnable:
+                print(f"{args.page}: error: the page cannot run; drawing it without results",
+                      file=sys.stderr)
+                ok = False
+            else:
+                results = page.run()
+                for r in results:
+                    if r.status == "failed" and page.scope.blocks[r.id].valid:
+                        line, col = page.locate(r.id, r.error_port)
+                        print(Diagnostic(page.path, line, col, r.error, block=r.id, op=r.op).format(),
+                              file=sys.stderr)
+                ok = ok and results.ok
+                outcomes = from_results(results)
+        render(page, out, outcomes)
+    except RenderError as e:
+        print(f"blockgraph: error: {e}", file=sys.stderr)
+        return e.status
+    counts = ""
+    if outcomes:
+        bad = {s: sum(1 for o in outcomes.values() if o.status == s) for s in ("failed", "skipped", "missing")}
+        counts = "".join(f", {n} {s}" for s, n in bad.items() if n)
+    print(f"wrote {out} ({len(page.scope.blocks)} blocks{counts})")
+    return 0 if ok else 1

@@ -1,0 +1,421 @@
+"""`blockgraph show RESULTS.npz [BLOCK[.PORT]] [--plot FILE.png]`: look at saved results.
+
+Without a key: one row per tensor of the file (dtype, shape, statistics, a preview). With a key:
+each matching tensor printed as numpy prints it (summarised past 1000 values), its dtype and
+shape, and its statistics (min, max, mean, std, NaN / inf / zero counts; for FakeQuant outputs the
+number of distinct levels used). `--plot` draws a histogram (a heatmap for 2-D tensors; for a
+FakeQuant output the input-vs-output staircase when its input is in the file) with matplotlib's
+Agg backend.
+
+The .npz holds numpy dtypes only: quantized tensors show as their integer base, and bfloat16
+(stored by numpy as 2-byte void) is read back as bfloat16. The tensor helpers here (`load_npz`,
+`stats`, `levels`) also serve `render`, so both commands describe a tensor the same way.
+matplotlib is imported only for `--plot`.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import report
+
+MAX_PLOTTED = 6     # tensors in one --plot figure
+
+
+class ShowError(Exception):
+    """A problem to report as one line (exit status in `.status`)."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Tensor:
+    """One array of a results file: its key (BLOCK.PORT[.I], maybe PAGE/ first), dtype name and
+    values. `stored` is the numpy dtype in the file when it differs from `dtype` (bfloat16)."""
+    key: str
+    dtype: str
+    array: np.ndarray
+    stored: str | None = None
+
+    @property
+    def block(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def port(self) -> str | None:
+        parts = self.key.split(".")
+        return parts[1] if len(parts) > 1 else None
+
+
+# ------------------------------------------------------------------ reading
+
+def dtype_name(a: np.ndarray) -> tuple[str, np.ndarray, str | None]:
+    """(dtype name, array, stored numpy dtype or None) for an array read from an .npz.
+
+    Bytes/str arrays are `string`; 2-byte void arrays are bfloat16 (numpy stores ml_dtypes'
+    bfloat16 so, and blockgraph's feeds read them the same way)."""
+    from . import dtypes as dt
+    if a.dtype.kind == "V" and a.dtype.itemsize == 2 and a.dtype.fields is None:
+        return "bfloat16", a.view(dt.to_numpy("bfloat16")), str(a.dtype)
+    try:
+        return dt.from_numpy(a.dtype), a, None
+    except dt.DTypeError:
+        return str(a.dtype), a, None
+
+
+def load_npz(path: str) -> dict[str, Tensor]:
+    """Every array of a results .npz, in file order, as {key: Tensor}; ShowError when unreadable."""
+    try:
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise ShowError(f"{path} is a single .npy array, not a results .npz (run --out FILE.npz)")
+        with z:
+            out = {}
+            for k in z.files:
+                name, arr, stored = dtype_name(z[k])
+                out[k] = Tensor(k, name, arr, stored)
+            return out
+    except OSError as e:
+        raise ShowError(f"cannot read {path}: {e.strerror or e}") from None
+    except (ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise ShowError(f"cannot read {path} as a results .npz: {e}") from None
+
+
+def select(tensors: dict[str, Tensor], key: str) -> list[Tensor]:
+    """The tensors named by BLOCK, BLOCK.PORT or BLOCK.PORT.I (also with a PAGE/ prefix, or
+    without one when the file holds several pages and the name is unique)."""
+    def matching(keys, want):
+        return [k for k in keys if k == want or k.startswith(want + ".")]
+    found = matching(tensors, key)
+    if not found and "/" not in key:
+        found = [k for k in tensors if "/" in k and matching([k.split("/", 1)[1]], key)]
+        pages = {k.split("/", 1)[0] for k in found}
+        if len(pages) > 1:
+            raise ShowError(f"'{key}' is in several pages ({', '.join(sorted(pages))}): "
+                            f"write PAGE/{key}")
+    if not found:
+        from .diagnostics import did_you_mean
+        names = sorted({k.split(".")[0] for k in tensors} | {".".join(k.split(".")[:2]) for k in tensors})
+        hint = did_you_mean(key, names)
+        raise ShowError(f"no result '{key}' in the file" + (f"; {hint}" if hint else
+                        f" (it has {len(tensors)}: {', '.join(list(tensors)[:6])}"
+                        f"{', ...' if len(tensors) > 6 else ''})"))
+    return [tensors[k] for k in found]
+
+
+# ------------------------------------------------------------------ statistics
+
+def numeric(a: np.ndarray, dtype: str) -> np.ndarray | None:
+    """The array as numbers numpy can reduce (bfloat16 -> float32), or None for strings."""
+    if dtype == "string" or a.dtype.kind in "SUO":
+        return None
+    if dtype == "bfloat16" or a.dtype.kind == "V":
+        return a.astype(np.float32)
+    return a
+
+
+def stats(a: np.ndarray, dtype: str) -> dict:
+    """Summary statistics: count, and as applicable min, max, mean, std (of the finite values;
+    float64 arithmetic), nan, inf, zeros, true (bool), distinct (strings)."""
+    x = numeric(a, dtype)
+    out: dict = {"count": int(a.size)}
+    if x is None:
+        out["distinct"] = len(set(a.ravel().tolist()))
+        return out
+    if x.dtype.kind == "b":
+        out["true"] = int(np.count_nonzero(x))
+        out["false"] = int(x.size - out["true"])
+        return out
+    if x.dtype.kind == "c":
+        out["nan"] = int(np.count_nonzero(np.isnan(x)))
+        out["inf"] = int(np.count_nonzero(np.isinf(x)))
+        out["zeros"] = int(np.count_nonzero(x == 0))
+        fin = x[np.isfinite(x)].astype(np.complex128)
+        if fin.size:
+            mag = np.abs(fin)
+            out.update(min_abs=float(mag.min()), max_abs=float(mag.max()), mean=complex(fin.mean()),
+                       std=float(fin.std()))
+        return out
+    out["zeros"] = int(np.count_nonzero(x == 0))
+    if x.dtype.kind == "f":
+        out["nan"] = int(np.count_nonzero(np.isnan(x)))
+        out["inf"] = int(np.count_nonzero(np.isinf(x)))
+        fin = x[np.isfinite(x)]
+    else:
+        fin = x
+    if fin.size:
+        lo, hi = fin.min(), fin.max()
+        out["min"] = lo.item()
+        out["max"] = hi.item()
+        f64 = fin.astype(np.float64)
+        out["mean"] = float(f64.mean())
+        out["std"] = float(f64.std())
+    return out
+
+
+def levels(a: np.ndarray, dtype: str) -> tuple[int, float | None]:
+    """(distinct finite values, step of the grid they lie on): for a FakeQuant output the
+    quantization levels used and its scale. The step is the tolerant GCD of the gaps between the
+    values, checked to put every value on the grid; else it is the smallest gap."""
+    x = numeric(a, dtype)
+    if x is None or x.dtype.kind not in "fiu":
+        return 0, None
+    u = np.unique(x[np.isfinite(x)] if x.dtype.kind == "f" else x).astype(np.float64)
+    if u.size < 2:
+        return int(u.size), None
+    gaps = np.diff(u)
+    smallest = float(gaps.min())
+    if x.dtype.kind in "iu":
+        return int(u.size), float(np.gcd.reduce(gaps.astype(np.int64)))
+    tol = 64 * float(np.finfo(x.dtype).eps) * float(np.abs(u).max())
+    step = smallest
+    for g in gaps:
+        a, b = max(g, step), min(g, step)
+        while b > tol:
+            r = a % b
+            a, b = b, (0.0 if min(r, b - r) <= tol else r)
+        step = a
+    k = (u - u[0]) / step
+    if step > tol and np.all(np.abs(k - np.round(k)) < 1e-2):
+        return int(u.size), step
+    return int(u.size), smallest
+
+
+def fake_quant_port(port: str | None) -> bool:
+    """True when `port` is an output name that only forward FakeQuant blocks use (`outputs`),
+    so a BLOCK.PORT key of a results file can be recognised without the page."""
+    if not port:
+        return False
+    from . import registry
+    users = [n for n in registry.names() if any(o.name == port for o in registry.get(n).outputs)]
+    return bool(users) and all(n.startswith("FakeQuant") and not n.endswith("Gradient") for n in users)
+
+
+def num(v) -> str:
+    """A statistic as short text (6 significant digits for floats)."""
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, complex):
+        return f"{v.real:.6g}{v.imag:+.6g}j"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+STATS_ORDER = ("min", "max", "min_abs", "max_abs", "mean", "std", "nan", "inf", "zeros", "true",
+               "false", "distinct", "count")
+
+
+def stats_items(s: dict) -> list[tuple[str, str]]:
+    """The statistics of `stats` as (name, text) pairs in the order both commands print them."""
+    return [(k.replace("_", " "), num(s[k])) for k in STATS_ORDER if k in s]
+
+
+def stats_line(s: dict) -> str:
+    """The statistics of `stats` as one line: 'min 0  max 4  mean 2  std 1.4  nan 0  ...'."""
+    return "  ".join(f"{k} {v}" for k, v in stats_items(s))
+
+
+# ------------------------------------------------------------------ printing
+
+def describe(t: Tensor, linewidth: int | None = None) -> str:
+    """A tensor as `show BLOCK.PORT` prints it: header, numpy repr, statistics, levels."""
+    stored = f" (stored as {t.stored})" if t.stored else ""
+    lines = [f"{t.key}: {t.dtype}{stored} {report.shape_text(t.array.shape)}"]
+    width = linewidth or min(max(shutil.get_terminal_size((100, 20)).columns, 60), 200)
+    a = t.array.astype(np.float32) if t.dtype == "bfloat16" else t.array
+    with np.printoptions(threshold=1000, edgeitems=3, linewidth=width):
+        lines.append(repr(a))
+    s = stats(t.array, t.dtype)
+    lines.append(stats_line(s))
+    if fake_quant_port(t.port):
+        n, step = levels(t.array, t.dtype)
+        lines.append(f"levels: {n} distinct values used" + (f" (gaps are multiples of {step:.6g})"
+                                                           if step else "") + "  [FakeQuant output]")
+    return "\n".join(lines)
+
+
+def table(tensors: dict[str, Tensor]) -> str:
+    """One row per tensor: key, dtype, shape, min, max, mean, nan, inf, values."""
+    rows = [("key", "dtype", "shape", "min", "max", "mean", "nan", "inf", "values")]
+    for t in tensors.values():
+        s = stats(t.array, t.dtype)
+        rows.append((t.key, t.dtype, report.shape_text(t.array.shape),
+                     *(num(s[k]) if k in s else "-" for k in ("min", "max", "mean", "nan", "inf")),
+                     report.preview(t.array, t.dtype, width=40)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+# ------------------------------------------------------------------ plotting
+
+def staircase_input(tensors: dict[str, Tensor], out: Tensor) -> Tensor | None:
+    """The input of a FakeQuant output found among the file's tensors: the first other float
+    tensor of the same shape that `out` is a quantization of (out non-decreasing in it, and within
+    half a step of it inside the output's range). None when there is no such tensor."""
+    y = numeric(out.array, out.dtype)
+    if y is None or y.dtype.kind != "f" or y.size < 2:
+        return None
+    n, step = levels(out.array, out.dtype)
+    if step is None:
+        return None
+    y = y.astype(np.float64).ravel()
+    for t in tensors.values():
+        if t.key == out.key or t.array.shape != out.array.shape:
+            continue
+        x = numeric(t.array, t.dtype)
+        if x is None or x.dtype.kind != "f" or fake_quant_port(t.port):
+            continue
+        x = x.astype(np.float64).ravel()
+        ok = np.isfinite(x) & np.isfinite(y)
+        if ok.sum() < 2:
+            continue
+        xs, ys = x[ok], y[ok]
+        order = np.argsort(xs, kind="stable")
+        if np.any(np.diff(ys[order]) < -1e-6 * max(abs(step), 1e-30)):
+            continue
+        inside = (xs >= ys.min()) & (xs <= ys.max())
+        if np.all(np.abs(xs[inside] - ys[inside]) <= step * 0.5 * (1 + 1e-3) + 1e-7):
+            return t
+    return None
+
+
+def plot(selected: list[Tensor], tensors: dict[str, Tensor], path: str) -> list[str]:
+    """Save a PNG with one row per tensor: histogram, heatmap (2-D), staircase (FakeQuant).
+    Returns a line per tensor saying what was drawn."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ShowError("--plot needs matplotlib: pip install 'blockgraph[render]'") from None
+    rows = []
+    for t in selected[:MAX_PLOTTED]:
+        x = numeric(t.array, t.dtype)
+        if x is None:
+            raise ShowError(f"cannot plot '{t.key}': it holds strings")
+        if x.dtype.kind == "c":
+            x = np.abs(x)
+        panels = ["hist"] + (["heat"] if x.ndim == 2 and x.size else [])
+        src = staircase_input(tensors, t) if fake_quant_port(t.port) else None
+        if src is not None:
+            panels.append("stairs")
+        rows.append((t, x, panels, src))
+    ncols = max(len(p) for _, _, p, _ in rows)
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(5.2 * ncols, 3.8 * len(rows)), squeeze=False)
+    said = []
+    for r, (t, x, panels, src) in enumerate(rows):
+        for c, kind in enumerate(panels):
+            ax = axes[r][c]
+            if kind == "hist":
+                _histogram(ax, t, x)
+            elif kind == "heat":
+                _heatmap(fig, ax, t, x)
+            else:
+                _staircase(ax, t, src)
+        for c in range(len(panels), ncols):
+            axes[r][c].axis("off")
+        said.append(f"{t.key}: " + ", ".join({"hist": "histogram", "heat": "heatmap",
+                                              "stairs": f"staircase against {src.key if src else ''}"}[k]
+                                             for k in panels))
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=100)
+    except OSError as e:
+        raise ShowError(f"cannot write {path}: {e.strerror or e}") from None
+    finally:
+        plt.close(fig)
+    if len(selected) > MAX_PLOTTED:
+        said.append(f"(plotted the first {MAX_PLOTTED} of {len(selected)} tensors)")
+    return said
+
+
+def _title(t: Tensor) -> str:
+    return f"{t.key}  {t.dtype} {report.shape_text(t.array.shape)}"
+
+
+def _histogram(ax, t: Tensor, x: np.ndarray):
+    x = x.astype(np.float64) if x.dtype.kind in "bfiu" else x
+    fin = x[np.isfinite(x)].ravel()
+    ax.set_title(_title(t), fontsize=9)
+    ax.set_xlabel("value")
+    ax.set_ylabel("count")
+    if not fin.size:
+        ax.text(0.5, 0.5, "no finite values", ha="center", va="center", transform=ax.transAxes)
+        return
+    u = np.unique(fin)
+    if u.size <= 64:          # few distinct values (levels, ints, bools): one bar per value
+        counts = np.array([np.count_nonzero(fin == v) for v in u])
+        width = np.diff(u).min() * 0.8 if u.size > 1 else 0.8
+        ax.bar(u, counts, width=width, color="#4c72b0")
+    else:
+        ax.hist(fin, bins=min(60, max(10, int(np.sqrt(fin.size)))), color="#4c72b0")
+    _integer_ticks(ax.yaxis)
+    bad = x.size - fin.size
+    if bad:
+        ax.set_xlabel(f"value ({bad} NaN/inf not shown)")
+
+
+def _heatmap(fig, ax, t: Tensor, x: np.ndarray):
+    im = ax.imshow(x.astype(np.float64), aspect="auto", interpolation="nearest", cmap="viridis")
+    fig.colorbar(im, ax=ax)
+    ax.set_title(f"{t.key} (rows x columns)", fontsize=9)
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    _integer_ticks(ax.xaxis)
+    _integer_ticks(ax.yaxis)
+
+
+def _integer_ticks(axis):
+    from matplotlib.ticker import MaxNLocator
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _staircase(ax, t: Tensor, src: Tensor):
+    """Output against input: the samples, the levels they land on, and output = input. Only the
+    samples are drawn (no line between them), so sparse inputs show no invented steps; dense
+    inputs trace the quantizer's staircase."""
+    x = numeric(src.array, src.dtype).astype(np.float64).ravel()
+    y = numeric(t.array, t.dtype).astype(np.float64).ravel()
+    ok = np.isfinite(x) & np.isfinite(y)
+    xs, ys = x[ok], y[ok]
+    used = np.unique(ys)
+    if used.size <= 64:
+        for v in used:
+            ax.axhline(v, color="#e3b7b8", lw=0.8, zorder=0)
+    lo, hi = float(min(xs.min(), ys.min())), float(max(xs.max(), ys.max()))
+    ax.plot([lo, hi], [lo, hi], ls="--", color="#999999", lw=1, label="output = input")
+    ax.plot(xs, ys, ".", color="#c44e52", ms=7 if xs.size < 50 else 3, label="samples")
+    ax.set_title(f"{t.key} vs {src.key}: {used.size} levels used", fontsize=9)
+    ax.set_xlabel(f"input ({src.key})")
+    ax.set_ylabel(f"output ({t.key})")
+    ax.legend(fontsize=8, loc="upper left")
+
+
+# ------------------------------------------------------------------ command
+
+def main(args) -> int:
+    """`blockgraph show`: exit 0, 1 (unreadable file, unknown key, cannot plot) or 2 (usage)."""
+    try:
+        tensors = load_npz(args.results)
+        if not args.key:
+            if args.plot:
+                raise ShowError("--plot needs a BLOCK or BLOCK.PORT to plot", status=2)
+            print(table(tensors) if tensors else f"{args.results}: no results")
+            return 0
+        selected = select(tensors, args.key)
+        print("\n\n".join(describe(t) for t in selected))
+        if args.plot:
+            for line in plot(selected, tensors, args.plot):
+                print(f"plotted {line}", file=sys.stderr)
+            print(f"wrote {args.plot}", file=sys.stderr)
+        return 0
+    except ShowError as e:
+        print(f"blockgraph: error: {e}", file=sys.stderr)
+        return e.status

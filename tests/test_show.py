@@ -1,0 +1,194 @@
+"""`blockgraph show`: the table of a results file, one tensor printed as numpy prints it with its
+statistics (NaN / inf / zero counts, FakeQuant levels), bfloat16 and string results, key lookup
+with PAGE/ prefixes, one-line errors, and `--plot` (histogram, heatmap, FakeQuant staircase)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from blockgraph.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+FQ_PAGE = """format: 1
+blocks:
+  x: {op: Placeholder, attrs: {dtype: float32, shape: [null, null]}}
+  fq: {op: FakeQuantWithMinMaxArgs, inputs: {inputs: x}, attrs: {min: -3.0, max: 3.0, num_bits: 4}}
+  twice: {op: Identity, inputs: {input: fq}}
+"""
+
+
+def run_out(tmp_path, *pages, feeds=()):
+    out = str(tmp_path / "r.npz")
+    assert main(["run", *pages, "--out", out, *feeds]) == 0
+    return out
+
+
+@pytest.fixture
+def fq_results(tmp_path, capsys):
+    page = tmp_path / "fq.yaml"
+    page.write_text(FQ_PAGE)
+    x = (np.random.default_rng(7).standard_normal((24, 30)) * 2).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    out = run_out(tmp_path, str(page), feeds=["--feed", f"x={tmp_path / 'x.npy'}"])
+    capsys.readouterr()
+    return out, x
+
+
+def test_table_of_all_results(tmp_path, capsys):
+    out = run_out(tmp_path, os.path.join(EXAMPLES, "fake_quant_vars_gradient.yaml"))
+    capsys.readouterr()
+    assert main(["show", out]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["key", "dtype", "shape", "min", "max", "mean", "nan", "inf", "values"]
+    keys = [ln.split()[0] for ln in lines[1:]]
+    assert keys == ["grads.output", "x.output", "fq.backprops_wrt_input", "fq.backprop_wrt_min",
+                    "fq.backprop_wrt_max"]
+    row = lines[keys.index("fq.backprops_wrt_input") + 1].split()
+    assert row[1:8] == ["float32", "[4]", "0", "3", "1.25", "0", "0"]
+
+
+def test_one_tensor_with_stats(tmp_path, capsys):
+    out = str(tmp_path / "s.npz")
+    a = np.array([[np.nan, np.inf, -np.inf, 0.0], [-0.0, 1.0, 2.0, 5.0]], np.float32)
+    np.savez(out, **{"c.output": a})
+    assert main(["show", out, "c.output"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0] == "c.output: float32 [2,4]"
+    assert text[1:3] == ["array([[ nan,  inf, -inf,   0.],", "       [ -0.,   1.,   2.,   5.]], dtype=float32)"]
+    assert text[3] == "min -0  max 5  mean 1.6  std 1.85472  nan 1  inf 2  zeros 2  count 8"
+    assert not any(ln.startswith("levels") for ln in text)     # not a FakeQuant output
+
+
+def test_big_tensor_is_summarised(tmp_path, capsys):
+    out = str(tmp_path / "b.npz")
+    np.savez(out, **{"big.output": np.arange(5000, dtype=np.int64).reshape(50, 100)})
+    assert main(["show", out, "big"]) == 0
+    text = capsys.readouterr().out
+    assert "..." in text and "shape=(50, 100)" in text and len(text.splitlines()) < 20
+    assert "min 0  max 4999  mean 2499.5" in text and "zeros 1  count 5000" in text
+
+
+def test_fake_quant_levels(fq_results, capsys):
+    out, x = fq_results
+    assert main(["show", out, "fq"]) == 0
+    text = capsys.readouterr().out
+    with np.load(out) as z:
+        used = np.unique(z["fq.outputs"]).size
+    assert used == 16
+    assert f"levels: {used} distinct values used (gaps are multiples of 0.4)  [FakeQuant output]" in text
+    assert main(["show", out, "x.output"]) == 0
+    assert "levels" not in capsys.readouterr().out
+
+
+def test_bfloat16_strings_and_bool(tmp_path, capsys):
+    import ml_dtypes
+    out = str(tmp_path / "d.npz")
+    np.savez(out, **{"h.output": np.array([1.5, -2.0, 3.0], ml_dtypes.bfloat16),
+                     "s.output": np.array([b"ab", b"c", b"ab"]),
+                     "b.output": np.array([True, False, True])})
+    assert main(["show", out, "h"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0] == "h.output: bfloat16 (stored as |V2) [3]"
+    assert "1.5" in text[1] and "min -2  max 3" in text[2]
+    assert main(["show", out, "s"]) == 0
+    assert "distinct 2  count 3" in capsys.readouterr().out
+    assert main(["show", out, "b"]) == 0
+    assert "true 2  false 1  count 3" in capsys.readouterr().out
+    assert main(["show", out]) == 0
+    table = capsys.readouterr().out
+    assert "bfloat16" in table and "string" in table
+
+
+def test_keys_with_page_prefix(tmp_path, capsys):
+    out = run_out(tmp_path, os.path.join(EXAMPLES, "fake_quant_vars.yaml"),
+                  os.path.join(EXAMPLES, "fake_quant_args.yaml"))
+    capsys.readouterr()
+    assert main(["show", out, "fq"]) == 1
+    assert "write PAGE/fq" in capsys.readouterr().err
+    assert main(["show", out, "fake_quant_args/fq.outputs"]) == 0
+    assert capsys.readouterr().out.startswith("fake_quant_args/fq.outputs: float32 [2,2]")
+    assert main(["show", out, "min"]) == 0            # unique across the pages
+    assert "fake_quant_vars/min.output" in capsys.readouterr().out
+
+
+def test_errors_are_one_line(tmp_path, capsys):
+    good = str(tmp_path / "g.npz")
+    np.savez(good, **{"fq.outputs": np.zeros(3, np.float32)})
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    np.save(tmp_path / "one.npy", np.zeros(2))
+    cases = [(["show", str(tmp_path / "missing.npz")], 1, "cannot read"),
+             (["show", str(tmp_path / "junk.npz")], 1, "cannot read"),
+             (["show", str(tmp_path / "one.npy")], 1, "not a results .npz"),
+             (["show", good, "fq.output"], 1, "did you mean 'fq.outputs'"),
+             (["show", good, "--plot", str(tmp_path / "p.png")], 2, "--plot needs a BLOCK")]
+    for argv, status, text in cases:
+        assert main(argv) == status, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and text in err[0] and err[0].startswith("blockgraph: error:"), err
+
+
+def test_show_does_not_import_matplotlib(tmp_path):
+    out = str(tmp_path / "g.npz")
+    np.savez(out, **{"a.output": np.zeros(3)})
+    code = ("import sys; from blockgraph.cli import main; main(['show', sys.argv[1], 'a']); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('graphviz', 'matplotlib')))")
+    res = subprocess.run([sys.executable, "-c", code, out], capture_output=True, text=True, check=True)
+    assert res.stdout.strip().splitlines()[-1] == "[]"
+
+
+# ------------------------------------------------------------------ --plot
+
+def png_size(path):
+    with open(path, "rb") as fh:
+        head = fh.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def test_plot_fake_quant_histogram_heatmap_staircase(fq_results, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out, x = fq_results
+    png = str(tmp_path / "fq.png")
+    assert main(["show", out, "fq.outputs", "--plot", png]) == 0
+    err = capsys.readouterr().err
+    assert "plotted fq.outputs: histogram, heatmap, staircase against x.output" in err
+    w, h = png_size(png)
+    assert w > 2.5 * h                      # three panels side by side
+    # the staircase is drawn from the right data: each output is within half a step of its input
+    from blockgraph.show import load_npz, staircase_input
+    tensors = load_npz(out)
+    assert staircase_input(tensors, tensors["fq.outputs"]).key == "x.output"
+    assert staircase_input(tensors, tensors["twice.output"]) is not None   # same values, any key
+    assert staircase_input(tensors, tensors["x.output"]) is None          # x quantizes nothing
+
+
+def test_plot_histogram_only_for_1d(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = run_out(tmp_path, os.path.join(EXAMPLES, "fake_quant_vars_gradient.yaml"))
+    png = str(tmp_path / "h.png")
+    capsys.readouterr()
+    assert main(["show", out, "fq.backprops_wrt_input", "--plot", png]) == 0
+    assert "plotted fq.backprops_wrt_input: histogram\n" in capsys.readouterr().err
+    w, h = png_size(png)
+    assert w < 1.5 * h
+
+
+def test_plot_staircase_on_example_page(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = run_out(tmp_path, os.path.join(EXAMPLES, "fake_quant_args.yaml"))
+    png = str(tmp_path / "a.png")
+    capsys.readouterr()
+    assert main(["show", out, "fq", "--plot", png]) == 0
+    assert "staircase against inputs.output" in capsys.readouterr().err
+
+
+def test_plot_refuses_strings(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = str(tmp_path / "s.npz")
+    np.savez(out, **{"s.output": np.array([b"a"])})
+    assert main(["show", out, "s", "--plot", str(tmp_path / "s.png")]) == 1
+    assert "cannot plot 's.output': it holds strings" in capsys.readouterr().err
