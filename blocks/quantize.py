@@ -1,0 +1,425 @@
+"""The quantization family: QuantizeV2, Dequantize, QuantizeAndDequantizeV2 and the quantized
+QuantizedConcat / QuantizedReshape / QuantizedInstanceNorm, exact to TF 2.21's reference CPU
+kernels (not oneDNN).
+
+Quantized tensors are held on their integer base type (quint8 -> uint8, ...); the TF name is the
+type attr `T`, which is also the output's dtype. Shape functions carry the kernels' checks with
+the kernels' messages (they also run on the real arrays before each compute), so compute
+functions only compute; the arithmetic lives in `blocks/kernels/quantize.py`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from blockgraph import dtypes as dt
+from blockgraph.registry import Attr, Input, OpError, Output, block
+from blockgraph.shapes import fmt, num_elements
+from blocks.kernels import quantize as K
+
+F32 = ("float32",)
+QTYPES = ("qint8", "quint8", "qint32", "qint16", "quint16")
+MODES = ("MIN_COMBINED", "MIN_FIRST", "SCALED")
+MODE = Attr("mode", "string", "MIN_COMBINED", choices=MODES,
+            doc="how floats map to the quantized range")
+NARROW = Attr("narrow_range", "bool", False, doc="SCALED: leave out the lowest quantized value")
+AXIS = Attr("axis", "int", -1, doc="dimension with one range per slice (-1: one range)")
+
+
+def _value(spec):
+    return None if spec is None else spec.value
+
+
+def _first(a):
+    """The first element of a range tensor, as float32 (TF reads `flat<float>()(0)`)."""
+    return np.float32(np.asarray(a, np.float32).reshape(-1)[0])
+
+
+def _slices(x, axis):
+    """`x` viewed as [pre, depth, post] around `axis` (flat_inner_outer_dims)."""
+    pre = int(np.prod(x.shape[:axis], dtype=np.int64))
+    return x.reshape(pre, x.shape[axis], -1)
+
+
+# ----------------------------------------------------------------- QuantizeV2
+
+def _quantize_v2_shape(inputs, attrs):
+    mode, axis = attrs["mode"], attrs["axis"]
+    if attrs["round_mode"] == "HALF_TO_EVEN" and mode != "SCALED":
+        raise OpError(f"Round mode 'HALF_TO_EVEN' only supported for mode 'SCALED', but mode is "
+                      f"'{mode}'.")
+    x = inputs["input"].shape
+    ranges = (("min_range", inputs["min_range"]), ("max_range", inputs["max_range"]))
+    if axis > -1:
+        if x is not None and len(x) <= axis:
+            raise OpError("Axis is on a zero-based index, so its value must always be less than "
+                          f"number of input's dims, but given axis value was {axis} and input's "
+                          f"dims was {len(x)}", port="input")
+        depth = None if x is None else x[axis]
+        for name, spec in ranges:
+            if spec.shape is None:
+                continue
+            if len(spec.shape) != 1:
+                raise OpError(f"If axis is specified, {name} must be a 1-D tensor whose size "
+                              "matches the axis dimension of the input and output tensors, but "
+                              f"{name} dims are {len(spec.shape)}", port=name)
+            n = spec.shape[0]
+            if n is not None and depth is not None and n != depth:
+                raise OpError(f"If axis is specified, {name} must be a 1-D tensor whose size "
+                              "matches the axis dimension of the input and output tensors, but "
+                              f"{name} is a 1-D tensor of size {n} and input's axis dimension "
+                              f"is of size {depth}", port=name)
+            depth = n if depth is None else depth
+    else:
+        depth = 1
+        for name, spec in ranges:
+            n = num_elements(spec.shape)
+            if n is not None and n != 1:
+                raise OpError(f"If axis is not specified, {name} must contain a single float "
+                              f"element, but it contains {n} elements", port=name)
+    if depth is not None and depth != 1 and mode == "MIN_FIRST":
+        raise OpError("MIN_FIRST mode is not implemented for Quantize with axis != -1.")
+    lo, hi = _value(inputs["min_range"]), _value(inputs["max_range"])
+    if lo is not None and hi is not None:
+        lo, hi = np.asarray(lo, np.float32).reshape(-1), np.asarray(hi, np.float32).reshape(-1)
+        pairs = zip(lo[:1], hi[:1]) if depth == 1 else zip(lo, hi)
+        if any(b < a for a, b in pairs):
+            raise OpError("input_max_range must be larger than input_min_range.")
+    mm = () if depth == 1 else (None if depth is None else (depth,))
+    return [x, mm, mm]
+
+
+@block("QuantizeV2",
+       inputs=[Input("input", F32, doc="float tensor to quantize"),
+               Input("min_range", F32, doc="range minimum (one per slice when axis is set)"),
+               Input("max_range", F32, doc="range maximum (one per slice when axis is set)")],
+       attrs=[Attr("T", "type", choices=QTYPES, doc="quantized output type"), MODE,
+              Attr("round_mode", "string", "HALF_AWAY_FROM_ZERO",
+                   choices=("HALF_AWAY_FROM_ZERO", "HALF_TO_EVEN"),
+                   doc="HALF_TO_EVEN needs mode SCALED"),
+              NARROW, AXIS,
+              Attr("ensure_minimum_range", "float", 0.01,
+                   doc="widen the range to at least this fraction of max(1, |min|, |max|)")],
+       outputs=[Output("output", "T"), Output("output_min", "float32"),
+                Output("output_max", "float32")],
+       shape=_quantize_v2_shape)
+def quantize_v2(input, min_range, max_range, T, mode, round_mode, narrow_range, axis,
+                ensure_minimum_range):
+    """Quantize a float32 tensor to T over [min_range, max_range] (per tensor or per slice)."""
+    x = np.asarray(input, np.float32)
+    if axis > -1 and x.shape[axis] != 1:
+        x3 = _slices(x, axis)
+        out = np.empty(x3.shape, dt.to_numpy(T))
+        n = x3.shape[1]
+        omin, omax = np.empty(n, np.float32), np.empty(n, np.float32)
+        lo, hi = np.asarray(min_range, np.float32), np.asarray(max_range, np.float32)
+        for i in range(n):
+            q, omin[i], omax[i] = K.quantize_slice(x3[:, i, :].reshape(-1), lo[i], hi[i], T, mode,
+                                                   round_mode, narrow_range, ensure_minimum_range,
+                                                   whole=False)
+            out[:, i, :] = q.reshape(x3.shape[0], x3.shape[2])
+        return out.reshape(x.shape), omin, omax
+    lo, hi = _first(min_range), _first(max_range)
+    flat = x.reshape(-1)
+    if mode == "MIN_FIRST":
+        q, a, b = K.quantize_min_first(flat, lo, hi, T, ensure_minimum_range)
+    else:
+        q, a, b = K.quantize_slice(flat, lo, hi, T, mode, round_mode, narrow_range,
+                                   ensure_minimum_range)
+    return q.reshape(x.shape), np.float32(a), np.float32(b)
+
+
+# ----------------------------------------------------------------- Dequantize
+
+def _dequantize_shape(inputs, attrs):
+    mode, axis = attrs["mode"], attrs["axis"]
+    if attrs["dtype"] == "bfloat16" and mode != "MIN_COMBINED":
+        raise OpError(f"When output type is bfloat16, Mode string must be 'MIN_COMBINED', is "
+                      f"'{mode}'")
+    x = inputs["input"].shape
+    if x is not None and not axis < len(x):
+        raise OpError(f"Axis must be less than input dimension({len(x)}), got {axis}",
+                      port="input")
+    depth = 1 if axis <= -1 else (None if x is None else x[axis])
+    for name, port in (("input_min_tensor", "min_range"), ("input_max_tensor", "max_range")):
+        n = num_elements(inputs[port].shape)
+        if n is not None and depth is not None and n != depth:
+            raise OpError(f"{name} must have as many elements as input on the dequantization "
+                          f"axis ({axis}), got {n}, expected {depth}", port=port)
+    if depth is not None and depth != 1 and mode == "MIN_FIRST":
+        raise OpError("MIN_FIRST mode is not implemented for Dequantize with axis != -1.")
+    return x
+
+
+@block("Dequantize",
+       inputs=[Input("input", QTYPES, type_attr="T", doc="quantized tensor"),
+               Input("min_range", F32, doc="range minimum (one per slice when axis is set)"),
+               Input("max_range", F32, doc="range maximum (one per slice when axis is set)")],
+       attrs=[MODE, NARROW, AXIS,
+              Attr("dtype", "type", "float32", choices=("bfloat16", "float32"),
+                   doc="output type (bfloat16 needs mode MIN_COMBINED)")],
+       outputs=[Output("output", "dtype")], shape=_dequantize_shape)
+def dequantize(input, min_range, max_range, T, mode, narrow_range, axis, dtype):
+    """Map a quantized tensor back to float32 (or bfloat16) over [min_range, max_range]."""
+    q = np.asarray(input)
+    if axis > -1 and q.shape[axis] != 1:
+        q3 = _slices(q, axis)
+        out = np.empty(q3.shape, np.float32)
+        lo, hi = np.asarray(min_range, np.float32), np.asarray(max_range, np.float32)
+        for i in range(q3.shape[1]):
+            out[:, i, :] = K.dequantize_slice(q3[:, i, :], lo[i], hi[i], T, mode, narrow_range,
+                                              whole=False)
+        out = out.reshape(q.shape)
+    else:
+        out = K.dequantize_slice(q, _first(min_range), _first(max_range), T, mode, narrow_range)
+    return out.astype(dt.to_numpy(dtype))
+
+
+# ----------------------------------------------------------------- QuantizeAndDequantizeV2
+
+def _qdq_shape(inputs, attrs):
+    nb, signed, axis = attrs["num_bits"], attrs["signed_input"], attrs["axis"]
+    if not 0 < nb < (62 if signed else 63):
+        raise OpError(f"num_bits is out of range: {nb} with signed_input_ {int(signed)}")
+    if axis < -1:
+        raise OpError(f"Axis must be at least -1. Found {axis}")
+    x = inputs["input"].shape
+    if axis != -1 and x is not None and axis >= len(x):
+        raise OpError(f"Shape must be at least rank {axis + 1} but is rank {len(x)}", port="input")
+    if attrs["range_given"]:
+        for port in ("input_min", "input_max"):
+            r = inputs[port].rank
+            if r is not None and r != 0:
+                raise OpError(f"{port} must be a scalar.", port=port)
+        if axis != -1:
+            if inputs["input_min"].rank is not None:
+                raise OpError("Shape must be rank 1 for input_min_tensor when the axis is "
+                              "specified", port="input_min")
+        else:
+            lo, hi = _value(inputs["input_min"]), _value(inputs["input_max"])
+            if lo is not None and hi is not None and not lo <= hi:
+                f = K.fmt_double if attrs.get("T") == "float64" else K.fmt_float
+                raise OpError(f"Invalid range: input_min {f(lo)} > input_max {f(hi)}")
+    return x
+
+
+@block("QuantizeAndDequantizeV2",
+       inputs=[Input("input", ("float32", "float64"), type_attr="T", doc="tensor to quantize"),
+               Input("input_min", ("float32", "float64"), type_attr="T",
+                     doc="range minimum (used when range_given)"),
+               Input("input_max", ("float32", "float64"), type_attr="T",
+                     doc="range maximum (used when range_given)")],
+       attrs=[Attr("signed_input", "bool", True, doc="quantize to a signed range"),
+              Attr("num_bits", "int", 8, doc="bits of the quantized range"),
+              Attr("range_given", "bool", False,
+                   doc="use input_min/input_max instead of the data's min and max"),
+              Attr("round_mode", "string", "HALF_TO_EVEN", choices=("HALF_TO_EVEN", "HALF_UP"),
+                   doc="rounding of the scaled values"),
+              NARROW, AXIS],
+       outputs=[Output("output", "T")], shape=_qdq_shape)
+def quantize_and_dequantize_v2(input, input_min, input_max, signed_input, num_bits, range_given,
+                               round_mode, narrow_range, axis):
+    """Quantize then dequantize a float tensor, simulating the precision loss of num_bits."""
+    x = np.asarray(input)
+    return K.qdq(x, input_min, input_max, signed_input, num_bits, range_given, round_mode,
+                 narrow_range, axis)
+
+
+# ----------------------------------------------------------------- QuantizedConcat
+
+def _concat_shape(inputs, attrs):
+    values, mins, maxes = inputs["values"], inputs["input_mins"], inputs["input_maxes"]
+    n = len(values)
+    if n < 2:
+        raise OpError(f"Value for attr 'N' of {n} must be at least minimum 2", port="values")
+    for port, lst in (("mins", mins), ("maxes", maxes)):
+        if len(lst) != n:
+            raise OpError(f"QuantizedConcatOp : Expected {port} input list length {len(lst)} to "
+                          f"equal values length {n}", port="input_" + port)
+    cd = inputs["concat_dim"]
+    if cd.rank is not None and cd.rank != 0:
+        raise OpError(f"Concat dim tensor should be a scalar integer, but got shape {fmt(cd.shape)}",
+                      port="concat_dim")
+    dim = None if cd.value is None else int(np.asarray(cd.value).reshape(-1)[0])
+    s0 = values[0].shape
+    if dim is not None and s0 is not None and not 0 <= dim < len(s0):
+        raise OpError(f"ConcatOp : Expected concatenating dimensions in the range [0, {len(s0)}), "
+                      f"but got {dim}", port="concat_dim")
+    for i in range(n):
+        for port, spec in (("input_mins", mins[i]), ("input_maxes", maxes[i])):
+            k = num_elements(spec.shape)
+            if k is not None and k != 1:
+                raise OpError(f"{port} each tensor's num elements must be 1, given num elements "
+                              f"{k} in index {i}", port=port)
+    rank = next((len(v.shape) for v in values if v.shape is not None), None)
+    for i, v in enumerate(values):
+        if s0 is None or v.shape is None:
+            continue
+        if len(v.shape) != len(s0):
+            raise OpError(f"ConcatOp : Ranks of all input tensors should match: shape[0] = "
+                          f"{fmt(s0)} vs. shape[{i}] = {fmt(v.shape)}", port="values")
+        for j, (a, b) in enumerate(zip(s0, v.shape)):
+            if j != dim and dim is not None and a is not None and b is not None and a != b:
+                raise OpError(f"ConcatOp : Dimensions of inputs should match: shape[0] = "
+                              f"{fmt(s0)} vs. shape[{i}] = {fmt(v.shape)}", port="values")
+    if rank is None:
+        return [None, (), ()]
+    if dim is None or not 0 <= dim < rank:
+        return [(None,) * rank, (), ()]
+    out = []
+    for j in range(rank):
+        dims = [None if v.shape is None else v.shape[j] for v in values]
+        if j == dim:
+            out.append(None if None in dims else sum(dims))
+        else:
+            out.append(next((d for d in dims if d is not None), None))
+    return [tuple(out), (), ()]
+
+
+@block("QuantizedConcat",
+       inputs=[Input("concat_dim", ("int32",), doc="0-d dimension to join along (0 <= d < rank)"),
+               Input("values", ("quint8", "qint32"), type_attr="T", list=True,
+                     doc="quantized tensors (at least 2)"),
+               Input("input_mins", F32, list=True, doc="each value's range minimum"),
+               Input("input_maxes", F32, list=True, doc="each value's range maximum")],
+       outputs=[Output("output", "T"), Output("output_min", "float32"),
+                Output("output_max", "float32")],
+       shape=_concat_shape)
+def quantized_concat(concat_dim, values, input_mins, input_maxes, T):
+    """Concatenate quantized tensors, requantizing each to the union of their ranges."""
+    ranges = [(_first(a), _first(b)) for a, b in zip(input_mins, input_maxes)]
+    lo, hi = K.FLT_MAX, -K.FLT_MAX
+    for a, b in ranges:
+        lo, hi = K.cmin(lo, a), K.cmax(hi, b)
+    lo = K.cmin(np.float32(0), lo)
+    if T == "qint32":                       # signed: a range symmetric around zero
+        big = K.cmax(abs(lo), abs(hi))
+        lo, hi = -big, big
+    lo, hi = np.float32(lo), np.float32(hi)
+    pieces = []
+    for v, (a, b) in zip(values, ranges):
+        v = np.asarray(v)
+        if a == lo and b == hi:
+            pieces.append(v)
+        else:
+            pieces.append(K.F2Q(T, lo, hi).quantize(K.Q2F(T, a, b).dequantize(v)))
+    return np.concatenate(pieces, axis=int(concat_dim)), lo, hi
+
+
+# ----------------------------------------------------------------- QuantizedReshape
+
+def _reshape_target(in_shape, sizes):
+    """ReshapeOp's output shape for input shape `in_shape` (dims may be None) and the 1-D
+    `sizes`, with its error texts; None dims where the input leaves them unknown."""
+    sizes = [int(s) for s in np.asarray(sizes).reshape(-1)]
+    if len(sizes) >= 254:
+        raise OpError(f"too many dimensions: must be < 254, but received {len(sizes)}", port="shape")
+    dims, product, unknown, has_zero = [], 1, -1, False
+    for d, size in enumerate(sizes):
+        if size == -1:
+            if unknown != -1:
+                raise OpError(f"Only one input size may be -1, not both {unknown} and {d}",
+                              port="shape")
+            unknown = d
+            dims.append(1)
+        elif size < 0:
+            raise OpError(f"Size {d} must be non-negative, not {size}", port="shape")
+        else:
+            has_zero |= size == 0
+            if size:
+                product *= size
+            dims.append(size)
+    if in_shape is None or None in in_shape:
+        if unknown != -1:
+            dims[unknown] = None
+        return tuple(dims)
+    total = int(np.prod(in_shape, dtype=np.int64))
+    if unknown != -1:
+        count = 1
+        zero_input = False
+        for d in in_shape:
+            if d > 0 or not has_zero:
+                count *= d
+            else:
+                zero_input = True
+        missing = count // product
+        if not zero_input and product * missing != count:
+            raise OpError(f"Input to reshape is a tensor with {count} values, but the requested "
+                          f"shape requires a multiple of {product}", port="shape")
+        dims[unknown] = missing
+    n = int(np.prod(dims, dtype=np.int64))
+    if n != total:
+        raise OpError(f"Input to reshape is a tensor with {total} values, but the requested "
+                      f"shape has {n}", port="shape")
+    return tuple(dims)
+
+
+def _reshape_shape(inputs, attrs):
+    sizes = inputs["shape"]
+    if sizes.rank is not None and sizes.rank > 1:
+        raise OpError(f"sizes input must be 1-D, not {fmt(sizes.shape)}", port="shape")
+    if sizes.value is not None:
+        out = _reshape_target(inputs["tensor"].shape, sizes.value)
+    elif sizes.shape is not None and (sizes.rank == 0 or sizes.shape[0] is not None):
+        out = (None,) * (1 if sizes.rank == 0 else sizes.shape[0])
+    else:
+        out = None
+    for port in ("input_min", "input_max"):
+        s = inputs[port].shape
+        if s is not None and not (len(s) == 0 or (len(s) == 1 and s[0] in (1, None))):
+            raise OpError(f"{port} must be a scalar or a vector of 1 element", port=port)
+    return [out, (), ()]
+
+
+@block("QuantizedReshape",
+       inputs=[Input("tensor", ("quint8", "qint32"), type_attr="T", doc="quantized tensor"),
+               Input("shape", dt.INDEX, type_attr="Tshape", doc="new shape (one -1 allowed)"),
+               Input("input_min", F32, doc="range minimum (0-d or 1 element)"),
+               Input("input_max", F32, doc="range maximum (0-d or 1 element)")],
+       outputs=[Output("output", "T"), Output("output_min", "float32"),
+                Output("output_max", "float32")],
+       shape=_reshape_shape)
+def quantized_reshape(tensor, shape, input_min, input_max):
+    """Reshape a quantized tensor; its range passes through."""
+    t = np.asarray(tensor)
+    return t.reshape(_reshape_target(t.shape, shape)), _first(input_min), _first(input_max)
+
+
+# ----------------------------------------------------------------- QuantizedInstanceNorm
+
+def _instance_norm_shape(inputs, attrs):
+    if attrs["output_range_given"] and not attrs["given_y_min"] < attrs["given_y_max"]:
+        raise OpError(f"given_y_min must be less than given_y_max : "
+                      f"{K.fmt_float(attrs['given_y_min'])} >= {K.fmt_float(attrs['given_y_max'])}")
+    for port in ("x_min", "x_max"):
+        r = inputs[port].rank
+        if r is not None and r != 0:
+            raise OpError(f"`{port}` must be rank 0 but is rank {r}", port=port)
+    lo, hi = _value(inputs["x_min"]), _value(inputs["x_max"])
+    if lo is not None and hi is not None and not np.float32(lo) < np.float32(hi):
+        raise OpError(f"input_min must be less than input_max : {K.fmt_float(lo)} >= "
+                      f"{K.fmt_float(hi)}")
+    x = inputs["x"].shape
+    if x is not None and len(x) != 4:       # TF's kernel aborts (CHECK) on other ranks
+        raise OpError(f"Shape must be rank 4 but is rank {len(x)}", port="x")
+    return [x if x is not None else (None,) * 4, (), ()]
+
+
+@block("QuantizedInstanceNorm",
+       inputs=[Input("x", ("quint8",), type_attr="T", doc="quint8 [N, H, W, C] tensor"),
+               Input("x_min", F32, doc="0-d range minimum of x"),
+               Input("x_max", F32, doc="0-d range maximum of x")],
+       attrs=[Attr("output_range_given", "bool", False,
+                   doc="use given_y_min/given_y_max as the output range"),
+              Attr("given_y_min", "float", 0.0, doc="output range minimum (output_range_given)"),
+              Attr("given_y_max", "float", 0.0, doc="output range maximum (output_range_given)"),
+              Attr("variance_epsilon", "float", 1e-5, doc="added to the variance"),
+              Attr("min_separation", "float", 0.001,
+                   doc="smallest output range width")],
+       outputs=[Output("y", "T"), Output("y_min", "float32"), Output("y_max", "float32")],
+       shape=_instance_norm_shape)
+def quantized_instance_norm(x, x_min, x_max, output_range_given, given_y_min, given_y_max,
+                            variance_epsilon, min_separation):
+    """Normalize each (instance, channel) of a quint8 NHWC tensor over H and W; quint8 result."""
+    y, lo, hi = K.instance_norm(np.asarray(x), x_min, x_max, output_range_given, given_y_min,
+                                given_y_max, variance_epsilon, min_separation)
+    return y, np.float32(lo), np.float32(hi)
