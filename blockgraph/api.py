@@ -79,6 +79,11 @@ def load_page(path: str, *, text: str | None = None, allow_outside: bool = False
     blocks over it fail before allocating (statically when their shapes are known)."""
     if max_bytes == -1:
         max_bytes = default_max_bytes()
+    with executors.paused_gc():
+        return _load(path, text, allow_outside, max_bytes)
+
+
+def _load(path, text, allow_outside, max_bytes):
     src = source.read(path, text)
     diags = [Diagnostic(path, p.line, p.col, p.message, hint=p.hint) for p in src.problems]
     if src.data is None and not diags:

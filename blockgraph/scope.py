@@ -13,8 +13,6 @@ import os
 import re
 from dataclasses import dataclass, field
 
-import networkx as nx
-
 from . import dtypes as dt
 from . import invoke, registry
 from .diagnostics import Diagnostic, did_you_mean
@@ -108,13 +106,13 @@ class Scope:
         self.source = source
         self.path = source.path
         self.blocks: dict[str, Block] = {}
-        self.graph = nx.MultiDiGraph(name=name)
+        self.edges: list[tuple] = []      # (from block, to block, to port, {"port", "ref"})
+        self._graph = None
         self.diagnostics: list[Diagnostic] = []
         self.order: list[str] | None = None
         self._ctx = PrepareContext(os.path.dirname(os.path.abspath(source.path)) or ".", allow_outside)
         for bid, bspec in spec.blocks.items():
             self.blocks[bid] = self._resolve(bid, bspec)
-            self.graph.add_node(bid)
         self._connect()
         if self.order is not None:
             self._propagate()
@@ -197,14 +195,14 @@ class Scope:
 
     # ------------------------------------------------------------ graph
     def _connect(self):
-        edges = []
+        edges = self.edges
         for b in self.blocks.values():
             for port, ref in b.refs():
                 if self._check_ref(b, port, ref):
                     edges.append((ref.block, b.id, port, {"port": port, "ref": ref}))
-        self.graph.add_edges_from(edges)
-        order = _topological_order(self.graph, list(self.blocks))
+        order = _topological_order(edges, list(self.blocks))
         if order is None:
+            import networkx as nx
             cycle = [u for u, v, *_ in nx.find_cycle(self.graph)]
             first = min(cycle, key=self._file_index)
             i = cycle.index(first)
@@ -364,6 +362,26 @@ class Scope:
         return None
 
     # ------------------------------------------------------------ queries
+    @property
+    def graph(self):
+        """The page's dataflow DAG as a `networkx.MultiDiGraph` (nodes in file order; one edge per
+        input reference, keyed by the consuming port). Built on first use: running a page needs
+        only `run_order()` and `consumers()`, and importing networkx costs start-up time."""
+        if self._graph is None:
+            import networkx as nx
+            g = nx.MultiDiGraph(name=self.name)
+            g.add_nodes_from(self.blocks)
+            g.add_edges_from(self.edges)
+            self._graph = g
+        return self._graph
+
+    def consumers(self) -> dict[str, set]:
+        """{block id: ids of the blocks reading its outputs}."""
+        out = {bid: set() for bid in self.blocks}
+        for u, v, *_ in self.edges:
+            out[u].add(v)
+        return out
+
     def run_order(self) -> list[str]:
         """Block ids in run order (file order when the graph has a cycle: then nothing runs)."""
         return self.order if self.order is not None else list(self.blocks)
@@ -372,25 +390,27 @@ class Scope:
         return [bid for bid, b in self.blocks.items() if b.defn is not None and b.defn.feedable]
 
     def upstream(self, bid: str):
+        import networkx as nx
         return nx.ancestors(self.graph, bid)
 
 
-def _topological_order(graph, file_order):
-    """Kahn's algorithm, taking ready blocks in file order (so tables read like the page);
-    None when the graph has a cycle."""
+def _topological_order(edges, file_order):
+    """Kahn's algorithm over (from, to, ...) edges, taking ready blocks in file order (so tables
+    read like the page); None when the graph has a cycle."""
     index = {b: i for i, b in enumerate(file_order)}
-    indegree = {b: 0 for b in file_order}
-    for _, v in graph.edges():
+    indegree = dict.fromkeys(file_order, 0)
+    succ = {b: [] for b in file_order}
+    for u, v, *_ in edges:
         indegree[v] += 1
+        succ[u].append(v)
     ready = [index[b] for b, d in indegree.items() if d == 0]
     heapq.heapify(ready)
     order = []
-    succ = graph.succ
     while ready:
         b = file_order[heapq.heappop(ready)]
         order.append(b)
-        for v, keys in succ[b].items():
-            indegree[v] -= len(keys)
+        for v in succ[b]:
+            indegree[v] -= 1
             if indegree[v] == 0:
                 heapq.heappush(ready, index[v])
     return order if len(order) == len(file_order) else None

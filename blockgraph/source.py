@@ -90,38 +90,48 @@ class _Builder:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise _TooBig()
-        self.src.value_marks.setdefault(path, _pos(node))
+        mark = node.start_mark
+        self.src.value_marks.setdefault(path, (mark.line + 1, mark.column + 1))
+        cls = type(node)
+        if cls is yaml.ScalarNode:
+            return self._scalar(node, path)
         if depth > MAX_DEPTH:
             raise _TooDeep(node)
-        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTION_TAGS:
+        if node.tag not in _COLLECTION_TAGS:
             self._problem(node, path, f"the tag {node.tag!r} is not allowed (only plain YAML data; "
                           "no Python objects)")
             return None
-        if isinstance(node, yaml.MappingNode):
+        if cls is yaml.MappingNode:
             out = {}
+            key_marks = self.src.key_marks
             for knode, vnode in node.value:
-                if knode.tag == "tag:yaml.org,2002:merge":
+                self.nodes += 1
+                if type(knode) is yaml.ScalarNode and knode.tag != "tag:yaml.org,2002:merge":
+                    key = self._scalar(knode, path)
+                elif knode.tag == "tag:yaml.org,2002:merge":
                     self._problem(knode, path, "YAML merge keys ('<<') are not supported in pages")
                     continue
-                key = self.build(knode, path + ("<key>",), depth + 1)
+                else:
+                    key = None
                 if isinstance(key, (list, dict)) or key is None:
-                    self._problem(knode, path, f"a mapping key must be text, got {_kind(key)}")
+                    self._problem(knode, path, "a mapping key must be text, got "
+                                  f"{'a ' + knode.id if key is None else _kind(key)}")
                     continue
+                kpath = path + (key,)
                 if key in out:
-                    first = self.src.key_marks.get(path + (key,), (0, 0))
-                    self._problem(knode, path + (key,), f"duplicate key '{key}' (first defined at "
+                    first = key_marks.get(kpath, (0, 0))
+                    self._problem(knode, kpath, f"duplicate key '{key}' (first defined at "
                                   f"line {first[0]})")
                     continue
-                self.src.key_marks[path + (key,)] = _pos(knode)
-                out[key] = self.build(vnode, path + (key,), depth + 1)
+                km = knode.start_mark
+                key_marks[kpath] = (km.line + 1, km.column + 1)
+                out[key] = self.build(vnode, kpath, depth + 1)
             return out
-        if isinstance(node, yaml.SequenceNode):
-            items = node.value
-            if len(items) > MARKED_ITEMS and all(type(v) is yaml.ScalarNode for v in items):
-                self.nodes += len(items)
-                return [self._scalar(v, path) for v in items]     # big literal: no per-item marks
-            return [self.build(v, path + (i,), depth + 1) for i, v in enumerate(items)]
-        return self._scalar(node, path)
+        items = node.value
+        if len(items) > MARKED_ITEMS and all(type(v) is yaml.ScalarNode for v in items):
+            self.nodes += len(items)
+            return [self._scalar(v, path) for v in items]     # big literal: no per-item marks
+        return [self.build(v, path + (i,), depth + 1) for i, v in enumerate(items)]
 
     def _scalar(self, node, path):
         tag, value = node.tag, node.value
