@@ -8,6 +8,7 @@ import sys
 from . import registry, report
 from .api import load_page
 from .diagnostics import Diagnostic, PageError
+from .parallel import ExecutorError, Progress    # imports no dask
 from .results import dumps, write_npz
 
 
@@ -78,6 +79,9 @@ def _feeds_for(page, feeds, many):
 
 
 def run(args) -> int:
+    if args.scheduler is not None and args.executor != "dask":
+        _err("blockgraph: error: --scheduler needs --executor dask")
+        return 2
     feeds = _read_feeds(args)
     if feeds is None:
         return 2
@@ -96,12 +100,17 @@ def run(args) -> int:
         mine = _feeds_for(p, feeds, many)
         used |= {k for k in feeds if k in mine or k == f"{p.name}/{k.rpartition('/')[2]}"}
         try:
-            results = p.run(mine, fail_fast=args.fail_fast, **_executor_kwargs(args))
+            results = p.run(mine, fail_fast=args.fail_fast,
+                            callbacks=Progress.for_terminal(len(p.scope.blocks)),
+                            **_executor_kwargs(args))
         except PageError as e:
             for d in e.diagnostics:
                 _err(d.format())
             ok = False
             continue
+        except ExecutorError as e:      # dask missing, scheduler unreachable, bad --workers
+            _err(f"blockgraph: error: {e}")
+            return 2
         for r in results:
             if r.status == "failed" and not p.scope.blocks[r.id].error:   # static ones are printed
                 line, col = p.locate(r.id, r.error_port)

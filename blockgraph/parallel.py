@@ -46,6 +46,16 @@ class ExecutorError(RuntimeError):
 
 # ---------------------------------------------------------------- shared bookkeeping
 
+def links(scope) -> tuple[dict, dict]:
+    """({block: blocks it reads}, {block: blocks reading it}) of a Scope's dataflow graph."""
+    succs = {b: set(c) for b, c in scope.consumers().items()}
+    preds = {b: set() for b in succs}
+    for u, vs in succs.items():
+        for v in vs:
+            preds[v].add(u)
+    return preds, succs
+
+
 class _Tracker:
     """Collects block results arriving in any order and turns them into the sequential
     executor's outcome; calls on_block once per block with its final result."""
@@ -64,7 +74,8 @@ class _Tracker:
         # fail_fast: no block at a later position needs to start (invalid blocks fail statically)
         self.stop = min((self.pos[b] for b in self.order if not scope.blocks[b].valid),
                         default=len(self.order)) if fail_fast else len(self.order)
-        self.consumers = {bid: set(scope.graph.successors(bid)) for bid in self.order}
+        self.preds, self.succs = links(scope)
+        self.consumers = {bid: set(c) for bid, c in self.succs.items()}
 
     def may_start(self, bid: str) -> bool:
         return self.pos[bid] <= self.stop
@@ -79,7 +90,7 @@ class _Tracker:
         else:
             self._advance()
         if self.keep:
-            for up in set(self.scope.graph.predecessors(r.id)):
+            for up in self.preds[r.id]:
                 self.consumers[up].discard(r.id)
                 self._maybe_drop(up)
 
@@ -178,8 +189,7 @@ def run_threads(scope, feeds=None, *, fail_fast: bool = False, callbacks: Callba
     feeds = feeds or {}
     cb = callbacks or Callbacks()
     tr = _Tracker(scope, fail_fast, cb, keep)
-    graph = scope.graph
-    waiting = {bid: set(graph.predecessors(bid)) for bid in tr.order}
+    waiting = {bid: set(tr.preds[bid]) for bid in tr.order}
     ready = [(tr.pos[b], b) for b in tr.order if not waiting[b]]
     heapq.heapify(ready)
     running = {}
@@ -187,7 +197,7 @@ def run_threads(scope, feeds=None, *, fail_fast: bool = False, callbacks: Callba
     def settled(bid, r):
         if r is not None:
             tr.add(r)
-        for succ in graph.successors(bid):
+        for succ in tr.succs[bid]:
             w = waiting[succ]
             w.discard(bid)
             if not w:
@@ -195,32 +205,38 @@ def run_threads(scope, feeds=None, *, fail_fast: bool = False, callbacks: Callba
 
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="blockgraph")
     try:
-        while ready or running:
-            while ready:
-                _, bid = heapq.heappop(ready)
-                b = scope.blocks[bid]
-                if not tr.may_start(bid):          # after a failure (--fail-fast)
-                    settled(bid, None)
-                    continue
-                why = static_outcome(b, tr.raw)
-                if why is not None:
-                    settled(bid, why)
-                    continue
-                cb.on_start(b)
-                arrays, dtypes = gather(b, tr.raw)
-                running[pool.submit(execute, b, arrays, dtypes, feeds.get(bid), max_bytes)] = bid
-            if not running:
-                continue
-            done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
-            _tick(cb)
-            for fut in sorted(done, key=lambda f: tr.pos[running[f]]):
-                bid = running.pop(fut)
-                settled(bid, fut.result())
+        with executor.paused_gc():
+            _thread_loop(scope, feeds, tr, cb, max_bytes, pool, ready, running, settled)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return tr.finish()
+
+
+def _thread_loop(scope, feeds, tr, cb, max_bytes, pool, ready, running, settled):
+    """Start every ready block (lowest run position first), wait for one to finish, repeat."""
+    while ready or running:
+        while ready:
+            _, bid = heapq.heappop(ready)
+            b = scope.blocks[bid]
+            if not tr.may_start(bid):          # after a failure (--fail-fast)
+                settled(bid, None)
+                continue
+            why = static_outcome(b, tr.raw)
+            if why is not None:
+                settled(bid, why)
+                continue
+            cb.on_start(b)
+            arrays, dtypes = gather(b, tr.raw)
+            running[pool.submit(execute, b, arrays, dtypes, feeds.get(bid), max_bytes)] = bid
+        if not running:
+            continue
+        done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+        _tick(cb)
+        for fut in sorted(done, key=lambda f: tr.pos[running[f]]):
+            bid = running.pop(fut)
+            settled(bid, fut.result())
 
 
 # ---------------------------------------------------------------- dask: the graph
@@ -323,10 +339,11 @@ def compile_graph(scope, feeds=None, *, max_bytes=None, prefix: str = "", output
     feeds = feeds or {}
     order = scope.run_order()
     pos = {b: i for i, b in enumerate(order)}
+    preds, _ = links(scope)
     dsk = {}
     for bid in order:
         b = scope.blocks[bid]
-        ups = sorted(set(scope.graph.predecessors(bid)), key=pos.get)
+        ups = sorted(preds[bid], key=pos.get)
         dsk[prefix + bid] = (BlockTask(b, feeds.get(bid), max_bytes, channel),
                              *[prefix + u for u in ups])
         if outputs and b.defn is not None:
@@ -379,6 +396,14 @@ def dask_client(scheduler, workers=None):
         finally:
             cluster.close()
         return
+    from distributed.comm.addressing import parse_address, parse_host_port
+    try:       # a bad address fails here, before a Client that would hang when collected
+        scheme, loc = parse_address(scheduler)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(loc)
+    except ValueError as e:
+        raise ExecutorError(f"--scheduler wants tcp://HOST:PORT or 'local', got {scheduler!r} "
+                            f"({e})") from None
     try:
         client = distributed.Client(scheduler, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as e:
@@ -423,9 +448,10 @@ def run_dask(scope, feeds=None, *, fail_fast: bool = False, callbacks: Callbacks
     cb = callbacks or Callbacks()
     tr = _Tracker(scope, fail_fast, cb, keep)
     if scheduler is None:
-        _dask_threaded(scope, feeds, tr, cb, max_bytes, _workers(workers))
+        with executor.paused_gc():
+            _dask_threaded(scope, feeds, tr, cb, max_bytes, _workers(workers))
     else:
-        with dask_client(scheduler, workers) as client:
+        with dask_client(scheduler, workers) as client, executor.paused_gc():
             _dask_distributed(scope, feeds, tr, cb, max_bytes, keep, client)
     return tr.finish()
 
@@ -489,12 +515,11 @@ def _dask_distributed(scope, feeds, tr, cb, max_bytes, keep, client):
     futures = client.get(dsk, keys, sync=False)
     by_key = {f.key: bid for f, bid in zip(futures, wanted)}
     fut_of = {bid: f for f, bid in zip(futures, wanted)}
-    graph = scope.graph
-    waiting = {bid: set(graph.predecessors(bid)) for bid in tr.order}
+    waiting = {bid: set(tr.preds[bid]) for bid in tr.order}
 
     def maybe_start(bid):
         b = scope.blocks[bid]
-        if b.valid and tr.may_start(bid) and all(tr.raw[u].ok for u in graph.predecessors(bid)):
+        if b.valid and tr.may_start(bid) and all(tr.raw[u].ok for u in tr.preds[bid]):
             cb.on_start(b)
 
     for bid in wanted:
@@ -515,7 +540,7 @@ def _dask_distributed(scope, feeds, tr, cb, max_bytes, keep, client):
             for fut, value in zip(batch, client.gather(batch)):   # one round trip per batch
                 bid = by_key[fut.key]
                 tr.add(value)
-                for succ in graph.successors(bid):
+                for succ in tr.succs[bid]:
                     waiting[succ].discard(bid)
                     if not waiting[succ]:
                         maybe_start(succ)
