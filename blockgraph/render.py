@@ -22,13 +22,13 @@ import html
 import os
 import shutil
 import sys
-import tempfile
 import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import report
+from .results import write_atomic
 
 FORMATS = (".svg", ".png", ".html")
 DOT_HINT = ("rendering needs Graphviz's `dot` program: install it with `apt-get install graphviz` "
@@ -447,26 +447,6 @@ def draw(g, fmt: str) -> bytes:
     except graphviz.CalledProcessError as e:
         why = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
         raise RenderError(f"dot failed: {why[0] if why else e}") from None
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write `data` to `path` through a temp file in the same folder, then rename (the file is
-    either the old one or the complete new one), with the usual permissions."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)     # mkstemp's 0600 would hide the picture from others
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def render(page, out_path: str, outcomes: dict | None = None) -> None:

@@ -160,16 +160,25 @@ def _float(x: float):
 
 
 def write_npz(path: str, arrays: dict[str, np.ndarray]) -> None:
-    """Write arrays to `path` atomically: a temp file in the same folder, fsync, rename. The file
-    at `path` is always either the previous one or the complete new one."""
+    """Write arrays to `path` atomically (see `write_atomic`)."""
+    write_atomic(path, lambda fh: np.savez(fh, **arrays))
+
+
+def write_atomic(path: str, content) -> None:
+    """Write `content` (bytes, text, or a function writing to a binary file) to `path` through a
+    temp file in the same folder, fsync and rename: the file at `path` is always either the
+    previous one or the complete new one, with the usual permissions."""
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
     try:
         umask = os.umask(0)
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)     # mkstemp makes 0600; results are ordinary files
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
+            if callable(content):
+                content(fh)
+            else:
+                fh.write(content.encode("utf-8") if isinstance(content, str) else content)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

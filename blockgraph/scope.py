@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from . import dtypes as dt
 from . import invoke, registry
 from .diagnostics import Diagnostic, did_you_mean
-from .literals import LiteralError, infer_dtype, to_array
+from .literals import LiteralError, to_array
 from .page import PageSpec, TensorLiteral
 from .registry import AttrError, BlockDef, OpError, Spec
 from .source import Source

@@ -26,7 +26,6 @@ import json
 import os
 import queue
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -42,7 +41,7 @@ from . import registry, source
 from .api import Page, load_page
 from .diagnostics import Diagnostic, PageError, did_you_mean
 from .parallel import ExecutorError, Progress, _workers, dask_client, import_dask
-from .results import dumps, write_npz
+from .results import dumps, write_atomic, write_npz
 from .scope import Scope
 
 
@@ -349,8 +348,8 @@ def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequent
              "ok": all(e["ok"] for e in entries.values()),
              "seconds": round(time.perf_counter() - t0, 6),
              "runs": [entries[r.index] for r in runs]}
-    _write_text(os.path.join(out, "index.json"), json.dumps(index, indent=1, allow_nan=False) + "\n")
-    _write_text(os.path.join(out, "index.csv"), _csv(index))
+    write_atomic(os.path.join(out, "index.json"), json.dumps(index, indent=1, allow_nan=False) + "\n")
+    write_atomic(os.path.join(out, "index.csv"), _csv(index))
     return index
 
 
@@ -401,24 +400,6 @@ def _with_run(d: Diagnostic, run: Run) -> Diagnostic:
 
 def _hint(h) -> str:
     return f" ({h})" if h else ""
-
-
-def _write_text(path: str, text: str) -> None:
-    """Write `text` atomically (temp file in the same folder, fsync, rename)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # ---------------------------------------------------------------- the command

@@ -15,6 +15,7 @@ from blockgraph import dtypes as dt
 from blockgraph.registry import Attr, Input, OpError, Output, block
 from blockgraph.shapes import fmt, num_elements
 from blocks.kernels import quantize as K
+from blocks.shapes import reshape_target
 
 F32 = ("float32",)
 QTYPES = ("qint8", "quint8", "qint32", "qint16", "quint16")
@@ -307,50 +308,9 @@ def quantized_concat(concat_dim, values, input_mins, input_maxes, T):
 
 # ----------------------------------------------------------------- QuantizedReshape
 
-def _reshape_target(in_shape, sizes):
-    """ReshapeOp's output shape for input shape `in_shape` (dims may be None) and the 1-D
-    `sizes`, with its error texts; None dims where the input leaves them unknown."""
-    sizes = [int(s) for s in np.asarray(sizes).reshape(-1)]
-    if len(sizes) >= 254:
-        raise OpError(f"too many dimensions: must be < 254, but received {len(sizes)}", port="shape")
-    dims, product, unknown, has_zero = [], 1, -1, False
-    for d, size in enumerate(sizes):
-        if size == -1:
-            if unknown != -1:
-                raise OpError(f"Only one input size may be -1, not both {unknown} and {d}",
-                              port="shape")
-            unknown = d
-            dims.append(1)
-        elif size < 0:
-            raise OpError(f"Size {d} must be non-negative, not {size}", port="shape")
-        else:
-            has_zero |= size == 0
-            if size:
-                product *= size
-            dims.append(size)
-    if in_shape is None or None in in_shape:
-        if unknown != -1:
-            dims[unknown] = None
-        return tuple(dims)
-    total = int(np.prod(in_shape, dtype=np.int64))
-    if unknown != -1:
-        count = 1
-        zero_input = False
-        for d in in_shape:
-            if d > 0 or not has_zero:
-                count *= d
-            else:
-                zero_input = True
-        missing = count // product
-        if not zero_input and product * missing != count:
-            raise OpError(f"Input to reshape is a tensor with {count} values, but the requested "
-                          f"shape requires a multiple of {product}", port="shape")
-        dims[unknown] = missing
-    n = int(np.prod(dims, dtype=np.int64))
-    if n != total:
-        raise OpError(f"Input to reshape is a tensor with {total} values, but the requested "
-                      f"shape has {n}", port="shape")
-    return tuple(dims)
+def _sizes(value) -> list[int]:
+    """The `shape` input of QuantizedReshape as a list of ints."""
+    return [int(s) for s in np.asarray(value).reshape(-1)]
 
 
 def _reshape_shape(inputs, attrs):
@@ -358,7 +318,7 @@ def _reshape_shape(inputs, attrs):
     if sizes.rank is not None and sizes.rank > 1:
         raise OpError(f"sizes input must be 1-D, not {fmt(sizes.shape)}", port="shape")
     if sizes.value is not None:
-        out = _reshape_target(inputs["tensor"].shape, sizes.value)
+        out = reshape_target(inputs["tensor"].shape, _sizes(sizes.value))
     elif sizes.shape is not None and (sizes.rank == 0 or sizes.shape[0] is not None):
         out = (None,) * (1 if sizes.rank == 0 else sizes.shape[0])
     else:
@@ -381,7 +341,7 @@ def _reshape_shape(inputs, attrs):
 def quantized_reshape(tensor, shape, input_min, input_max):
     """Reshape a quantized tensor; its range passes through."""
     t = np.asarray(tensor)
-    return t.reshape(_reshape_target(t.shape, shape)), _first(input_min), _first(input_max)
+    return t.reshape(reshape_target(t.shape, _sizes(shape))), _first(input_min), _first(input_max)
 
 
 # ----------------------------------------------------------------- QuantizedInstanceNorm

@@ -103,7 +103,7 @@ def _value_spec(shape, value, dtype):
 
 # ----------------------------------------------------------------------------- Reshape
 
-def _reshape_target(in_shape, sizes):
+def reshape_target(in_shape, sizes):
     """ReshapeOp's ValidateSizes and -1 inference: the output shape, or OpError. `in_shape`
     may be None or partial: the element-count checks then wait for the run."""
     if len(sizes) >= 254:
@@ -160,7 +160,7 @@ def _reshape_shape(inputs, attrs):
     if s.value is None:
         n = _vector_len(s.shape)
         return None if n is None else (None,) * n
-    return _reshape_target(inputs["tensor"].shape, _ints(s.value))
+    return reshape_target(inputs["tensor"].shape, _ints(s.value))
 
 
 @block("Reshape",
@@ -169,7 +169,7 @@ def _reshape_shape(inputs, attrs):
        outputs=[Output("output", "T")], shape=_reshape_shape)
 def reshape(tensor, shape):
     """The same elements in a new shape (one size -1 is inferred from the element count)."""
-    return tensor.reshape(_reshape_target(tensor.shape, _ints(shape)))
+    return tensor.reshape(reshape_target(tensor.shape, _ints(shape)))
 
 
 # ----------------------------------------------------------------------------- ExpandDims
