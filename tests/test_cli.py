@@ -8,15 +8,10 @@ import numpy as np
 import pytest
 
 from blockgraph.cli import main
+from op_helpers import write  # noqa: F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")
-
-
-def write(tmp_path, name, text):
-    p = tmp_path / name
-    p.write_text(text)
-    return str(p)
 
 
 BRANCHES = """format: 1

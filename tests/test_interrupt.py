@@ -1,6 +1,5 @@
 """Ctrl-C during a run: exit 130, no traceback, and `--out` is the previous file or absent —
 never a torn file, never a left-over temp file."""
-import os
 import signal
 import subprocess
 import sys

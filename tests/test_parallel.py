@@ -19,6 +19,7 @@ from blockgraph.executor import Callbacks
 from blockgraph.registry import Attr, Input, Output
 from blockgraph.shapes import same_shape
 from fixture_cases import load_set, page_for
+from op_helpers import bounded  # noqa: F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = sorted(glob.glob(os.path.join(ROOT, "examples", "*.yaml")))
@@ -339,25 +340,6 @@ def test_progress_line():
 
 
 # ---------------------------------------------------------------- a real distributed cluster
-
-def bounded(fn, *args, seconds=90, **kwargs):
-    """fn(*args, **kwargs) in a thread; fail the test instead of hanging past `seconds`."""
-    box = {}
-
-    def target():
-        try:
-            box["value"] = fn(*args, **kwargs)
-        except BaseException as e:  # re-raised in the test's thread
-            box["error"] = e
-
-    t = threading.Thread(target=target, daemon=True)
-    t.start()
-    t.join(seconds)
-    if t.is_alive():
-        pytest.fail(f"{getattr(fn, '__name__', fn)} did not finish in {seconds} s")
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
 
 
 @pytest.fixture(scope="module")

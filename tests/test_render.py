@@ -20,6 +20,7 @@ import pytest
 
 from blockgraph.api import load_page
 from blockgraph.cli import main
+from op_helpers import write  # noqa: F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = sorted(os.path.join(ROOT, "examples", f) for f in os.listdir(os.path.join(ROOT, "examples"))
@@ -46,12 +47,6 @@ blocks:
 @pytest.fixture(autouse=True)
 def _graphviz():
     pytest.importorskip("graphviz")
-
-
-def write(tmp_path, name, text):
-    p = tmp_path / name
-    p.write_text(text)
-    return str(p)
 
 
 def expected_edges(page):

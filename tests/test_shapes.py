@@ -9,53 +9,11 @@ import pytest
 import yaml
 
 import blockgraph
-from blockgraph import invoke, registry
-from blockgraph.registry import OpError, Spec
+from blockgraph.registry import OpError
 from blocks.kernels import casts as kc
+from op_helpers import run, shape_of, static, value_of  # noqa: F401
 
 I32, I64, F32 = "int32", "int64", "float32"
-
-
-def static(op, inputs, **attrs):
-    """Output specs of `op` from input Specs {port: (dtype, shape[, value])} (lists for list ports)."""
-    d = registry.get(op)
-    a, errs = invoke.bind_attrs(d, attrs)
-    assert not errs, errs
-
-    def spec(v):
-        return Spec(v[0], v[1], np.asarray(v[2]) if len(v) > 2 else None)
-
-    specs = {k: [spec(x) for x in v] if isinstance(v, list) else spec(v) for k, v in inputs.items()}
-    dts = {k: [x[0] for x in v] if isinstance(v, list) else v[0] for k, v in inputs.items()}
-    return invoke.output_specs(d, specs, invoke.infer_types(d, dts, a))
-
-
-def shape_of(op, inputs, **attrs):
-    s = static(op, inputs, **attrs)[0]
-    return [x.shape for x in s] if isinstance(s, list) else s.shape
-
-
-def value_of(op, inputs, **attrs):
-    s = static(op, inputs, **attrs)[0]
-    return [None if x.value is None else x.value.tolist() for x in s] if isinstance(s, list) else (
-        None if s.value is None else s.value.tolist())
-
-
-def run(op, inputs, **attrs):
-    """Outputs of `op` on concrete arrays {port: array | [arrays]} (TF dtype from numpy)."""
-    d = registry.get(op)
-    a, errs = invoke.bind_attrs(d, attrs)
-    assert not errs, errs
-    arrays, dts = {}, {}
-    for k, v in inputs.items():
-        vs = v if isinstance(v, list) else [v]
-        arrs = [np.asarray(x) for x in vs]
-        arrs = [x.astype(object) if x.dtype.kind == "S" else x for x in arrs]
-        names = ["string" if x.dtype == object else ("bfloat16" if x.dtype == ml_dtypes.bfloat16
-                                                        else x.dtype.name) for x in arrs]
-        arrays[k], dts[k] = (arrs, names) if isinstance(v, list) else (arrs[0], names[0])
-    outs, _ = invoke.call(d, arrays, a, dts)
-    return outs[0] if len(outs) == 1 else outs
 
 
 def raises(msg, fn, *args, **kw):

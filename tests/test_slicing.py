@@ -7,53 +7,12 @@ import pytest
 import yaml
 
 import blockgraph
-from blockgraph import invoke, registry
-from blockgraph.registry import OpError, Spec
+from blockgraph.registry import OpError
 from blocks.kernels import strided_slice as ss
+from op_helpers import run, shape_of, static  # noqa: F401
 
 I32, I64, F32 = "int32", "int64", "float32"
 MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
-
-
-def static(op, inputs, **attrs):
-    """Output specs of `op` from input Specs {port: (dtype, shape[, value])} (lists for list ports)."""
-    d = registry.get(op)
-    a, errs = invoke.bind_attrs(d, attrs)
-    assert not errs, errs
-
-    def spec(v):
-        return Spec(v[0], v[1], np.asarray(v[2]) if len(v) > 2 else None)
-
-    specs = {k: [spec(x) for x in v] if isinstance(v, list) else spec(v) for k, v in inputs.items()}
-    dts = {k: [x[0] for x in v] if isinstance(v, list) else v[0] for k, v in inputs.items()}
-    return invoke.output_specs(d, specs, invoke.infer_types(d, dts, a))
-
-
-def shape_of(op, inputs, **attrs):
-    s = static(op, inputs, **attrs)[0]
-    return [x.shape for x in s] if isinstance(s, list) else s.shape
-
-
-def run(op, inputs, **attrs):
-    """Outputs of `op` on concrete arrays {port: array | [arrays]} (bytes -> string)."""
-    d = registry.get(op)
-    a, errs = invoke.bind_attrs(d, attrs)
-    assert not errs, errs
-
-    def arr(v):
-        v = np.asarray(v)
-        v = v.astype(object) if v.dtype.kind == "S" else v
-        return v, ("string" if v.dtype == object else v.dtype.name)
-
-    arrays, dts = {}, {}
-    for k, v in inputs.items():
-        if isinstance(v, list):
-            pairs = [arr(x) for x in v]
-            arrays[k], dts[k] = [p[0] for p in pairs], [p[1] for p in pairs]
-        else:
-            arrays[k], dts[k] = arr(v)
-    outs, _ = invoke.call(d, arrays, a, dts)
-    return outs[0] if len(outs) == 1 else outs
 
 
 def ssargs(shape, begin, end, strides, known=(True, True), dtype=I32):

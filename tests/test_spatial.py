@@ -8,41 +8,12 @@ import yaml
 
 import blockgraph
 from blockgraph import invoke, registry
-from blockgraph.registry import OpError, Spec
-
-inf = np.float32(np.inf)
-
-
-def static(op, inputs, **attrs):
-    """Output specs of `op` from input Specs {port: (dtype, shape[, value])}."""
-    d = registry.get(op)
-    a, errs = invoke.bind_attrs(d, attrs)
-    assert not errs, errs
-    specs = {k: Spec(v[0], v[1], np.asarray(v[2]) if len(v) > 2 else None) for k, v in inputs.items()}
-    a = invoke.infer_types(d, {k: v[0] for k, v in inputs.items()}, a)
-    return invoke.output_specs(d, specs, a)
-
-
-def shape_of(op, inputs, **attrs):
-    return static(op, inputs, **attrs)[0].shape
-
-
-def run(op, inputs, **attrs):
-    """Outputs of `op` on concrete arrays {port: array} (TF dtype from numpy; bytes -> string)."""
-    d = registry.get(op)
-    a, errs = invoke.bind_attrs(d, attrs)
-    assert not errs, errs
-    arrays, dts = {}, {}
-    for k, v in inputs.items():
-        v = np.asarray(v)
-        if v.dtype.kind == "S":
-            v = v.astype(object)
-        arrays[k], dts[k] = v, ("string" if v.dtype == object else v.dtype.name)
-    outs, _ = invoke.call(d, arrays, a, dts)
-    return outs[0] if len(outs) == 1 else outs
-
+from blockgraph.registry import OpError
+from op_helpers import run, shape_of, static  # noqa: F401
 
 I32, I64, F32 = "int32", "int64", "float32"
+
+inf = np.float32(np.inf)
 
 
 # ----------------------------------------------------------------- SpaceToBatch / BatchToSpace

@@ -17,6 +17,7 @@ import blockgraph
 from blockgraph.cli import main
 from blockgraph.parallel import WORKER_CONFIG
 from blockgraph.sweep import SweepError, parse_grid, sweep
+from op_helpers import bounded, write  # noqa: F401
 
 GRID_PAGE = """format: 1
 page: study
@@ -48,12 +49,6 @@ blocks:
 """
 HEAVY_GRID = ["g1.num_bits=2,3,4,5,6,7,8,9", "g2.narrow_range=false,true"]
 HEAVY_KEEP = ["g*.backprop_wrt_m*"]
-
-
-def write(folder, name, text):
-    p = folder / name
-    p.write_text(text)
-    return str(p)
 
 
 @pytest.fixture
@@ -236,25 +231,6 @@ def test_api_keep(grid_page, tmp_path):
 
 
 # ---------------------------------------------------------------- a real distributed cluster
-
-def bounded(fn, *args, seconds=90, **kwargs):
-    """fn(*args, **kwargs) in a thread; fail the test instead of hanging past `seconds`."""
-    box = {}
-
-    def target():
-        try:
-            box["value"] = fn(*args, **kwargs)
-        except BaseException as e:  # re-raised in the test's thread
-            box["error"] = e
-
-    t = threading.Thread(target=target, daemon=True)
-    t.start()
-    t.join(seconds)
-    if t.is_alive():
-        pytest.fail(f"{getattr(fn, '__name__', fn)} did not finish in {seconds} s")
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
 
 
 def start_cluster():

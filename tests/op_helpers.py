@@ -1,0 +1,82 @@
+"""Helpers shared by the block tests: an op's static output Specs from input Specs, an op run on
+concrete arrays, a page file written for a test, and a call bounded in time."""
+import threading
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+from blockgraph import invoke, registry
+from blockgraph.registry import Spec
+
+
+def static(op, inputs, **attrs):
+    """Output specs of `op` from input Specs {port: (dtype, shape[, value])} (lists for list ports)."""
+    d = registry.get(op)
+    a, errs = invoke.bind_attrs(d, attrs)
+    assert not errs, errs
+
+    def spec(v):
+        return Spec(v[0], v[1], np.asarray(v[2]) if len(v) > 2 else None)
+
+    specs = {k: [spec(x) for x in v] if isinstance(v, list) else spec(v) for k, v in inputs.items()}
+    dts = {k: [x[0] for x in v] if isinstance(v, list) else v[0] for k, v in inputs.items()}
+    return invoke.output_specs(d, specs, invoke.infer_types(d, dts, a))
+
+
+def shape_of(op, inputs, **attrs):
+    """The static shape of the first output (a list of shapes for a list output)."""
+    s = static(op, inputs, **attrs)[0]
+    return [x.shape for x in s] if isinstance(s, list) else s.shape
+
+
+def value_of(op, inputs, **attrs):
+    """The statically known value of the first output, as lists (None when unknown)."""
+    s = static(op, inputs, **attrs)[0]
+    return [None if x.value is None else x.value.tolist() for x in s] if isinstance(s, list) else (
+        None if s.value is None else s.value.tolist())
+
+
+def run(op, inputs, **attrs):
+    """Outputs of `op` on concrete arrays {port: array | [arrays]} (TF dtype from numpy; bytes ->
+    string; ml_dtypes.bfloat16 -> bfloat16)."""
+    d = registry.get(op)
+    a, errs = invoke.bind_attrs(d, attrs)
+    assert not errs, errs
+    arrays, dts = {}, {}
+    for k, v in inputs.items():
+        vs = v if isinstance(v, list) else [v]
+        arrs = [np.asarray(x) for x in vs]
+        arrs = [x.astype(object) if x.dtype.kind == "S" else x for x in arrs]
+        names = ["string" if x.dtype == object else ("bfloat16" if x.dtype == ml_dtypes.bfloat16
+                                                        else x.dtype.name) for x in arrs]
+        arrays[k], dts[k] = (arrs, names) if isinstance(v, list) else (arrs[0], names[0])
+    outs, _ = invoke.call(d, arrays, a, dts)
+    return outs[0] if len(outs) == 1 else outs
+
+
+def write(folder, name, text):
+    """Write a page (or any text) into `folder`; return its path as a string."""
+    p = folder / name
+    p.write_text(text)
+    return str(p)
+
+
+def bounded(fn, *args, seconds=90, **kwargs):
+    """fn(*args, **kwargs) in a thread; fail the test instead of hanging past `seconds`."""
+    box = {}
+
+    def target():
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as e:  # re-raised in the test's thread
+            box["error"] = e
+
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join(seconds)
+    if t.is_alive():
+        pytest.fail(f"{getattr(fn, '__name__', fn)} did not finish in {seconds} s")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
