@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 from . import registry, report
@@ -223,5 +222,3 @@ def schema(args) -> int:
         sys.stdout.write(text)
     return 0
 
-
-__all__ = ["run", "check", "blocks", "schema", "sweep", "render", "show", "os"]

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import dtypes as dt
-from .registry import REQUIRED, AttrError, BlockDef, OpError, Spec, check_attr
+from .registry import AttrError, BlockDef, OpError, Spec, check_attr
 
 
 def bind_attrs(defn: BlockDef, given: dict) -> tuple[dict, list]:
@@ -108,11 +108,6 @@ def _spec(s, dtype):
     if isinstance(s, Spec):
         return Spec(s.dtype or dtype, None if s.shape is None else tuple(s.shape), s.value)
     return Spec(dtype, None if s is None else tuple(s))
-
-
-def spec_of(array, dtype: str) -> Spec:
-    """The Spec of a concrete array (its value known)."""
-    return Spec(dtype, tuple(np.shape(array)), array)
 
 
 def call(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None, max_bytes=None):
@@ -215,5 +210,3 @@ def _allowed(dtypes) -> str:
         return "any dtype"
     return "one of " + ", ".join(dtypes)
 
-
-__all__ = ["bind_attrs", "infer_types", "output_specs", "call", "spec_of", "REQUIRED"]

@@ -139,29 +139,6 @@ class _Tracker:
         return out
 
 
-class _Fanout(Callbacks):
-    """Several Callbacks as one."""
-
-    def __init__(self, *cbs):
-        self.cbs = [c for c in cbs if c is not None]
-
-    def on_start(self, block):
-        for c in self.cbs:
-            c.on_start(block)
-
-    def on_block(self, result):
-        for c in self.cbs:
-            c.on_block(result)
-
-    def on_finish(self, results):
-        for c in self.cbs:
-            c.on_finish(results)
-
-    def tick(self):
-        for c in self.cbs:
-            _tick(c)
-
-
 def _tick(cb):
     t = getattr(cb, "tick", None)
     if t is not None:

@@ -59,10 +59,9 @@ class Results:
     >>> results.block("fq").status
     """
 
-    def __init__(self, page: str, blocks: dict[str, BlockResult], defs=None):
+    def __init__(self, page: str, blocks: dict[str, BlockResult]):
         self.page = page
         self.blocks = blocks
-        self._defs = defs or {}
 
     @property
     def ok(self) -> bool:

@@ -4,7 +4,7 @@ Shape functions raise `OpError` with TF's text when shapes cannot agree.
 """
 from __future__ import annotations
 
-from .registry import OpError, Spec
+from .registry import OpError
 
 
 def fmt(shape) -> str:
@@ -55,33 +55,9 @@ def num_elements(shape):
     return n
 
 
-def broadcast(a, b, message=None):
-    """numpy/TF broadcasting of two static shapes."""
-    if a is None or b is None:
-        return None
-    out = []
-    for x, y in zip(((1,) * (len(b) - len(a))) + tuple(a), ((1,) * (len(a) - len(b))) + tuple(b)):
-        if x == 1:
-            out.append(y)
-        elif y == 1:
-            out.append(x)
-        elif x is None or y is None:
-            out.append(x if y is None else y)
-        elif x != y:
-            raise OpError(message or f"Incompatible shapes: {fmt(a)} vs. {fmt(b)}")
-        else:
-            out.append(x)
-    return tuple(out)
-
-
 def same_shape(port):
     """Shape function: every output has the shape of input `port`."""
     def shape(inputs, attrs):
         return [inputs[port].shape]
     shape.__doc__ = f"output shape = shape of '{port}'"
     return shape
-
-
-def known_value(spec: Spec):
-    """The statically known value of an input, or None."""
-    return None if spec is None else spec.value
