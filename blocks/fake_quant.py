@@ -99,7 +99,7 @@ def _per_channel_grad_shape(inputs, attrs):
        outputs=[Output("outputs", "float32")], shape=_args_shape)
 def fake_quant_with_min_max_args(inputs, min, max, num_bits, narrow_range):
     """Fake-quantize float32 `inputs` to num_bits levels in the attr range [min, max]."""
-    return fq.forward(inputs, fq.Nudged(np.float32(min), np.float32(max), num_bits, narrow_range),
+    return fq.forward(inputs, fq.nudged(min, max, num_bits, narrow_range),
                       divide=False)
 
 
@@ -109,7 +109,7 @@ def fake_quant_with_min_max_args(inputs, min, max, num_bits, narrow_range):
        outputs=[Output("backprops", "float32")], shape=_args_grad_shape)
 def fake_quant_with_min_max_args_gradient(gradients, inputs, min, max, num_bits, narrow_range):
     """Gradient of FakeQuantWithMinMaxArgs: `gradients` where inputs lie in the nudged range, else 0."""
-    n = fq.Nudged(np.float32(min), np.float32(max), num_bits, narrow_range)
+    n = fq.nudged(min, max, num_bits, narrow_range)
     return fq.backprop(gradients, inputs, n)[0]
 
 
@@ -118,7 +118,7 @@ def fake_quant_with_min_max_args_gradient(gradients, inputs, min, max, num_bits,
        attrs=[NUM_BITS, NARROW], outputs=[Output("outputs", "float32")], shape=_vars_shape)
 def fake_quant_with_min_max_vars(inputs, min, max, num_bits, narrow_range):
     """Fake-quantize float32 `inputs` to num_bits levels in the range given by 0-d tensors min, max."""
-    return fq.forward(inputs, fq.Nudged(min, max, num_bits, narrow_range), divide=True)
+    return fq.forward(inputs, fq.nudged(min, max, num_bits, narrow_range), divide=True)
 
 
 @block("FakeQuantWithMinMaxVarsGradient",
@@ -129,7 +129,7 @@ def fake_quant_with_min_max_vars(inputs, min, max, num_bits, narrow_range):
        shape=_vars_grad_shape)
 def fake_quant_with_min_max_vars_gradient(gradients, inputs, min, max, num_bits, narrow_range):
     """Gradients of FakeQuantWithMinMaxVars with respect to inputs, min and max."""
-    return fq.backprop(gradients, inputs, fq.Nudged(min, max, num_bits, narrow_range))
+    return fq.backprop(gradients, inputs, fq.nudged(min, max, num_bits, narrow_range))
 
 
 @block("FakeQuantWithMinMaxVarsPerChannel",
@@ -137,7 +137,7 @@ def fake_quant_with_min_max_vars_gradient(gradients, inputs, min, max, num_bits,
        attrs=[NUM_BITS, NARROW], outputs=[Output("outputs", "float32")], shape=_per_channel_shape)
 def fake_quant_with_min_max_vars_per_channel(inputs, min, max, num_bits, narrow_range):
     """Fake-quantize float32 `inputs` per channel (last dimension) with 1-d min and max."""
-    return fq.forward(inputs, fq.Nudged(min, max, num_bits, narrow_range), divide=False)
+    return fq.forward(inputs, fq.nudged(min, max, num_bits, narrow_range), divide=False)
 
 
 @block("FakeQuantWithMinMaxVarsPerChannelGradient",
@@ -149,6 +149,6 @@ def fake_quant_with_min_max_vars_per_channel(inputs, min, max, num_bits, narrow_
 def fake_quant_with_min_max_vars_per_channel_gradient(gradients, inputs, min, max, num_bits,
                                                       narrow_range):
     """Gradients of FakeQuantWithMinMaxVarsPerChannel with respect to inputs, min and max."""
-    return fq.backprop(gradients, inputs, fq.Nudged(min, max, num_bits, narrow_range),
+    return fq.backprop(gradients, inputs, fq.nudged(min, max, num_bits, narrow_range),
                        reduce_axis=-1)
 

@@ -6,7 +6,11 @@ Element rounding is `floor(v + 0.5f)`; the zero point uses `std::round` (half aw
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+from . import fake_quant_fused
 
 F32 = np.float32
 TINY = F32(np.finfo(np.float32).tiny)
@@ -60,12 +64,30 @@ class Nudged:
         self.tiny_range = bool(np.any((nz > 0) & (nz < F32(2.0 ** -100))))
 
 
+def nudged(min_, max_, num_bits: int, narrow_range: bool) -> Nudged:
+    """`Nudged` for a range, memoised for scalar ranges (the common case: the same range runs
+    again and again, and the scalar arithmetic costs more than the kernel on small tensors)."""
+    if np.ndim(min_) == 0 and np.ndim(max_) == 0:
+        return _scalar_nudged(F32(min_).view(np.uint32).item(), F32(max_).view(np.uint32).item(),
+                              num_bits, narrow_range)
+    return Nudged(min_, max_, num_bits, narrow_range)
+
+
+@functools.lru_cache(maxsize=1024)
+def _scalar_nudged(min_bits: int, max_bits: int, num_bits: int, narrow_range: bool) -> Nudged:
+    as_f32 = lambda bits: np.array(bits, np.uint32).view(F32)   # noqa: E731  (exact bits, NaN too)
+    return Nudged(as_f32(min_bits), as_f32(max_bits), num_bits, narrow_range)
+
+
 def forward(x, n: Nudged, divide: bool):
     """Quantize-dequantize `x` (float32) with nudged range `n`.
 
     divide=True is FakeQuantWithMinMaxVars (`cs / scale`); False multiplies by the inverse scale
     (Args and PerChannel). Ranges with min == max == 0 give zeros (Vars, PerChannel).
     """
+    fused = fake_quant_fused.fused_forward(x, n, divide)   # None: small tensor, or no numba
+    if fused is not None:
+        return fused
     x = ftz(x)
     with np.errstate(all="ignore"):
         t = np.asarray(np.minimum(x, n.max))   # 0-d inputs give a scalar: keep an array
@@ -93,6 +115,9 @@ def backprop(gradients, x, n: Nudged, *, reduce_axis=None):
     -0.0). The min/max sums reduce over every element (reduce_axis=None) or over all but the last
     axis (per channel); they are accumulated in float64 and rounded once to float32.
     """
+    fused = fake_quant_fused.fused_backprop(gradients, x, n, reduce_axis=reduce_axis)
+    if fused is not None:
+        return fused
     raw = np.asarray(gradients, F32)
     g = ftz(raw)
     x = ftz(x)

@@ -1,0 +1,500 @@
+"""Fused, multi-threaded FakeQuant kernels (numba), bit-identical to `blocks.kernels.fake_quant`.
+
+One pass over the data: each input element is read once and each output element written once,
+on all cores (`@njit(parallel=True, cache=True)`; no fastmath, so every step is IEEE float32 in
+TF's order: DAZ on the inputs, clamp to the nudged range, `- nudged_min`, the flush of that
+difference when the range is tiny (`Nudged.tiny_range`), `* inv_scale` or `/ scale`,
+`- quant_zero`, `+ 0.5f`, `floor`, `* scale`; gradients `g * mask` with a real multiply, so NaN
+and -0.0 come out as TF's). The work is cut into items of CHUNK elements (or blocks of
+columns); the min/max sums are accumulated in float64 per item and the items' sums added in
+order, then rounded once to float32, so they do not depend on the number of threads.
+
+Dispatch: `fused_forward(x, n, divide)` and `fused_backprop(gradients, x, n, reduce_axis=...)`
+take what `fake_quant.forward`/`backprop` take and return what they return, or None: when
+numba is not installed (or BLOCKGRAPH_NO_FUSED=1), when the tensor has fewer than
+MIN_ELEMENTS elements, or for what the kernels leave to numpy (a NaN in the nudged range,
+shapes that would broadcast). numba is imported by the first call that gets past those checks,
+never by importing this module, and compiled code is cached on disk (`cache=True`): only the
+first large tensor ever pays the compilation.
+
+Threads: numba's (NUMBA_NUM_THREADS), or BLOCKGRAPH_THREADS; with 1 the serial kernels run and
+no thread pool is started. On a machine whose cores are busy with other processes, numba's
+OpenMP layer may wait a scheduler slice for a worker: OMP_WAIT_POLICY=passive or
+BLOCKGRAPH_THREADS=1 avoid that.
+"""
+from __future__ import annotations
+
+import math
+import os
+import threading
+import types
+
+import numpy as np
+
+F32 = np.float32
+F64 = np.float64
+TINY = F32(np.finfo(np.float32).tiny)
+HALF = F32(0.5)
+ZERO = F32(0.0)
+NZERO = F32(-0.0)
+ONE = F32(1.0)
+
+#: below this many elements the numpy path is used (no numba import, no thread start-up)
+MIN_ELEMENTS = 1 << 16
+#: elements per parallel work item; fixed, so the float64 partial sums (and hence the rounded
+#: result) do not depend on the number of threads
+CHUNK = 1 << 16
+#: per-channel params are tiled to a period of at least this many elements (a multiple of C)
+MIN_PERIOD = 256
+#: per-channel gradients with at least this many channels reduce column blocks of this width
+COL_BLOCK = 1024
+
+prange = range          # numba.prange in the parallel=True versions of the drivers
+_atomic_add = None      # the numba intrinsic made by _compile()
+
+_STATE = {"ok": None}   # None: not tried; True: compiled kernels in globals(); False: unavailable
+_LOCK = threading.Lock()
+
+
+# ----------------------------------------------------------------- element helpers (jitted)
+
+def _ftz(v):
+    """DAZ: a float32 denormal reads as the zero of its sign (v * 0); NaN and the rest as is."""
+    return v * ZERO if abs(v) < TINY else v
+
+
+def _clamp(v, nmin, nmax):
+    """np.maximum(np.minimum(v, nmax), nmin) for bounds that are not NaN: a NaN `v` stays
+    (payload and all). Only the sign of a zero result may differ from numpy's (ties pick the
+    other operand, so this is one minps/maxps): it never reaches the output, since the next
+    step is `t - nmin`, and with nmin == 0 the zero then becomes `floor(±0 * inv - 0 + 0.5)`."""
+    t = nmax if nmax < v else v
+    return nmin if nmin > t else t
+
+
+def _qdq(v, nmin, nmax, scale, inv, qz, divide, tiny):
+    """One element of `fake_quant.forward`."""
+    t = _clamp(v, nmin, nmax) - nmin
+    if tiny:
+        t = _ftz(t)
+    if divide:
+        t = t / scale
+    else:
+        t = t * inv
+    t = t - qz
+    t = t + HALF
+    t = np.floor(t)
+    return t * scale
+
+
+# ----------------------------------------------------------------- chunk kernels (jitted)
+# Each works on 0-based slices, so the compiler sees non-negative indices (no wrap-around
+# selects, contiguous vector loads and stores).
+# `daz`: flush denormal inputs. The dispatcher turns it off when it cannot change a result: in
+# the forward when no nudged min is 0 or tiny (then `d - nmin == 0 - nmin` for any denormal d,
+# and d and 0 clamp alike), in the gradient when no nudged min or max is 0 (then d and 0
+# compare alike with every bound).
+# The gradient masks are `one`/`nil` (1.0f/0.0f) passed at run time, so the compiler cannot
+# fold `g * 1.0f` into `g`: the real multiply quiets a signalling NaN as TF's and numpy's do.
+
+def _fwd_chunk(x, out, nmin, nmax, scale, inv, qz, divide, tiny, daz):
+    for i in range(x.size):
+        v = _ftz(x[i]) if daz else x[i]
+        out[i] = _qdq(v, nmin, nmax, scale, inv, qz, divide, tiny)
+
+
+def _fwd_channel_chunk(x, out, nmin, nmax, scale, inv, qz, divide, tiny, daz):
+    """x/out and the (tiled) params are aligned slices of the same length."""
+    for k in range(x.size):
+        v = _ftz(x[k]) if daz else x[k]
+        out[k] = _qdq(v, nmin[k], nmax[k], scale[k], inv[k], qz[k], divide, tiny)
+
+
+def _bwd_chunk(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
+    """Scalar-range gradient of a slice of at most len(lo) elements; element k's float64 terms
+    are added to lanes lo[k], hi[k] (independent lanes, so the loop vectorizes; scalar
+    accumulators would make a serial chain of float64 adds)."""
+    for k in range(x.size):
+        gv = _ftz(g[k])
+        v = _ftz(x[k]) if daz else x[k]
+        out[k] = gv * (one if (v >= nmin and v <= nmax) else nil)
+        lo[k] += np.float64(gv * (one if v < nmin else nil))
+        hi[k] += np.float64(gv * (one if v > nmax else nil))
+
+
+def _bwd_channel_chunk(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
+    """Per-channel gradient of aligned slices (params and float64 accumulators lo/hi)."""
+    for k in range(x.size):
+        gv = _ftz(g[k])
+        v = _ftz(x[k]) if daz else x[k]
+        a = nmin[k]
+        b = nmax[k]
+        out[k] = gv * (one if (v >= a and v <= b) else nil)
+        lo[k] += np.float64(gv * (one if v < a else nil))
+        hi[k] += np.float64(gv * (one if v > b else nil))
+
+
+# ----------------------------------------------------------------- drivers (jitted)
+# A driver runs its loop iterations c0 <= k < c1. With an empty `counter` (the single-threaded
+# call) iteration k does work item k: a chunk of `chunk` elements, or a block of columns.
+# Otherwise (the parallel=True version, a prange over one iteration per thread) iteration k is
+# a worker that claims items with atomic fetch-adds until none are left (`_claim`: first in
+# order from its own contiguous range of items, so the threads write separate pages, then what
+# is left of the other ranges). numba's threading layers split a prange statically; claiming
+# makes it dynamic: a worker that starts late, or whose core is busy with another process,
+# just does fewer items. Every item writes its own part of the outputs and partial sums, so
+# the results do not depend on which thread did what.
+
+def _claim(counter, who):
+    """The next item for thread `who`, or -1 when none is left. counter holds [next, end] of
+    each thread's range of items: a thread takes the items of its own range in order, then
+    those left in the other ranges."""
+    threads = counter.size // 2
+    for d in range(threads):
+        u = (who + d) % threads
+        c = _atomic_add(counter, 2 * u, 1)
+        if c < counter[2 * u + 1]:
+            return c
+    return -1
+
+
+def _first(counter, k):
+    return _claim(counter, k) if counter.size else k
+
+
+def _next(counter, k):
+    return _claim(counter, k) if counter.size else -1
+
+
+def _fwd_scalar(x, out, nmin, nmax, scale, inv, qz, divide, tiny, daz, chunk, counter, c0, c1):
+    n = x.size
+    for k in prange(c0, c1):
+        c = _first(counter, k)
+        while c >= 0:
+            s = c * chunk
+            e = min(n, s + chunk)
+            _fwd_chunk(x[s:e], out[s:e], nmin, nmax, scale, inv, qz, divide, tiny, daz)
+            c = _next(counter, k)
+
+
+def _fwd_channel(x, out, nmin, nmax, scale, inv, qz, divide, tiny, daz, chunk, counter, c0, c1):
+    """Per-channel forward on the flat array; params are tiled to a period L = len(nmin) that is
+    a multiple of the channel count, so element i uses params[i % L]."""
+    n = x.size
+    period = nmin.size
+    for k in prange(c0, c1):
+        c = _first(counter, k)
+        while c >= 0:
+            e = min(n, c * chunk + chunk)
+            i = c * chunk
+            while i < e:
+                p = i % period
+                m = min(e - i, period - p)
+                _fwd_channel_chunk(x[i:i + m], out[i:i + m], nmin[p:p + m], nmax[p:p + m],
+                                   scale[p:p + m], inv[p:p + m], qz[p:p + m], divide, tiny,
+                                   daz)
+                i += m
+            c = _next(counter, k)
+
+
+def _bwd_scalar(g, x, out, nmin, nmax, lanes, sums, one, nil, daz, chunk, counter, c0, c1):
+    """Scalar-range gradient; sums[c] = (sum of g*below, sum of g*above) over chunk c in
+    float64: element s + i of the chunk goes to lane i % lanes; the lanes are added in order."""
+    n = x.size
+    for k in prange(c0, c1):
+        c = _first(counter, k)
+        while c >= 0:
+            s = c * chunk
+            e = min(n, s + chunk)
+            lo = np.zeros(lanes, np.float64)
+            hi = np.zeros(lanes, np.float64)
+            for i in range(s, e, lanes):
+                j = min(e, i + lanes)
+                _bwd_chunk(g[i:j], x[i:j], out[i:j], nmin, nmax, lo, hi, one, nil, daz)
+            a = 0.0
+            b = 0.0
+            for lane in range(lanes):
+                a += lo[lane]
+                b += hi[lane]
+            sums[c, 0] = a
+            sums[c, 1] = b
+            c = _next(counter, k)
+
+
+def _bwd_channel_tiled(g, x, out, nmin, nmax, acc, one, nil, daz, chunk, counter, c0, c1):
+    """Per-channel gradient for few channels: params tiled to period L (a multiple of C);
+    acc[c, 0|1, j] accumulates chunk c's terms of tiled position j (folded to channels later)."""
+    n = x.size
+    period = nmin.size
+    for k in prange(c0, c1):
+        c = _first(counter, k)
+        while c >= 0:
+            e = min(n, c * chunk + chunk)
+            lo = acc[c, 0]
+            hi = acc[c, 1]
+            i = c * chunk
+            while i < e:
+                p = i % period
+                m = min(e - i, period - p)
+                _bwd_channel_chunk(g[i:i + m], x[i:i + m], out[i:i + m], nmin[p:p + m],
+                                   nmax[p:p + m], lo[p:p + m], hi[p:p + m], one, nil, daz)
+                i += m
+            c = _next(counter, k)
+
+
+def _bwd_channel_cols(g, x, out, nmin, nmax, acc, smin, smax, one, nil, daz, width, rows_per,
+                      counter, c0, c1):
+    """Per-channel gradient for many channels on (R, C) arrays. Work item i covers the columns
+    of block i % nb (`width` wide) in the rows of block i // nb (`rows_per` rows). With an empty
+    `acc` (a single row block) each column's R terms are summed in float64 and rounded once
+    into smin/smax; otherwise they are summed into acc[row block, 0|1, column] (float64) and
+    the caller adds the row blocks."""
+    rows, cols = x.shape
+    nb = (cols + width - 1) // width
+    for k in prange(c0, c1):
+        i = _first(counter, k)
+        while i >= 0:
+            j0 = (i % nb) * width
+            j1 = min(cols, j0 + width)
+            r0 = (i // nb) * rows_per
+            r1 = min(rows, r0 + rows_per)
+            if acc.shape[0] == 0:
+                lo = np.zeros(j1 - j0, np.float64)
+                hi = np.zeros(j1 - j0, np.float64)
+            else:
+                lo = acc[i // nb, 0, j0:j1]
+                hi = acc[i // nb, 1, j0:j1]
+            for r in range(r0, r1):
+                _bwd_channel_chunk(g[r, j0:j1], x[r, j0:j1], out[r, j0:j1], nmin[j0:j1],
+                                   nmax[j0:j1], lo, hi, one, nil, daz)
+            if acc.shape[0] == 0:
+                sa = smin[j0:j1]
+                sb = smax[j0:j1]
+                for j in range(j1 - j0):
+                    sa[j] = np.float32(lo[j])
+                    sb[j] = np.float32(hi[j])
+            i = _next(counter, k)
+
+
+_HELPERS = ("_ftz", "_clamp", "_qdq", "_claim", "_first", "_next", "_fwd_chunk",
+            "_fwd_channel_chunk", "_bwd_chunk", "_bwd_channel_chunk")
+_KERNELS = ("_fwd_scalar", "_fwd_channel", "_bwd_scalar", "_bwd_channel_tiled", "_bwd_channel_cols")
+_SERIAL = {}     # kernel name -> serial dispatcher (one thread)
+_PARALLEL = {}   # kernel name -> parallel=True dispatcher
+
+
+def _load() -> bool:
+    """Import numba and jit the kernels (once); False when numba is unavailable or disabled."""
+    if _STATE["ok"] is None:
+        with _LOCK:
+            if _STATE["ok"] is None:
+                _STATE["ok"] = _compile()
+    return _STATE["ok"]
+
+
+def _compile() -> bool:
+    if os.environ.get("BLOCKGRAPH_NO_FUSED", "") not in ("", "0"):
+        return False
+    try:
+        import numba
+    except ImportError:
+        return False
+    g = globals()
+    g["_atomic_add"] = _atomic_add_intrinsic()
+    for name in _HELPERS:
+        g[name] = numba.njit(cache=True, nogil=True, error_model="numpy")(g[name])
+    for name in _KERNELS:
+        py = g[name]
+        _SERIAL[name] = numba.njit(cache=True, nogil=True, error_model="numpy")(py)
+        # the same code with prange = numba.prange, under its own qualified name for the cache
+        par = types.FunctionType(py.__code__, dict(g, prange=numba.prange), name + "_parallel",
+                                 py.__defaults__, py.__closure__)
+        par.__qualname__ = name + "_parallel"
+        _PARALLEL[name] = numba.njit(cache=True, parallel=True, nogil=True,
+                                     error_model="numpy")(par)
+    return True
+
+
+def _atomic_add_intrinsic():
+    """A numba intrinsic `_atomic_add(a, i, v)` on a 1-d int64 array: a[i] += v atomically,
+    returning the old value."""
+    from numba import types as nt
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _atomic_add(typingctx, a, i, v):
+        if not (isinstance(a, nt.Array) and a.dtype == nt.int64 and a.ndim == 1
+                and isinstance(i, nt.Integer) and isinstance(v, nt.Integer)):
+            return None
+
+        def codegen(context, builder, sig, args):
+            ary = context.make_array(sig.args[0])(context, builder, args[0])
+            ptr = cgutils.get_item_pointer(context, builder, sig.args[0], ary, [args[1]])
+            val = context.cast(builder, args[2], sig.args[2], nt.int64)
+            return builder.atomic_rmw("add", ptr, val, "monotonic")
+        return nt.int64(a, i, v), codegen
+
+    return _atomic_add
+
+
+def _threads() -> int:
+    """Threads for a kernel: BLOCKGRAPH_THREADS, else numba's thread count."""
+    env = os.environ.get("BLOCKGRAPH_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    import numba
+    return numba.get_num_threads()
+
+
+_NO_COUNTER = np.zeros(0, np.int64)
+
+
+def _ranges(threads: int, items: int):
+    """The counter of a parallel run: [next, end] of each thread's contiguous range of items."""
+    bounds = np.arange(threads + 1, dtype=np.int64) * items // threads
+    counter = np.empty(2 * threads, np.int64)
+    counter[0::2], counter[1::2] = bounds[:-1], bounds[1:]
+    return counter
+
+
+def _run(name, args, items):
+    """Run kernel `name` with `args` on work items 0..items-1: on one thread, or with the
+    parallel=True version, one prange iteration per thread, each claiming items."""
+    nthreads = min(_threads(), items)
+    if nthreads <= 1:
+        _SERIAL[name](*args, _NO_COUNTER, 0, items)
+        return
+    with _LOCK:   # one parallel kernel at a time (numba's workqueue layer is not thread-safe)
+        _PARALLEL[name](*args, _ranges(nthreads, items), 0, nthreads)
+
+
+def available() -> bool:
+    """True when the fused kernels can run (imports numba)."""
+    return _load()
+
+
+# ----------------------------------------------------------------- dispatch
+
+def _params(n):
+    """(used, [nmin, nmax, scale, inv_scale, quant_zero] as float32 arrays), or None when a value
+    that matters is NaN (left to numpy, whose NaN payload order with two NaN operands the
+    kernels do not promise to follow). `used` masks out the ranges with min == max == 0: their
+    values (NaN) are ignored and their results are set afterwards."""
+    p = [np.asarray(a, F32) for a in (n.min, n.max, n.scale, n.inv_scale, n.quant_zero)]
+    used = ~np.asarray(n.both_zero, np.bool_)
+    if p[0].ndim == 0:
+        if any(math.isnan(a) for a in p):   # both_zero was handled before
+            return None
+    elif any((np.isnan(a) & used).any() for a in p):
+        return None
+    return used, p
+
+
+def _flat(a):
+    """A C-contiguous float32 view (or copy) of `a`."""
+    return np.ascontiguousarray(a, dtype=F32)
+
+
+def _tile(a, period):
+    return np.ascontiguousarray(np.tile(a, period // a.size))
+
+
+def _period(c: int) -> int:
+    return c * -(-MIN_PERIOD // c)
+
+
+def _shapes_ok(x, n, per_channel: bool) -> bool:
+    if np.size(x) < MIN_ELEMENTS or np.ndim(x) == 0:
+        return False
+    if per_channel:
+        return np.shape(n.min) == np.shape(x)[-1:] and np.shape(n.both_zero) == np.shape(n.min)
+    return np.ndim(n.min) == 0 and np.ndim(n.both_zero) == 0
+
+
+def fused_forward(x, n, divide: bool):
+    """`fake_quant.forward(x, n, divide)` by a fused kernel, or None (use the numpy path)."""
+    ch = np.ndim(n.min) == 1
+    if not _shapes_ok(x, n, ch) or not _load():
+        return None
+    if not ch and bool(n.both_zero):
+        return np.zeros(np.shape(x), F32)
+    got = _params(n)
+    if got is None:
+        return None
+    used, p = got
+    tiny = bool(n.tiny_range)
+    daz = tiny or bool(np.any((p[0] == 0) & used))
+    xs = _flat(x)
+    out = np.empty(xs.shape, F32)
+    items = -(-xs.size // CHUNK)
+    if not ch:
+        nmin, nmax, scale, inv, qz = (F32(a) for a in p)
+        _run("_fwd_scalar", (xs.reshape(-1), out.reshape(-1), nmin, nmax, scale, inv, qz,
+                             bool(divide), tiny, daz, CHUNK), items)
+        return out
+    period = _period(p[0].size)
+    _run("_fwd_channel", (xs.reshape(-1), out.reshape(-1), *(_tile(a, period) for a in p),
+                          bool(divide), tiny, daz, CHUNK), items)
+    if not used.all():
+        out.reshape(-1, used.size)[:, ~used] = ZERO
+    return out
+
+
+def fused_backprop(gradients, x, n, *, reduce_axis=None):
+    """`fake_quant.backprop(...)` by a fused kernel, or None (use the numpy path)."""
+    ch = np.ndim(n.min) == 1
+    if ch != (reduce_axis is not None) or np.shape(gradients) != np.shape(x):
+        return None
+    if not _shapes_ok(x, n, ch) or not _load():
+        return None
+    if not ch and bool(n.both_zero):
+        return np.array(gradients, F32, order="C"), np.asarray(ZERO), np.asarray(ZERO)
+    got = _params(n)
+    if got is None:
+        return None
+    used, (lo, hi) = got[0], got[1][:2]
+    daz = bool(np.any(((lo == 0) | (hi == 0)) & used))
+    gs, xs = _flat(gradients), _flat(x)
+    out = np.empty(xs.shape, F32)
+    size = xs.size
+    if not ch:
+        items = -(-size // CHUNK)
+        sums = np.empty((items, 2), F64)
+        _run("_bwd_scalar", (gs.reshape(-1), xs.reshape(-1), out.reshape(-1), F32(lo), F32(hi),
+                             MIN_PERIOD, sums, ONE, ZERO, daz, CHUNK), items)
+        with np.errstate(all="ignore"):   # overflow to inf, inf - inf: as numpy's sum
+            total = sums.sum(axis=0).astype(F32)
+        return out, np.asarray(total[0]), np.asarray(total[1])
+    c = lo.size
+    if c >= COL_BLOCK:
+        rows = size // c
+        rows_per = max(1, CHUNK // COL_BLOCK)
+        nb = -(-c // COL_BLOCK)
+        if rows <= rows_per:     # few rows: each column block sums its column directly
+            acc, rows_per = np.zeros((0, 2, 0), F64), rows
+        else:                    # float64 partial sums per row block: size * 16 / rows_per bytes
+            acc = np.zeros((-(-rows // rows_per), 2, c), F64)
+        smin, smax = np.empty(c, F32), np.empty(c, F32)
+        _run("_bwd_channel_cols", (gs.reshape(-1, c), xs.reshape(-1, c), out.reshape(-1, c),
+                                   lo, hi, acc, smin, smax, ONE, ZERO, daz, COL_BLOCK, rows_per),
+             nb * -(-rows // rows_per))
+        if acc.shape[0]:
+            with np.errstate(all="ignore"):
+                total = acc.sum(axis=0).astype(F32)
+            smin, smax = total[0], total[1]
+    else:
+        period = _period(c)
+        items = -(-size // CHUNK)
+        acc = np.zeros((items, 2, period), F64)
+        _run("_bwd_channel_tiled", (gs.reshape(-1), xs.reshape(-1), out.reshape(-1),
+                                    _tile(lo, period), _tile(hi, period), acc, ONE, ZERO, daz,
+                                    CHUNK), items)
+        with np.errstate(all="ignore"):
+            total = acc.reshape(items, 2, period // c, c).sum(axis=(0, 2)).astype(F32)
+        smin, smax = total[0], total[1]
+    if not used.all():   # min == max == 0: gradients pass through raw, sums are 0
+        out.reshape(-1, c)[:, ~used] = gs.reshape(-1, c)[:, ~used]
+        smin[~used] = ZERO
+        smax[~used] = ZERO
+    return out, smin, smax
