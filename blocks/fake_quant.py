@@ -52,6 +52,12 @@ def _same_size_message(op, a, b):
             f"Input 0: {fmt(a)} != input 1: {fmt(b)}")
 
 
+def _size_mismatch(inputs, x) -> str:
+    """TF's text for gradients and inputs of different shapes, with both shapes."""
+    return (f"gradient and input must be the same size: gradients {fmt(inputs['gradients'].shape)} "
+            f"vs inputs {fmt(x)}")
+
+
 def _scalar_range(inputs):
     for port in ("min", "max"):
         with_rank(inputs[port].shape, 0, message=f"`{port}` must be rank 0 but is rank "
@@ -65,9 +71,8 @@ def _vars_shape(inputs, attrs):
 
 def _vars_grad_shape(inputs, attrs):
     _scalar_range(inputs)
-    x = merge(inputs["gradients"].shape, inputs["inputs"].shape,
-              "gradient and input must be the same size")
-    return [x, (), ()]
+    x = inputs["inputs"].shape
+    return [merge(inputs["gradients"].shape, x, _size_mismatch(inputs, x)), (), ()]
 
 
 def _channels(inputs):
@@ -88,7 +93,7 @@ def _per_channel_shape(inputs, attrs):
 
 def _per_channel_grad_shape(inputs, attrs):
     x, c = _channels(inputs)
-    x = merge(inputs["gradients"].shape, x, "gradient and input must be the same size")
+    x = merge(inputs["gradients"].shape, x, _size_mismatch(inputs, x))
     return [x, (c,), (c,)]
 
 
