@@ -168,11 +168,12 @@ def check_memory(specs, max_bytes: int):
     """OpError when the outputs would need more than `max_bytes` (checked before allocating)."""
     need = output_bytes(specs)
     if need is not None and need > max_bytes:
-        raise OpError(f"the outputs would need {_size(need)}, more than the limit of {_size(max_bytes)} "
-                      "(raise it with --max-bytes)")
+        raise OpError(f"the outputs would need {size_text(need)}, more than the limit of "
+                      f"{size_text(max_bytes)} (raise it with --max-bytes)")
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
+    """Bytes for people: 3.9 KiB, 37.3 GiB."""
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if n < 1024 or unit == "PiB":
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"

@@ -78,9 +78,20 @@ class Block:
 class PrepareContext:
     """What a block's prepare hook may use: the page's folder, and whether paths may leave it."""
 
-    def __init__(self, folder: str, allow_outside: bool = False):
+    def __init__(self, folder: str, allow_outside: bool = False, max_bytes: int | None = None):
         self.folder = os.path.realpath(folder)
         self.allow_outside = allow_outside
+        self.max_bytes = max_bytes
+
+    def check_bytes(self, shape, dtype: str, attr: str | None = None):
+        """AttrError when a tensor of `shape` and `dtype` would need more than max_bytes."""
+        if self.max_bytes is None:
+            return
+        need = invoke.output_bytes([Spec(dtype, tuple(shape))])
+        if need is not None and need > self.max_bytes:
+            raise AttrError(f"a tensor of shape {list(shape)} ({dtype}) would need "
+                            f"{invoke.size_text(need)}, more than the limit of "
+                            f"{invoke.size_text(self.max_bytes)} (raise it with --max-bytes)", attr=attr)
 
     def resolve_path(self, rel: str) -> str:
         """`rel` resolved against the page's folder; AttrError when missing or outside it."""
@@ -110,7 +121,8 @@ class Scope:
         self._graph = None
         self.diagnostics: list[Diagnostic] = []
         self.order: list[str] | None = None
-        self._ctx = PrepareContext(os.path.dirname(os.path.abspath(source.path)) or ".", allow_outside)
+        self._ctx = PrepareContext(os.path.dirname(os.path.abspath(source.path)) or ".", allow_outside,
+                                   max_bytes)
         for bid, bspec in spec.blocks.items():
             self.blocks[bid] = self._resolve(bid, bspec)
         self._connect()
@@ -154,6 +166,8 @@ class Scope:
             except AttrError as e:
                 where = base + ("attrs", e.attr) if e.attr in given else base + ("attrs",)
                 self._diag(b, where, str(e), key=e.attr not in given)
+            except (ValueError, TypeError, OverflowError, MemoryError) as e:   # a bug, still located
+                self._diag(b, base + ("attrs",), f"cannot build the block: {type(e).__name__}: {e}")
         b.attrs = attrs
         for port, value in bspec.inputs.items():
             p = defn.input(port)

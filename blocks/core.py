@@ -57,6 +57,7 @@ def _prepare_const(attrs, ctx):
         if any(d is None for d in shape):
             raise AttrError(f"a Const shape must be fully known, got {fmt(shape)}", attr="shape")
         if arr.size == 1 and arr.ndim <= 1:
+            ctx.check_bytes(shape, name, attr="shape")
             arr = np.full(shape, arr.reshape(()), dtype=arr.dtype) if name != "string" else \
                 dt.as_array(np.full(shape, arr.reshape(())[()], dtype=object), "string")
         elif arr.size == num_elements(shape):
