@@ -1,4 +1,4 @@
-"""Slicing, joining, splitting, reversing and padding blocks (blocks/slicing.py,
+"""Slicing, joining, splitting, reversing and padding blocks (blocks/slicing.py, joining.py, padding.py,
 blocks/kernels/strided_slice.py): what the TF fixtures do not pin down -- static shapes with
 partially known begin/end/inputs, errors raised statically only when TF's text is certain, known
 values passed on, and behaviours of TF 2.21 checked with TF (pasted as literals)."""
