@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,6 +110,28 @@ def _common(p):
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
 
 
+def _interrupt(signum, frame):
+    """Ctrl-C: raise KeyboardInterrupt, and ask a running executor to stop at the next block
+    (native code calling back into Python swallows the exception)."""
+    _request_stop()
+    raise KeyboardInterrupt
+
+
+def _request_stop():
+    ex = sys.modules.get("blockgraph.executor")
+    if ex is not None:
+        ex.STOP.set()
+
+
+def _unraisable(hook_args):
+    """A KeyboardInterrupt swallowed by native code (e.g. numba's compiler calling back into
+    Python) becomes a stop request at the next block, not a printed traceback."""
+    if hook_args.exc_type is KeyboardInterrupt:
+        _request_stop()
+        return
+    sys.__unraisablehook__(hook_args)
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.version:
@@ -117,6 +141,11 @@ def main(argv=None) -> int:
     if not args.command:
         _parser().print_help()
         return 2
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT)
+    if main_thread:
+        signal.signal(signal.SIGINT, _interrupt)
+    previous_hook, sys.unraisablehook = sys.unraisablehook, _unraisable
     try:
         from . import commands
         return getattr(commands, args.command)(args)
@@ -132,6 +161,13 @@ def main(argv=None) -> int:
         print(f"blockgraph: internal error: {type(e).__name__}: {e} (rerun with --debug for a "
               "traceback)", file=sys.stderr)
         return 1
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+        sys.unraisablehook = previous_hook
+        ex = sys.modules.get("blockgraph.executor")
+        if ex is not None:
+            ex.STOP.clear()
 
 
 def entry():

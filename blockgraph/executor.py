@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 import time
 
 from . import invoke
 from .registry import OpError
 from .results import BlockResult, Results
 from .scope import Block, Literal, Scope
+
+
+#: Set by the CLI's Ctrl-C handler. A KeyboardInterrupt raised while native code calls back into
+#: Python (numba compiling a kernel, for one) is swallowed there; the run stops at the next
+#: block boundary instead.
+STOP = threading.Event()
 
 
 class Callbacks:
@@ -80,6 +87,8 @@ def _run_in_order(scope, feeds, fail_fast, cb, max_bytes, keep, release, results
             results[bid] = execute(b, arrays, dtypes, feeds.get(bid), max_bytes)
         failed = failed or results[bid].status == "failed"
         cb.on_block(results[bid])
+        if STOP.is_set():
+            raise KeyboardInterrupt
         for done in release.get(bid, ()):
             results[done].drop_outputs(keep)
 
