@@ -1,5 +1,5 @@
 """Space/depth/batch blocks, ExtractImagePatches, OneHot, EditDistance and the diagonal/band blocks
-(blocks/spatial.py, blocks/matrix.py): what the TF fixtures do not pin down -- static shapes with
+(blocks/spatial.py, blocks/encoding.py, blocks/matrix.py): what the TF fixtures do not pin down -- static shapes with
 partially unknown inputs, errors only raised statically when TF's text is certain, and a few
 values computed with TF 2.21 (pasted as literals)."""
 import numpy as np
