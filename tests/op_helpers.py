@@ -80,3 +80,42 @@ def bounded(fn, *args, seconds=90, **kwargs):
     if "error" in box:
         raise box["error"]
     return box.get("value")
+
+
+def op_page(op, inputs, attrs=None):
+    """A page with one block `c` of `op`. inputs: port -> ("ph", dtype, shape) for a Placeholder
+    (dims may be None), an array or (array, tf dtype) for a Const, or a list of those."""
+    import yaml
+
+    import blockgraph
+    blocks, refs = {}, {}
+
+    def add(name, v):
+        if isinstance(v, tuple) and isinstance(v[0], str):
+            blocks[name] = {"op": "Placeholder", "attrs": {"dtype": v[1], "shape": v[2]}}
+            return name
+        arr, d = v if isinstance(v, tuple) else (v, None)
+        if d is None:
+            d = "string" if arr.dtype.kind in "SO" else arr.dtype.name
+        val = [b.decode() for b in arr.ravel()] if d == "string" else arr.tolist()
+        blocks[name] = {"op": "Const", "attrs": {"value": val, "dtype": d, "shape": list(arr.shape)}}
+        return name
+
+    for port, v in inputs.items():
+        if isinstance(v, list):
+            refs[port] = [add(f"in_{port}_{i}", x) for i, x in enumerate(v)]
+        else:
+            refs[port] = add(f"in_{port}", v)
+    blocks["c"] = {"op": op, "inputs": refs, "attrs": attrs or {}}
+    text = yaml.safe_dump({"format": 1, "page": "t", "blocks": blocks}, sort_keys=False)
+    return blockgraph.load_page("t.yaml", text=text)
+
+
+KEEP_GOING_PAGE = """format: 1
+blocks:
+  x: {op: Placeholder, attrs: {dtype: float32, shape: [null]}}
+  fq: {op: FakeQuantWithMinMaxVars, inputs: {inputs: x, min: 0.0, max: 1.0}}
+  after: {op: Identity, inputs: {input: fq}}
+  c: {op: Const, attrs: {value: [.nan, .inf, -.inf, -0.0, 1.5]}}
+  ok: {op: FakeQuantWithMinMaxArgs, inputs: {inputs: c}}
+"""

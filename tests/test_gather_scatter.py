@@ -2,31 +2,11 @@
 and TF 2.21 behaviours the fixtures do not pin down (expected values pasted from TF, CPU)."""
 import numpy as np
 import pytest
-import yaml
 
-import blockgraph
+from op_helpers import op_page as _page
 from blockgraph import dtypes as dt
 
 F32, I32, I64 = np.float32, np.int32, np.int64
-
-
-def _page(op, inputs, attrs=None):
-    """Page with one block `c` of `op`. inputs: port -> ("ph", dtype, shape) for a Placeholder
-    (shape dims may be None) or a numpy array for a Const."""
-    blocks, refs = {}, {}
-    for port, v in inputs.items():
-        name = f"in_{port}"
-        if isinstance(v, tuple):
-            blocks[name] = {"op": "Placeholder", "attrs": {"dtype": v[1], "shape": v[2]}}
-        else:
-            d = "string" if v.dtype.kind in "SO" else v.dtype.name
-            val = [b.decode() for b in v.ravel()] if d == "string" else v.tolist()
-            blocks[name] = {"op": "Const", "attrs": {"value": val, "dtype": d,
-                                                   "shape": list(v.shape)}}
-        refs[port] = name
-    blocks["c"] = {"op": op, "inputs": refs, "attrs": attrs or {}}
-    text = yaml.safe_dump({"format": 1, "page": "t", "blocks": blocks}, sort_keys=False)
-    return blockgraph.load_page("t.yaml", text=text)
 
 
 def _static(op, inputs, attrs=None):

@@ -19,20 +19,13 @@ from blockgraph.executor import Callbacks
 from blockgraph.registry import Attr, Input, Output
 from blockgraph.shapes import same_shape
 from fixture_cases import load_set, page_for
-from op_helpers import bounded  # noqa: F401
+from op_helpers import KEEP_GOING_PAGE, bounded  # noqa: F401
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = sorted(glob.glob(os.path.join(ROOT, "examples", "*.yaml")))
 EXECUTORS = [("threads", {}), ("threads", {"workers": 1}), ("dask", {}), ("dask", {"workers": 1})]
 
-BRANCHES = """format: 1
-blocks:
-  x: {op: Placeholder, attrs: {dtype: float32, shape: [null]}}
-  fq: {op: FakeQuantWithMinMaxVars, inputs: {inputs: x, min: 0.0, max: 1.0}}
-  after: {op: Identity, inputs: {input: fq}}
-  c: {op: Const, attrs: {value: [.nan, .inf, -.inf, -0.0, 1.5]}}
-  ok: {op: FakeQuantWithMinMaxArgs, inputs: {inputs: c}}
-"""
+BRANCHES = KEEP_GOING_PAGE
 
 # list outputs and list inputs, an op with several outputs, a static error, a runtime error
 LISTS = """format: 1

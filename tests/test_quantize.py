@@ -1,35 +1,10 @@
 """The quantization family: static shapes with partly unknown inputs, check texts, and TF 2.21
 behaviours the fixtures do not pin down (expected values pasted from TF, CPU, oneDNN off)."""
 import numpy as np
-import yaml
 
-import blockgraph
+from op_helpers import op_page as _page
 
 F32, I32, I64, U8 = np.float32, np.int32, np.int64, np.uint8
-
-
-def _page(op, inputs, attrs=None):
-    """Page with one block `c` of `op`. inputs: port -> ("ph", dtype, shape) for a Placeholder
-    (dims may be None), (array, tf dtype) or an array for a Const, or a list of those."""
-    blocks, refs = {}, {}
-
-    def add(name, v):
-        if isinstance(v, tuple) and isinstance(v[0], str):
-            blocks[name] = {"op": "Placeholder", "attrs": {"dtype": v[1], "shape": v[2]}}
-        else:
-            arr, d = v if isinstance(v, tuple) else (v, v.dtype.name)
-            blocks[name] = {"op": "Const", "attrs": {"value": arr.tolist(), "dtype": d,
-                                                   "shape": list(arr.shape)}}
-        return name
-
-    for port, v in inputs.items():
-        if isinstance(v, list):
-            refs[port] = [add(f"in_{port}_{i}", x) for i, x in enumerate(v)]
-        else:
-            refs[port] = add(f"in_{port}", v)
-    blocks["c"] = {"op": op, "inputs": refs, "attrs": attrs or {}}
-    text = yaml.safe_dump({"format": 1, "page": "t", "blocks": blocks}, sort_keys=False)
-    return blockgraph.load_page("t.yaml", text=text)
 
 
 def _static(op, inputs, attrs=None):
