@@ -3,7 +3,7 @@ __version__ = "0.1.0"
 
 
 def load_page(path, **kwargs):
-    """Load, validate and build a YAML page; see `blockgraph.page_api.Page`."""
+    """Load, validate and build a YAML page; see `blockgraph.api.Page`."""
     from .api import load_page as _load
     return _load(path, **kwargs)
 
