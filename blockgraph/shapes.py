@@ -4,6 +4,8 @@ Shape functions raise `OpError` with TF's text when shapes cannot agree.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .registry import OpError
 
 
@@ -61,3 +63,15 @@ def same_shape(port):
         return [inputs[port].shape]
     shape.__doc__ = f"output shape = shape of '{port}'"
     return shape
+
+
+def fully_known(shape) -> bool:
+    """True when the rank and every dim are known."""
+    return shape is not None and all(d is not None for d in shape)
+
+
+def known_ints(spec):
+    """The statically known value of an index input as a flat list of Python ints, or None."""
+    if spec is None or spec.value is None:
+        return None
+    return [int(v) for v in np.asarray(spec.value).reshape(-1).tolist()]

@@ -33,10 +33,6 @@ def _scalar(spec):
     return int(np.asarray(spec.value).reshape(-1)[0])
 
 
-def _known(shape) -> bool:
-    return shape is not None and all(d is not None for d in shape)
-
-
 def _foldable(*specs) -> bool:
     """All values known, small, of an index dtype: worth computing in the shape function."""
     return all(s is not None and s.value is not None and s.dtype in dt.INDEX and

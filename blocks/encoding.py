@@ -6,20 +6,9 @@ import numpy as np
 
 from blockgraph import dtypes as dt
 from blockgraph.registry import Attr, Input, OpError, Output, block
-from blockgraph.shapes import fmt
+from blockgraph.shapes import fmt, fully_known as _known, known_ints as _ints
 
 _VALUE_TYPES = dt.REALS + ("bool",) + dt.COMPLEX + ("string",)   # every non-quantized type
-
-
-def _ints(spec):
-    """The statically known value of an index input as a flat list of Python ints, or None."""
-    if spec is None or spec.value is None:
-        return None
-    return [int(v) for v in np.asarray(spec.value).reshape(-1).tolist()]
-
-
-def _known(shape) -> bool:
-    return shape is not None and all(d is not None for d in shape)
 
 
 # ----------------------------------------------------------------- OneHot

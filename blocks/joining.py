@@ -6,9 +6,9 @@ import numpy as np
 
 from blockgraph import dtypes as dt
 from blockgraph.registry import Attr, Input, OpError, Output, Spec, block
-from blockgraph.shapes import fmt
+from blockgraph.shapes import fmt, fully_known as _known
 from blocks._array_helpers import (I32, NO_QUANT, SPLITV_LEN, SPLIT_T,
-                                     _fill, _foldable, _ints, _known, _n_min, _scalar)
+                                     _fill, _foldable, _ints, _n_min, _scalar)
 
 
 # ----------------------------------------------------------------- Split / SplitV

@@ -7,14 +7,10 @@ import numpy as np
 
 from blockgraph import dtypes as dt
 from blockgraph.registry import Input, OpError, Output, block
-from blockgraph.shapes import fmt
+from blockgraph.shapes import fmt, fully_known as _known
 
 _DIAG_TYPES = ("float16", "float32", "float64", "int32", "int64", "complex64", "complex128")
 _MATRIX_TYPES = dt.REALS + ("bool",) + dt.COMPLEX
-
-
-def _known(shape) -> bool:
-    return shape is not None and all(d is not None for d in shape)
 
 
 def _at_least_2d(shape, port="input") -> bool:

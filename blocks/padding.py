@@ -5,8 +5,8 @@ import numpy as np
 
 from blockgraph import dtypes as dt
 from blockgraph.registry import Attr, Input, OpError, Output, Spec, block
-from blockgraph.shapes import fmt
-from blocks._array_helpers import NO_Q16, _fill, _known
+from blockgraph.shapes import fmt, fully_known as _known
+from blocks._array_helpers import NO_Q16, _fill
 
 
 # ----------------------------------------------------------------- Pad family

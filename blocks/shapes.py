@@ -11,7 +11,7 @@ import numpy as np
 
 from blockgraph import dtypes as dt
 from blockgraph.registry import Attr, Input, OpError, Output, Spec, block
-from blockgraph.shapes import fmt
+from blockgraph.shapes import fmt, fully_known as _known
 
 _NO_QUANT = tuple(d for d in dt.ALL if d not in dt.QUANTIZED)
 _NO_QUANT_STRING = tuple(d for d in _NO_QUANT if d != "string")
@@ -23,10 +23,6 @@ _OUT_TYPE = Attr("out_type", "type", "int32", choices=dt.INDEX, doc="int32 or in
 
 
 # ----------------------------------------------------------------------------- helpers
-
-def _known(shape) -> bool:
-    return shape is not None and all(d is not None for d in shape)
-
 
 def _ints(value) -> list:
     """A known index tensor as a flat list of Python ints."""

@@ -12,9 +12,9 @@ import numpy as np
 
 from blockgraph import dtypes as dt
 from blockgraph.registry import Attr, Input, OpError, Output, Spec, block
-from blockgraph.shapes import fmt
+from blockgraph.shapes import fmt, fully_known as _known
 from blocks.kernels import strided_slice as ss
-from blocks._array_helpers import MASK_ATTRS, NO_Q16, NO_QUANT, SS_INDEX, _SS_MASKS, _foldable, _ints, _itemsize, _known
+from blocks._array_helpers import MASK_ATTRS, NO_Q16, NO_QUANT, SS_INDEX, _SS_MASKS, _foldable, _ints, _itemsize
 
 
 # ----------------------------------------------------------------- Slice
