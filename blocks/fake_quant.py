@@ -115,7 +115,7 @@ def fake_quant_with_min_max_args(inputs, min, max, num_bits, narrow_range):
 def fake_quant_with_min_max_args_gradient(gradients, inputs, min, max, num_bits, narrow_range):
     """Gradient of FakeQuantWithMinMaxArgs: `gradients` where inputs lie in the nudged range, else 0."""
     n = fq.nudged(min, max, num_bits, narrow_range)
-    return fq.backprop(gradients, inputs, n)[0]
+    return fq.masked_gradient(gradients, inputs, n)
 
 
 @block("FakeQuantWithMinMaxVars",

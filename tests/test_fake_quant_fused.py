@@ -78,8 +78,18 @@ def nan_range(n):
                for a in (n.min, n.max, n.scale, n.inv_scale, n.quant_zero))
 
 
+def numpy_path(fn, *args, **kwargs):
+    """`fn` (a `fake_quant` function) with the fused kernels out of the way: the reference."""
+    saved = ff.MIN_ELEMENTS
+    ff.MIN_ELEMENTS = sys.maxsize
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        ff.MIN_ELEMENTS = saved
+
+
 def check_forward(x, n, divide, what=""):
-    want = fq.forward(x, n, divide)
+    want = numpy_path(fq.forward, x, n, divide)
     got = ff.fused_forward(x, n, divide)
     if got is None:
         assert nan_range(n) or np.ndim(x) == 0 or np.size(x) == 0, f"{what}: fused path declined"
@@ -89,11 +99,14 @@ def check_forward(x, n, divide, what=""):
 
 
 def check_backprop(g, x, n, per_channel, what=""):
-    want = fq.backprop(g, x, n, reduce_axis=-1 if per_channel else None)
+    want = numpy_path(fq.backprop, g, x, n, reduce_axis=-1 if per_channel else None)
     got = ff.fused_backprop(g, x, n, reduce_axis=-1 if per_channel else None)
     if got is None:
         assert nan_range(n) or np.ndim(x) == 0 or np.size(x) == 0, f"{what}: fused path declined"
         return want
+    if not per_channel:   # the input gradient alone (ArgsGradient): the same bits
+        assert_bits(numpy_path(fq.masked_gradient, g, x, n), want[0], what + " masked, numpy")
+        assert_bits(ff.fused_masked(g, x, n), want[0], what + " masked")
     assert_bits(got[0], want[0], what + " wrt_input")
     assert_sums(got[1], want[1], g, x, n, per_channel, what + " wrt_min")
     assert_sums(got[2], want[2], g, x, n, per_channel, what + " wrt_max")
@@ -262,7 +275,8 @@ def test_concurrent_callers():
     for k in range(6):
         n = fq.Nudged(F32(-1 - k), F32(2 + k), 8, bool(k % 2))
         jobs.append((special_tensor(rng, (size,), n), special_tensor(rng, (size,)), n))
-    want = [(fq.forward(x, n, True), fq.backprop(g, x, n)) for x, g, n in jobs]
+    want = [(numpy_path(fq.forward, x, n, True), numpy_path(fq.backprop, g, x, n))
+            for x, g, n in jobs]
 
     def run(job):
         x, g, n = job
@@ -286,7 +300,7 @@ def test_large_tensors_default_settings():
     for divide in (False, True):
         got = ff.fused_forward(x, n, divide)
         assert got is not None
-        assert_bits(got, fq.forward(x, n, divide), f"forward divide={divide}")
+        assert_bits(got, numpy_path(fq.forward, x, n, divide), f"forward divide={divide}")
     got = check_backprop(g, x, n, False, "vars gradient")
     assert got is not None
     finite = np.where(np.isfinite(g), g, F32(0)).astype(F32)

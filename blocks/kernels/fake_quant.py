@@ -65,18 +65,35 @@ class Nudged:
 
 
 def nudged(min_, max_, num_bits: int, narrow_range: bool) -> Nudged:
-    """`Nudged` for a range, memoised for scalar ranges (the common case: the same range runs
-    again and again, and the scalar arithmetic costs more than the kernel on small tensors)."""
+    """`Nudged` for a range, memoised by the bits of min and max (the same ranges run again and
+    again, and nudging costs more than the kernel on small tensors, or per channel). The
+    memoised vectors are read-only."""
     if np.ndim(min_) == 0 and np.ndim(max_) == 0:
         return _scalar_nudged(F32(min_).view(np.uint32).item(), F32(max_).view(np.uint32).item(),
                               num_bits, narrow_range)
-    return Nudged(min_, max_, num_bits, narrow_range)
+    lo, hi = np.ascontiguousarray(min_, F32), np.ascontiguousarray(max_, F32)
+    if lo.ndim != 1 or lo.shape != hi.shape or lo.size > MEMO_CHANNELS:
+        return Nudged(lo, hi, num_bits, narrow_range)
+    return _vector_nudged(lo.tobytes(), hi.tobytes(), num_bits, narrow_range)
+
+
+#: per-channel ranges with at most this many channels are memoised
+MEMO_CHANNELS = 1 << 16
 
 
 @functools.lru_cache(maxsize=1024)
 def _scalar_nudged(min_bits: int, max_bits: int, num_bits: int, narrow_range: bool) -> Nudged:
     as_f32 = lambda bits: np.array(bits, np.uint32).view(F32)   # noqa: E731  (exact bits, NaN too)
     return Nudged(as_f32(min_bits), as_f32(max_bits), num_bits, narrow_range)
+
+
+@functools.lru_cache(maxsize=64)
+def _vector_nudged(min_bytes: bytes, max_bytes: bytes, num_bits: int, narrow_range: bool) -> Nudged:
+    n = Nudged(np.frombuffer(min_bytes, F32), np.frombuffer(max_bytes, F32), num_bits, narrow_range)
+    for a in vars(n).values():
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
+    return n
 
 
 def forward(x, n: Nudged, divide: bool):
@@ -106,6 +123,21 @@ def forward(x, n: Nudged, divide: bool):
     if np.any(n.both_zero):
         t = np.where(n.both_zero, F32(0), t).astype(F32)
     return t
+
+
+def masked_gradient(gradients, x, n: Nudged):
+    """`gradients` where `x` lies in the scalar nudged range, else `gradients * 0` (the first
+    output of `backprop` without the min/max sums, for FakeQuantWithMinMaxArgsGradient)."""
+    fused = fake_quant_fused.fused_masked(gradients, x, n)
+    if fused is not None:
+        return fused
+    raw = np.asarray(gradients, F32)
+    x = ftz(x)
+    with np.errstate(all="ignore"):
+        out = np.asarray(ftz(raw) * ((x >= n.min) & (x <= n.max)).astype(F32))
+    if n.both_zero:
+        out = raw.copy()
+    return out
 
 
 def backprop(gradients, x, n: Nudged, *, reduce_axis=None):

@@ -9,8 +9,9 @@ and -0.0 come out as TF's). The work is cut into items of CHUNK elements (or blo
 columns); the min/max sums are accumulated in float64 per item and the items' sums added in
 order, then rounded once to float32, so they do not depend on the number of threads.
 
-Dispatch: `fused_forward(x, n, divide)` and `fused_backprop(gradients, x, n, reduce_axis=...)`
-take what `fake_quant.forward`/`backprop` take and return what they return, or None: when
+Dispatch: `fused_forward(x, n, divide)`, `fused_backprop(gradients, x, n, reduce_axis=...)` and
+`fused_masked(gradients, x, n)` take what `fake_quant.forward`/`backprop`/`masked_gradient` take
+and return what they return, or None: when
 numba is not installed (or BLOCKGRAPH_NO_FUSED=1), when the tensor has fewer than
 MIN_ELEMENTS elements, or for what the kernels leave to numpy (a NaN in the nudged range,
 shapes that would broadcast). numba is imported by the first call that gets past those checks,
@@ -24,7 +25,6 @@ BLOCKGRAPH_THREADS=1 avoid that.
 """
 from __future__ import annotations
 
-import math
 import os
 import threading
 import types
@@ -120,6 +120,14 @@ def _bwd_chunk(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
         out[k] = gv * (one if (v >= nmin and v <= nmax) else nil)
         lo[k] += np.float64(gv * (one if v < nmin else nil))
         hi[k] += np.float64(gv * (one if v > nmax else nil))
+
+
+def _mask_chunk(g, x, out, nmin, nmax, one, nil, daz):
+    """The input gradient alone (FakeQuantWithMinMaxArgsGradient has no min/max outputs)."""
+    for k in range(x.size):
+        gv = _ftz(g[k])
+        v = _ftz(x[k]) if daz else x[k]
+        out[k] = gv * (one if (v >= nmin and v <= nmax) else nil)
 
 
 def _bwd_channel_chunk(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
@@ -221,6 +229,17 @@ def _bwd_scalar(g, x, out, nmin, nmax, lanes, sums, one, nil, daz, chunk, counte
             c = _next(counter, k)
 
 
+def _mask_scalar(g, x, out, nmin, nmax, one, nil, daz, chunk, counter, c0, c1):
+    n = x.size
+    for k in prange(c0, c1):
+        c = _first(counter, k)
+        while c >= 0:
+            s = c * chunk
+            e = min(n, s + chunk)
+            _mask_chunk(g[s:e], x[s:e], out[s:e], nmin, nmax, one, nil, daz)
+            c = _next(counter, k)
+
+
 def _bwd_channel_tiled(g, x, out, nmin, nmax, acc, one, nil, daz, chunk, counter, c0, c1):
     """Per-channel gradient for few channels: params tiled to period L (a multiple of C);
     acc[c, 0|1, j] accumulates chunk c's terms of tiled position j (folded to channels later)."""
@@ -276,9 +295,22 @@ def _bwd_channel_cols(g, x, out, nmin, nmax, acc, smin, smax, one, nil, daz, wid
             i = _next(counter, k)
 
 
+def _fold(acc, c):
+    """Float32 sums (2, c) of float64 partial sums acc (items, 2, L), L a multiple of c:
+    out[s, j] = the sum over items i and positions p = j (mod c) of acc[i, s, p], added in
+    that fixed order in float64 and rounded once (inf - inf is NaN, as in numpy's sum)."""
+    tot = np.zeros((2, c), np.float64)
+    for i in range(acc.shape[0]):
+        for s in range(2):
+            for p in range(acc.shape[2]):
+                tot[s, p % c] += acc[i, s, p]
+    return tot.astype(np.float32)
+
+
 _HELPERS = ("_ftz", "_clamp", "_qdq", "_claim", "_first", "_next", "_fwd_chunk",
-            "_fwd_channel_chunk", "_bwd_chunk", "_bwd_channel_chunk")
-_KERNELS = ("_fwd_scalar", "_fwd_channel", "_bwd_scalar", "_bwd_channel_tiled", "_bwd_channel_cols")
+            "_fwd_channel_chunk", "_bwd_chunk", "_mask_chunk", "_bwd_channel_chunk")
+_KERNELS = ("_fwd_scalar", "_fwd_channel", "_bwd_scalar", "_mask_scalar", "_bwd_channel_tiled",
+            "_bwd_channel_cols")
 _SERIAL = {}     # kernel name -> serial dispatcher (one thread)
 _PARALLEL = {}   # kernel name -> parallel=True dispatcher
 
@@ -303,6 +335,8 @@ def _compile() -> bool:
     g["_atomic_add"] = _atomic_add_intrinsic()
     for name in _HELPERS:
         g[name] = numba.njit(cache=True, nogil=True, error_model="numpy")(g[name])
+    _SERIAL["_fold"] = numba.njit(cache=True, nogil=True, error_model="numpy")(_fold)
+    _THREADS["numba"] = numba.config.NUMBA_NUM_THREADS
     for name in _KERNELS:
         py = g[name]
         _SERIAL[name] = numba.njit(cache=True, nogil=True, error_model="numpy")(py)
@@ -338,13 +372,15 @@ def _atomic_add_intrinsic():
     return _atomic_add
 
 
+_THREADS = {"numba": 1}   # numba's thread count (NUMBA_NUM_THREADS), set by _compile()
+
+
 def _threads() -> int:
-    """Threads for a kernel: BLOCKGRAPH_THREADS, else numba's thread count."""
+    """Threads for a kernel: BLOCKGRAPH_THREADS, else numba's thread count (NUMBA_NUM_THREADS)."""
     env = os.environ.get("BLOCKGRAPH_THREADS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)
-    import numba
-    return numba.get_num_threads()
+    return _THREADS["numba"]
 
 
 _NO_COUNTER = np.zeros(0, np.int64)
@@ -376,19 +412,50 @@ def available() -> bool:
 
 # ----------------------------------------------------------------- dispatch
 
-def _params(n):
-    """(used, [nmin, nmax, scale, inv_scale, quant_zero] as float32 arrays), or None when a value
-    that matters is NaN (left to numpy, whose NaN payload order with two NaN operands the
-    kernels do not promise to follow). `used` masks out the ranges with min == max == 0: their
-    values (NaN) are ignored and their results are set afterwards."""
-    p = [np.asarray(a, F32) for a in (n.min, n.max, n.scale, n.inv_scale, n.quant_zero)]
-    used = ~np.asarray(n.both_zero, np.bool_)
-    if p[0].ndim == 0:
-        if any(math.isnan(a) for a in p):   # both_zero was handled before
-            return None
-    elif any((np.isnan(a) & used).any() for a in p):
+class _Range:
+    """What the kernels need of a `Nudged` range, worked out once and kept on it (`nudged()`
+    memoises ranges, so a range that runs again skips all of this)."""
+
+    def __init__(self, n):
+        p = [np.asarray(a, F32) for a in (n.min, n.max, n.scale, n.inv_scale, n.quant_zero)]
+        used = ~np.asarray(n.both_zero, np.bool_)
+        #: 0 for a scalar range, else the channel count
+        self.channels = p[0].size if p[0].ndim == 1 else 0
+        self.used, self.all_used = used, bool(used.all())
+        self.both_zero = not self.channels and not self.all_used
+        # a NaN that matters is left to numpy (whose NaN payload order with two NaN operands
+        # the kernels do not promise to follow); so are ranges whose shapes would broadcast
+        self.ok = (all(a.shape == p[0].shape for a in p) and used.shape == p[0].shape
+                   and p[0].ndim <= 1 and not any((np.isnan(a) & used).any() for a in p))
+        self.p = p
+        self.scalars = tuple(F32(a) for a in p) if not self.channels else None
+        self.tiny = bool(n.tiny_range)
+        self.fwd_daz = self.tiny or bool(np.any((p[0] == 0) & used))
+        self.bwd_daz = bool(np.any(((p[0] == 0) | (p[1] == 0)) & used))
+        self._tiled = {}
+
+    def tiled(self, count: int):
+        """The first `count` params tiled to a period (a multiple of the channel count)."""
+        key = (count, MIN_PERIOD)
+        if key not in self._tiled:
+            c = self.channels
+            period = c * -(-MIN_PERIOD // c)
+            self._tiled[key] = [np.ascontiguousarray(np.tile(a, period // c))
+                                for a in self.p[:count]]
+        return self._tiled[key]
+
+
+def _range_for(x, n, per_channel: bool):
+    """The `_Range` of `n` when the kernels take this call, else None (small tensor, no numba,
+    a NaN range, channel count unlike x's last dimension)."""
+    if np.size(x) < MIN_ELEMENTS or np.ndim(x) == 0 or not _load():
         return None
-    return used, p
+    r = n.__dict__.get("_fused")
+    if r is None:
+        r = n._fused = _Range(n)
+    if not r.ok or r.channels != (np.shape(x)[-1] if per_channel else 0):
+        return None
+    return r
 
 
 def _flat(a):
@@ -396,77 +463,63 @@ def _flat(a):
     return np.ascontiguousarray(a, dtype=F32)
 
 
-def _tile(a, period):
-    return np.ascontiguousarray(np.tile(a, period // a.size))
-
-
-def _period(c: int) -> int:
-    return c * -(-MIN_PERIOD // c)
-
-
-def _shapes_ok(x, n, per_channel: bool) -> bool:
-    if np.size(x) < MIN_ELEMENTS or np.ndim(x) == 0:
-        return False
-    if per_channel:
-        return np.shape(n.min) == np.shape(x)[-1:] and np.shape(n.both_zero) == np.shape(n.min)
-    return np.ndim(n.min) == 0 and np.ndim(n.both_zero) == 0
-
-
 def fused_forward(x, n, divide: bool):
     """`fake_quant.forward(x, n, divide)` by a fused kernel, or None (use the numpy path)."""
-    ch = np.ndim(n.min) == 1
-    if not _shapes_ok(x, n, ch) or not _load():
+    r = _range_for(x, n, np.ndim(n.min) == 1)
+    if r is None:
         return None
-    if not ch and bool(n.both_zero):
+    if r.both_zero:
         return np.zeros(np.shape(x), F32)
-    got = _params(n)
-    if got is None:
-        return None
-    used, p = got
-    tiny = bool(n.tiny_range)
-    daz = tiny or bool(np.any((p[0] == 0) & used))
     xs = _flat(x)
     out = np.empty(xs.shape, F32)
     items = -(-xs.size // CHUNK)
-    if not ch:
-        nmin, nmax, scale, inv, qz = (F32(a) for a in p)
-        _run("_fwd_scalar", (xs.reshape(-1), out.reshape(-1), nmin, nmax, scale, inv, qz,
-                             bool(divide), tiny, daz, CHUNK), items)
+    if not r.channels:
+        _run("_fwd_scalar", (xs.reshape(-1), out.reshape(-1), *r.scalars, bool(divide), r.tiny,
+                             r.fwd_daz, CHUNK), items)
         return out
-    period = _period(p[0].size)
-    _run("_fwd_channel", (xs.reshape(-1), out.reshape(-1), *(_tile(a, period) for a in p),
-                          bool(divide), tiny, daz, CHUNK), items)
-    if not used.all():
-        out.reshape(-1, used.size)[:, ~used] = ZERO
+    _run("_fwd_channel", (xs.reshape(-1), out.reshape(-1), *r.tiled(5), bool(divide), r.tiny,
+                          r.fwd_daz, CHUNK), items)
+    if not r.all_used:
+        out.reshape(-1, r.channels)[:, ~r.used] = ZERO
+    return out
+
+
+def fused_masked(gradients, x, n):
+    """`fake_quant.masked_gradient(gradients, x, n)` (scalar range) by a fused kernel, or None."""
+    r = None if np.shape(gradients) != np.shape(x) else _range_for(x, n, False)
+    if r is None:
+        return None
+    if r.both_zero:
+        return np.array(gradients, F32, order="C")
+    gs, xs = _flat(gradients), _flat(x)
+    out = np.empty(xs.shape, F32)
+    _run("_mask_scalar", (gs.reshape(-1), xs.reshape(-1), out.reshape(-1), *r.scalars[:2], ONE,
+                          ZERO, r.bwd_daz, CHUNK), -(-xs.size // CHUNK))
     return out
 
 
 def fused_backprop(gradients, x, n, *, reduce_axis=None):
     """`fake_quant.backprop(...)` by a fused kernel, or None (use the numpy path)."""
-    ch = np.ndim(n.min) == 1
-    if ch != (reduce_axis is not None) or np.shape(gradients) != np.shape(x):
+    ch = reduce_axis is not None
+    if ch != (np.ndim(n.min) == 1) or np.shape(gradients) != np.shape(x):
         return None
-    if not _shapes_ok(x, n, ch) or not _load():
+    r = _range_for(x, n, ch)
+    if r is None:
         return None
-    if not ch and bool(n.both_zero):
+    if r.both_zero:
         return np.array(gradients, F32, order="C"), np.asarray(ZERO), np.asarray(ZERO)
-    got = _params(n)
-    if got is None:
-        return None
-    used, (lo, hi) = got[0], got[1][:2]
-    daz = bool(np.any(((lo == 0) | (hi == 0)) & used))
     gs, xs = _flat(gradients), _flat(x)
     out = np.empty(xs.shape, F32)
     size = xs.size
     if not ch:
         items = -(-size // CHUNK)
-        sums = np.empty((items, 2), F64)
-        _run("_bwd_scalar", (gs.reshape(-1), xs.reshape(-1), out.reshape(-1), F32(lo), F32(hi),
-                             MIN_PERIOD, sums, ONE, ZERO, daz, CHUNK), items)
-        with np.errstate(all="ignore"):   # overflow to inf, inf - inf: as numpy's sum
-            total = sums.sum(axis=0).astype(F32)
-        return out, np.asarray(total[0]), np.asarray(total[1])
-    c = lo.size
+        sums = np.empty((items, 2, 1), F64)
+        _run("_bwd_scalar", (gs.reshape(-1), xs.reshape(-1), out.reshape(-1), *r.scalars[:2],
+                             MIN_PERIOD, sums, ONE, ZERO, r.bwd_daz, CHUNK), items)
+        total = _SERIAL["_fold"](sums, 1)
+        return out, total[0].reshape(()), total[1].reshape(())
+    c = r.channels
+    lo, hi = r.p[:2]
     if c >= COL_BLOCK:
         rows = size // c
         rows_per = max(1, CHUNK // COL_BLOCK)
@@ -477,24 +530,20 @@ def fused_backprop(gradients, x, n, *, reduce_axis=None):
             acc = np.zeros((-(-rows // rows_per), 2, c), F64)
         smin, smax = np.empty(c, F32), np.empty(c, F32)
         _run("_bwd_channel_cols", (gs.reshape(-1, c), xs.reshape(-1, c), out.reshape(-1, c),
-                                   lo, hi, acc, smin, smax, ONE, ZERO, daz, COL_BLOCK, rows_per),
-             nb * -(-rows // rows_per))
+                                   lo, hi, acc, smin, smax, ONE, ZERO, r.bwd_daz, COL_BLOCK,
+                                   rows_per), nb * -(-rows // rows_per))
         if acc.shape[0]:
-            with np.errstate(all="ignore"):
-                total = acc.sum(axis=0).astype(F32)
-            smin, smax = total[0], total[1]
+            smin, smax = _SERIAL["_fold"](acc, c)
     else:
-        period = _period(c)
         items = -(-size // CHUNK)
-        acc = np.zeros((items, 2, period), F64)
-        _run("_bwd_channel_tiled", (gs.reshape(-1), xs.reshape(-1), out.reshape(-1),
-                                    _tile(lo, period), _tile(hi, period), acc, ONE, ZERO, daz,
-                                    CHUNK), items)
-        with np.errstate(all="ignore"):
-            total = acc.reshape(items, 2, period // c, c).sum(axis=(0, 2)).astype(F32)
-        smin, smax = total[0], total[1]
-    if not used.all():   # min == max == 0: gradients pass through raw, sums are 0
-        out.reshape(-1, c)[:, ~used] = gs.reshape(-1, c)[:, ~used]
-        smin[~used] = ZERO
-        smax[~used] = ZERO
+        tlo, thi = r.tiled(2)
+        acc = np.zeros((items, 2, tlo.size), F64)
+        _run("_bwd_channel_tiled", (gs.reshape(-1), xs.reshape(-1), out.reshape(-1), tlo, thi,
+                                    acc, ONE, ZERO, r.bwd_daz, CHUNK), items)
+        smin, smax = _SERIAL["_fold"](acc, c)
+    if not r.all_used:   # min == max == 0: gradients pass through raw, sums are 0
+        unused = ~r.used
+        out.reshape(-1, c)[:, unused] = gs.reshape(-1, c)[:, unused]
+        smin[unused] = ZERO
+        smax[unused] = ZERO
     return out, smin, smax
