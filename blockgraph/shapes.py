@@ -17,19 +17,25 @@ def fmt(shape) -> str:
 
 
 def merge(a, b, message=None):
-    """The most specific shape compatible with both, or OpError."""
+    """The most specific shape compatible with both, or OpError. `message` (a string, or a
+    function making one, so that the text costs nothing when the shapes agree) replaces the
+    default text."""
+    if a == b or b is None:
+        return a
     if a is None:
         return b
-    if b is None:
-        return a
     if len(a) != len(b):
-        raise OpError(message or f"Shapes must be equal rank, but are {len(a)} and {len(b)}")
+        raise OpError(_text(message) or f"Shapes must be equal rank, but are {len(a)} and {len(b)}")
     out = []
     for x, y in zip(a, b):
         if x is not None and y is not None and x != y:
-            raise OpError(message or f"Dimensions must be equal, but are {x} and {y}")
+            raise OpError(_text(message) or f"Dimensions must be equal, but are {x} and {y}")
         out.append(x if x is not None else y)
     return tuple(out)
+
+
+def _text(message):
+    return message() if callable(message) else message
 
 
 def with_rank(shape, rank, what="Shape", message=None):

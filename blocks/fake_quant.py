@@ -5,6 +5,8 @@ so the compute functions only compute.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from blockgraph.registry import Attr, Input, OpError, Output, block
@@ -19,9 +21,11 @@ ARG_MIN = Attr("min", "float", -6.0, doc="lower end of the range")
 ARG_MAX = Attr("max", "float", 6.0, doc="upper end of the range")
 
 
+@functools.lru_cache(maxsize=256)
 def _check_args_range(min, max):
     """TF's check of the Args range, on the float32 values as its kernel reads them (denormals
-    flushed: min=-1e-40, max=1e-40 fails as "-0 >= 0")."""
+    flushed: min=-1e-40, max=1e-40 fails as "-0 >= 0"). Memoised: the same attrs run again
+    and again."""
     min, max = float(fq.ftz(min)), float(fq.ftz(max))
     if not min < max:
         raise OpError(f"min has to be smaller than max, was: {_g(min)} >= {_g(max)}")
@@ -44,7 +48,7 @@ def _args_shape(inputs, attrs):
 def _args_grad_shape(inputs, attrs):
     _check_args_range(attrs["min"], attrs["max"])
     g, x = inputs["gradients"].shape, inputs["inputs"].shape
-    return merge(g, x, _same_size_message("FakeQuantWithMinMaxArgsGradient", g, x))
+    return merge(g, x, lambda: _same_size_message("FakeQuantWithMinMaxArgsGradient", g, x))
 
 
 def _same_size_message(op, a, b):
@@ -72,7 +76,7 @@ def _vars_shape(inputs, attrs):
 def _vars_grad_shape(inputs, attrs):
     _scalar_range(inputs)
     x = inputs["inputs"].shape
-    return [merge(inputs["gradients"].shape, x, _size_mismatch(inputs, x)), (), ()]
+    return [merge(inputs["gradients"].shape, x, lambda: _size_mismatch(inputs, x)), (), ()]
 
 
 def _channels(inputs):
@@ -93,7 +97,7 @@ def _per_channel_shape(inputs, attrs):
 
 def _per_channel_grad_shape(inputs, attrs):
     x, c = _channels(inputs)
-    x = merge(inputs["gradients"].shape, x, _size_mismatch(inputs, x))
+    x = merge(inputs["gradients"].shape, x, lambda: _size_mismatch(inputs, x))
     return [x, (c,), (c,)]
 
 

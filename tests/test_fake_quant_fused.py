@@ -33,6 +33,7 @@ def everywhere(monkeypatch):
     monkeypatch.setattr(ff, "MIN_ELEMENTS", 1)
     monkeypatch.setattr(ff, "CHUNK", 96)
     monkeypatch.setattr(ff, "MIN_PERIOD", 16)
+    monkeypatch.setattr(ff, "SUM_LANES", 16)
     monkeypatch.setattr(ff, "COL_BLOCK", 40)
     assert ff.available()
 

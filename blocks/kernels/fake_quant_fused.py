@@ -46,6 +46,8 @@ MIN_ELEMENTS = 1 << 16
 CHUNK = 1 << 16
 #: per-channel params are tiled to a period of at least this many elements (a multiple of C)
 MIN_PERIOD = 256
+#: float64 lanes of the scalar-range gradient sums (element i of a chunk adds to lane i % SUM_LANES)
+SUM_LANES = 1024
 #: per-channel gradients with at least this many channels reduce column blocks of this width
 COL_BLOCK = 1024
 
@@ -302,8 +304,11 @@ def _fold(acc, c):
     tot = np.zeros((2, c), np.float64)
     for i in range(acc.shape[0]):
         for s in range(2):
-            for p in range(acc.shape[2]):
-                tot[s, p % c] += acc[i, s, p]
+            t = tot[s]
+            for b in range(0, acc.shape[2], c):
+                a = acc[i, s, b:b + c]
+                for j in range(c):
+                    t[j] += a[j]
     return tot.astype(np.float32)
 
 
@@ -515,7 +520,7 @@ def fused_backprop(gradients, x, n, *, reduce_axis=None):
         items = -(-size // CHUNK)
         sums = np.empty((items, 2, 1), F64)
         _run("_bwd_scalar", (gs.reshape(-1), xs.reshape(-1), out.reshape(-1), *r.scalars[:2],
-                             MIN_PERIOD, sums, ONE, ZERO, r.bwd_daz, CHUNK), items)
+                             SUM_LANES, sums, ONE, ZERO, r.bwd_daz, CHUNK), items)
         total = _SERIAL["_fold"](sums, 1)
         return out, total[0].reshape(()), total[1].reshape(())
     c = r.channels
