@@ -76,17 +76,22 @@ def paused_gc():
 def _run_in_order(scope, feeds, fail_fast, cb, max_bytes, keep, release, results):
     """The sequential loop of `run`."""
     failed = False
+    all_ok = True      # while every block so far is ok, no upstream check is needed
+    blocks = scope.blocks
     for bid in scope.run_order():
-        b = scope.blocks[bid]
-        why = static_outcome(b, results, stopped=failed and fail_fast)
+        b = blocks[bid]
+        why = None if all_ok and b.valid else static_outcome(b, results, stopped=failed and fail_fast)
         if why is not None:
-            results[bid] = why
+            r = why
         else:
             cb.on_start(b)
             arrays, dtypes = gather(b, results)
-            results[bid] = execute(b, arrays, dtypes, feeds.get(bid), max_bytes)
-        failed = failed or results[bid].status == "failed"
-        cb.on_block(results[bid])
+            r = execute(b, arrays, dtypes, feeds.get(bid), max_bytes)
+        results[bid] = r
+        if r.status != "ok":
+            all_ok = False
+            failed = failed or r.status == "failed"
+        cb.on_block(r)
         if STOP.is_set():
             raise KeyboardInterrupt
         for done in release.get(bid, ()):
