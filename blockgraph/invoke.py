@@ -123,15 +123,21 @@ def call(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None, 
     specs = output_specs(defn, in_specs, attrs)
     if max_bytes is not None:
         check_memory(specs, max_bytes)
-    kwargs = {k: v for k, v in inputs.items() if k in defn.compute_args}
-    kwargs.update((k, v) for k, v in attrs.items() if k in defn.compute_args)
-    if "feed" in defn.compute_args:
+    args = defn.compute_args
+    kwargs = {k: v for k, v in inputs.items() if k in args}
+    for k, v in attrs.items():
+        if k in args:
+            kwargs[k] = v
+    if "feed" in args:
         kwargs["feed"] = feed
     result = defn.compute(**kwargs)
-    if len(defn.outputs) == 1:
+    n_out = len(defn.outputs)
+    if n_out == 1:
+        if not defn.outputs[0].list:    # the common case: one tensor
+            return [_checked(defn, defn.outputs[0], result, specs[0])], specs
         result = (result,)
-    if len(result) != len(defn.outputs):
-        raise RuntimeError(f"{defn.name} returned {len(result)} outputs, declared {len(defn.outputs)}")
+    if len(result) != n_out:
+        raise RuntimeError(f"{defn.name} returned {len(result)} outputs, declared {n_out}")
     outputs = []
     for out, value, spec in zip(defn.outputs, result, specs):
         if out.list:

@@ -344,6 +344,24 @@ def test_nan_sums_and_overflow(everywhere):
     assert np.isnan(got[1]) and np.isnan(got[2])
 
 
+@pytest.mark.parametrize("per_channel", [False, True], ids=["scalar", "per-channel"])
+def test_float32_partials_fall_back_to_float64(everywhere, per_channel):
+    """Terms that overflow a float32 partial sum but cancel in float64 give the float64 sum
+    (0 here), as the numpy path does, not inf or NaN; and the partials are really in use."""
+    assert ff.SUM_ROWS > 1
+    rows = 4 * ff.SUM_ROWS
+    shape = (rows, ff.SUM_LANES) if not per_channel else (rows, 3)
+    x = np.full(shape, 5.0, F32)                        # all above the range
+    g = np.ones(shape, F32)
+    g[0::4], g[1::4], g[2::4], g[3::4] = 3e38, 3e38, -3e38, -3e38    # the same lane, in turn
+    if per_channel:
+        n = fq.Nudged(np.full(3, -1.0, F32), np.full(3, 1.0, F32), 8, False)
+    else:
+        n = fq.Nudged(F32(-1.0), F32(1.0), 8, False)
+    got = check_backprop(g, x, n, per_channel, "cancelling overflow")
+    assert np.all(got[2] == 0) and np.all(got[1] == 0)
+
+
 def test_both_zero_passes_raw_gradients(everywhere):
     """min == max == 0: outputs 0, gradients copied raw (denormals and NaN payloads kept)."""
     n = fq.Nudged(F32(0.0), F32(0.0), 8, False)

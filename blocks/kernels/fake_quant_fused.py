@@ -6,15 +6,16 @@ TF's order: DAZ on the inputs, clamp to the nudged range, `- nudged_min`, the fl
 difference when the range is tiny (`Nudged.tiny_range`), `* inv_scale` or `/ scale`,
 `- quant_zero`, `+ 0.5f`, `floor`, `* scale`; gradients `g * mask` with a real multiply, so NaN
 and -0.0 come out as TF's). The work is cut into items of CHUNK elements (or blocks of
-columns); the min/max sums are accumulated in float64 per item and the items' sums added in
-order, then rounded once to float32, so they do not depend on the number of threads.
+columns); the min/max sums are accumulated in float64 lanes per item (SUM_ROWS terms of a lane
+are first added in float32: float64 conversions cost more than the rest of the gradient) and
+the items' sums added in order, then rounded once to float32, so they do not depend on the
+number of threads. A sum that comes out inf or NaN is redone with every term in float64.
 
 Dispatch: `fused_forward(x, n, divide)`, `fused_backprop(gradients, x, n, reduce_axis=...)` and
 `fused_masked(gradients, x, n)` take what `fake_quant.forward`/`backprop`/`masked_gradient` take
-and return what they return, or None: when
-numba is not installed (or BLOCKGRAPH_NO_FUSED=1), when the tensor has fewer than
-MIN_ELEMENTS elements, or for what the kernels leave to numpy (a NaN in the nudged range,
-shapes that would broadcast). numba is imported by the first call that gets past those checks,
+and return what they return, or None: when numba is not installed (or BLOCKGRAPH_NO_FUSED=1),
+when the tensor has fewer than MIN_ELEMENTS elements, or for what the kernels leave to numpy
+(a NaN in the nudged range, shapes that would broadcast). numba is imported by the first call that gets past those checks,
 never by importing this module, and compiled code is cached on disk (`cache=True`): only the
 first large tensor ever pays the compilation.
 
@@ -48,6 +49,8 @@ CHUNK = 1 << 16
 MIN_PERIOD = 256
 #: float64 lanes of the scalar-range gradient sums (element i of a chunk adds to lane i % SUM_LANES)
 SUM_LANES = 1024
+#: terms of a sum lane first added in float32 before the float64 lane (1: every term in float64)
+SUM_ROWS = 8
 #: per-channel gradients with at least this many channels reduce column blocks of this width
 COL_BLOCK = 1024
 
@@ -124,12 +127,43 @@ def _bwd_chunk(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
         hi[k] += np.float64(gv * (one if v > nmax else nil))
 
 
+def _bwd_chunk32(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
+    """`_bwd_chunk` with float32 lanes (partial sums of a few terms, flushed by `_flush`)."""
+    for k in range(x.size):
+        gv = _ftz(g[k])
+        v = _ftz(x[k]) if daz else x[k]
+        out[k] = gv * (one if (v >= nmin and v <= nmax) else nil)
+        lo[k] += gv * (one if v < nmin else nil)
+        hi[k] += gv * (one if v > nmax else nil)
+
+
+def _flush(lo32, hi32, lo, hi):
+    """Add float32 partial sums to float64 lanes and clear them."""
+    for k in range(lo32.size):
+        lo[k] += np.float64(lo32[k])
+        hi[k] += np.float64(hi32[k])
+        lo32[k] = 0
+        hi32[k] = 0
+
+
 def _mask_chunk(g, x, out, nmin, nmax, one, nil, daz):
     """The input gradient alone (FakeQuantWithMinMaxArgsGradient has no min/max outputs)."""
     for k in range(x.size):
         gv = _ftz(g[k])
         v = _ftz(x[k]) if daz else x[k]
         out[k] = gv * (one if (v >= nmin and v <= nmax) else nil)
+
+
+def _bwd_channel_chunk32(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
+    """`_bwd_channel_chunk` with float32 lanes (partial sums of a few terms)."""
+    for k in range(x.size):
+        gv = _ftz(g[k])
+        v = _ftz(x[k]) if daz else x[k]
+        a = nmin[k]
+        b = nmax[k]
+        out[k] = gv * (one if (v >= a and v <= b) else nil)
+        lo[k] += gv * (one if v < a else nil)
+        hi[k] += gv * (one if v > b else nil)
 
 
 def _bwd_channel_chunk(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
@@ -207,9 +241,12 @@ def _fwd_channel(x, out, nmin, nmax, scale, inv, qz, divide, tiny, daz, chunk, c
             c = _next(counter, k)
 
 
-def _bwd_scalar(g, x, out, nmin, nmax, lanes, sums, one, nil, daz, chunk, counter, c0, c1):
+def _bwd_scalar(g, x, out, nmin, nmax, lanes, rows, sums, one, nil, daz, chunk, counter, c0,
+                c1):
     """Scalar-range gradient; sums[c] = (sum of g*below, sum of g*above) over chunk c in
-    float64: element s + i of the chunk goes to lane i % lanes; the lanes are added in order."""
+    float64: element s + i of the chunk goes to lane i % lanes; the lanes are added in order.
+    rows == 1: every term is added in float64; rows > 1: `rows` terms of a lane are first added
+    in float32 (error at most (rows - 1) * 2^-24 * the sum of their magnitudes)."""
     n = x.size
     for k in prange(c0, c1):
         c = _first(counter, k)
@@ -218,16 +255,29 @@ def _bwd_scalar(g, x, out, nmin, nmax, lanes, sums, one, nil, daz, chunk, counte
             e = min(n, s + chunk)
             lo = np.zeros(lanes, np.float64)
             hi = np.zeros(lanes, np.float64)
+            lo32 = np.zeros(lanes, np.float32)
+            hi32 = np.zeros(lanes, np.float32)
+            t = 0
             for i in range(s, e, lanes):
                 j = min(e, i + lanes)
-                _bwd_chunk(g[i:j], x[i:j], out[i:j], nmin, nmax, lo, hi, one, nil, daz)
+                if rows == 1:
+                    _bwd_chunk(g[i:j], x[i:j], out[i:j], nmin, nmax, lo, hi, one, nil, daz)
+                else:
+                    _bwd_chunk32(g[i:j], x[i:j], out[i:j], nmin, nmax, lo32, hi32, one, nil,
+                                 daz)
+                    t += 1
+                    if t == rows:
+                        _flush(lo32, hi32, lo, hi)
+                        t = 0
+            if t:
+                _flush(lo32, hi32, lo, hi)
             a = 0.0
             b = 0.0
             for lane in range(lanes):
                 a += lo[lane]
                 b += hi[lane]
-            sums[c, 0] = a
-            sums[c, 1] = b
+            sums[c, 0, 0] = a
+            sums[c, 1, 0] = b
             c = _next(counter, k)
 
 
@@ -242,9 +292,11 @@ def _mask_scalar(g, x, out, nmin, nmax, one, nil, daz, chunk, counter, c0, c1):
             c = _next(counter, k)
 
 
-def _bwd_channel_tiled(g, x, out, nmin, nmax, acc, one, nil, daz, chunk, counter, c0, c1):
+def _bwd_channel_tiled(g, x, out, nmin, nmax, acc, rows, one, nil, daz, chunk, counter, c0, c1):
     """Per-channel gradient for few channels: params tiled to period L (a multiple of C);
-    acc[c, 0|1, j] accumulates chunk c's terms of tiled position j (folded to channels later)."""
+    acc[c, 0|1, j] accumulates chunk c's terms of tiled position j (folded to channels later).
+    Each segment adds at most one term to a position; rows > 1: float32 partials of `rows`
+    segments are flushed into acc (as in `_bwd_scalar`)."""
     n = x.size
     period = nmin.size
     for k in prange(c0, c1):
@@ -253,24 +305,38 @@ def _bwd_channel_tiled(g, x, out, nmin, nmax, acc, one, nil, daz, chunk, counter
             e = min(n, c * chunk + chunk)
             lo = acc[c, 0]
             hi = acc[c, 1]
+            lo32 = np.zeros(period if rows > 1 else 0, np.float32)
+            hi32 = np.zeros(period if rows > 1 else 0, np.float32)
+            t = 0
             i = c * chunk
             while i < e:
                 p = i % period
                 m = min(e - i, period - p)
-                _bwd_channel_chunk(g[i:i + m], x[i:i + m], out[i:i + m], nmin[p:p + m],
-                                   nmax[p:p + m], lo[p:p + m], hi[p:p + m], one, nil, daz)
+                if rows == 1:
+                    _bwd_channel_chunk(g[i:i + m], x[i:i + m], out[i:i + m], nmin[p:p + m],
+                                       nmax[p:p + m], lo[p:p + m], hi[p:p + m], one, nil, daz)
+                else:
+                    _bwd_channel_chunk32(g[i:i + m], x[i:i + m], out[i:i + m], nmin[p:p + m],
+                                         nmax[p:p + m], lo32[p:p + m], hi32[p:p + m], one, nil,
+                                         daz)
+                    t += 1
+                    if t == rows:
+                        _flush(lo32, hi32, lo, hi)
+                        t = 0
                 i += m
+            if t:
+                _flush(lo32, hi32, lo, hi)
             c = _next(counter, k)
 
 
-def _bwd_channel_cols(g, x, out, nmin, nmax, acc, smin, smax, one, nil, daz, width, rows_per,
-                      counter, c0, c1):
+def _bwd_channel_cols(g, x, out, nmin, nmax, acc, smin, smax, rows, one, nil, daz, width,
+                      rows_per, counter, c0, c1):
     """Per-channel gradient for many channels on (R, C) arrays. Work item i covers the columns
     of block i % nb (`width` wide) in the rows of block i // nb (`rows_per` rows). With an empty
     `acc` (a single row block) each column's R terms are summed in float64 and rounded once
     into smin/smax; otherwise they are summed into acc[row block, 0|1, column] (float64) and
-    the caller adds the row blocks."""
-    rows, cols = x.shape
+    the caller adds the row blocks. rows > 1: float32 partials of `rows` rows, as above."""
+    nrows, cols = x.shape
     nb = (cols + width - 1) // width
     for k in prange(c0, c1):
         i = _first(counter, k)
@@ -278,16 +344,29 @@ def _bwd_channel_cols(g, x, out, nmin, nmax, acc, smin, smax, one, nil, daz, wid
             j0 = (i % nb) * width
             j1 = min(cols, j0 + width)
             r0 = (i // nb) * rows_per
-            r1 = min(rows, r0 + rows_per)
+            r1 = min(nrows, r0 + rows_per)
             if acc.shape[0] == 0:
                 lo = np.zeros(j1 - j0, np.float64)
                 hi = np.zeros(j1 - j0, np.float64)
             else:
                 lo = acc[i // nb, 0, j0:j1]
                 hi = acc[i // nb, 1, j0:j1]
+            lo32 = np.zeros(j1 - j0 if rows > 1 else 0, np.float32)
+            hi32 = np.zeros(j1 - j0 if rows > 1 else 0, np.float32)
+            t = 0
             for r in range(r0, r1):
-                _bwd_channel_chunk(g[r, j0:j1], x[r, j0:j1], out[r, j0:j1], nmin[j0:j1],
-                                   nmax[j0:j1], lo, hi, one, nil, daz)
+                if rows == 1:
+                    _bwd_channel_chunk(g[r, j0:j1], x[r, j0:j1], out[r, j0:j1], nmin[j0:j1],
+                                       nmax[j0:j1], lo, hi, one, nil, daz)
+                else:
+                    _bwd_channel_chunk32(g[r, j0:j1], x[r, j0:j1], out[r, j0:j1], nmin[j0:j1],
+                                         nmax[j0:j1], lo32, hi32, one, nil, daz)
+                    t += 1
+                    if t == rows:
+                        _flush(lo32, hi32, lo, hi)
+                        t = 0
+            if t:
+                _flush(lo32, hi32, lo, hi)
             if acc.shape[0] == 0:
                 sa = smin[j0:j1]
                 sb = smax[j0:j1]
@@ -313,7 +392,8 @@ def _fold(acc, c):
 
 
 _HELPERS = ("_ftz", "_clamp", "_qdq", "_claim", "_first", "_next", "_fwd_chunk",
-            "_fwd_channel_chunk", "_bwd_chunk", "_mask_chunk", "_bwd_channel_chunk")
+            "_fwd_channel_chunk", "_bwd_chunk", "_bwd_chunk32", "_flush", "_mask_chunk",
+            "_bwd_channel_chunk", "_bwd_channel_chunk32")
 _KERNELS = ("_fwd_scalar", "_fwd_channel", "_bwd_scalar", "_mask_scalar", "_bwd_channel_tiled",
             "_bwd_channel_cols")
 _SERIAL = {}     # kernel name -> serial dispatcher (one thread)
@@ -515,28 +595,41 @@ def fused_backprop(gradients, x, n, *, reduce_axis=None):
         return np.array(gradients, F32, order="C"), np.asarray(ZERO), np.asarray(ZERO)
     gs, xs = _flat(gradients), _flat(x)
     out = np.empty(xs.shape, F32)
+    smin, smax = _backprop_into(gs, xs, out, r, ch, SUM_ROWS)
+    if SUM_ROWS > 1 and not (np.isfinite(smin).all() and np.isfinite(smax).all()):
+        # a float32 partial may overflow where float64 would not, and inf/NaN terms must come
+        # out exactly as numpy's sum has them: redo it with every term added in float64
+        smin, smax = _backprop_into(gs, xs, out, r, ch, 1)
+    if not ch:
+        return out, smin.reshape(()), smax.reshape(())
+    return out, smin, smax
+
+
+def _backprop_into(gs, xs, out, r, ch: bool, rows: int):
+    """Run the gradient kernel into `out`; (wrt_min, wrt_max) as float32 arrays ((1,) for a
+    scalar range), with min == max == 0 channels set (raw gradients, zero sums)."""
     size = xs.size
     if not ch:
         items = -(-size // CHUNK)
         sums = np.empty((items, 2, 1), F64)
         _run("_bwd_scalar", (gs.reshape(-1), xs.reshape(-1), out.reshape(-1), *r.scalars[:2],
-                             SUM_LANES, sums, ONE, ZERO, r.bwd_daz, CHUNK), items)
+                             SUM_LANES, rows, sums, ONE, ZERO, r.bwd_daz, CHUNK), items)
         total = _SERIAL["_fold"](sums, 1)
-        return out, total[0].reshape(()), total[1].reshape(())
+        return total[0], total[1]
     c = r.channels
     lo, hi = r.p[:2]
     if c >= COL_BLOCK:
-        rows = size // c
+        nrows = size // c
         rows_per = max(1, CHUNK // COL_BLOCK)
         nb = -(-c // COL_BLOCK)
-        if rows <= rows_per:     # few rows: each column block sums its column directly
-            acc, rows_per = np.zeros((0, 2, 0), F64), rows
+        if nrows <= rows_per:    # few rows: each column block sums its column directly
+            acc, rows_per = np.zeros((0, 2, 0), F64), nrows
         else:                    # float64 partial sums per row block: size * 16 / rows_per bytes
-            acc = np.zeros((-(-rows // rows_per), 2, c), F64)
+            acc = np.zeros((-(-nrows // rows_per), 2, c), F64)
         smin, smax = np.empty(c, F32), np.empty(c, F32)
         _run("_bwd_channel_cols", (gs.reshape(-1, c), xs.reshape(-1, c), out.reshape(-1, c),
-                                   lo, hi, acc, smin, smax, ONE, ZERO, r.bwd_daz, COL_BLOCK,
-                                   rows_per), nb * -(-rows // rows_per))
+                                   lo, hi, acc, smin, smax, rows, ONE, ZERO, r.bwd_daz, COL_BLOCK,
+                                   rows_per), nb * -(-nrows // rows_per))
         if acc.shape[0]:
             smin, smax = _SERIAL["_fold"](acc, c)
     else:
@@ -544,11 +637,11 @@ def fused_backprop(gradients, x, n, *, reduce_axis=None):
         tlo, thi = r.tiled(2)
         acc = np.zeros((items, 2, tlo.size), F64)
         _run("_bwd_channel_tiled", (gs.reshape(-1), xs.reshape(-1), out.reshape(-1), tlo, thi,
-                                    acc, ONE, ZERO, r.bwd_daz, CHUNK), items)
+                                    acc, rows, ONE, ZERO, r.bwd_daz, CHUNK), items)
         smin, smax = _SERIAL["_fold"](acc, c)
     if not r.all_used:   # min == max == 0: gradients pass through raw, sums are 0
         unused = ~r.used
         out.reshape(-1, c)[:, unused] = gs.reshape(-1, c)[:, unused]
         smin[unused] = ZERO
         smax[unused] = ZERO
-    return out, smin, smax
+    return smin, smax
