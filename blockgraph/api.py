@@ -50,7 +50,8 @@ class Page:
         """
         if not self.runnable:
             raise PageError(self.diagnostics)
-        unknown = sorted(set(feeds or {}) - set(self.scope.feedable()))
+        feedable = self.scope.feedable()
+        unknown = sorted(k for k in feeds or () if k not in feedable)
         if unknown:
             d = [Diagnostic(self.path, 1, 1, f"feed '{k}' is not a placeholder of page '{self.name}' "
                             f"(placeholders: {', '.join(self.scope.feedable()) or 'none'})",

@@ -76,7 +76,8 @@ def canonical(name: str) -> str:
 
 def to_numpy(name: str) -> np.dtype:
     """numpy dtype that holds a TF dtype (quantized types on their integer base)."""
-    return NUMPY[canonical(name)]
+    got = NUMPY.get(name) if type(name) is str else None
+    return got if got is not None else NUMPY[canonical(name)]
 
 
 def from_numpy(dt) -> str:
