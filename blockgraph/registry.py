@@ -44,10 +44,11 @@ class AttrError(ValueError):
         self.attr = attr
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)
 class Spec:
     """What is known of a tensor before the run: TF dtype, shape (None = unknown rank; a dim of
-    None = unknown size) and, when known, its value."""
+    None = unknown size) and, when known, its value. Treat it as immutable (not frozen: one is
+    made per input and output of every block run, and a frozen dataclass is 3x slower to make)."""
     dtype: str | None
     shape: tuple | None = None
     value: Any = None

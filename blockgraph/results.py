@@ -13,7 +13,7 @@ import numpy as np
 from . import dtypes as dt
 
 
-@dataclass
+@dataclass(slots=True)
 class BlockResult:
     """One block's outcome: status "ok" | "failed" | "skipped", its error, time and outputs.
 
