@@ -42,22 +42,32 @@ class Timing:
 
 
 def interleaved(candidates: dict, repeat: int = 7, warmup: int = 1, settle: int = 2,
-                min_seconds: float = 0.0, max_repeat: int = 200) -> dict:
+                min_seconds: float = 0.0, max_repeat: int = 200, settle_s: float = 0.005) -> dict:
     """Time each candidate (a no-argument callable) once per round, for `repeat` rounds (more,
     up to max_repeat, until each candidate has run for min_seconds), after `warmup` untimed
     rounds. Interleaving exposes every candidate to the same machine load; `settle` untimed
     calls just before each timed one keep what the previous candidate did to the allocator and
-    the caches out of its time (steady-state throughput). {name: Timing}."""
+    the caches out of its time (steady-state throughput); they go on for at least `settle_s`
+    seconds, since after a long single-threaded candidate an idle core (a virtual CPU of a VM,
+    above all) takes a while to be back at speed. A candidate with `self_timed = True`
+    is called as fn(settle, settle_s) and returns the seconds of its one timed call (made
+    elsewhere, after its own settle calls). {name: Timing}."""
     for _ in range(warmup):
         for fn in candidates.values():
-            fn()
+            fn(0) if getattr(fn, "self_timed", False) else fn()
     out = {name: Timing() for name in candidates}
     rounds = 0
     while rounds < repeat or (rounds < max_repeat and min(
             sum(t.samples) for t in out.values()) < min_seconds):
         for name, fn in candidates.items():
-            for _ in range(settle):
+            if getattr(fn, "self_timed", False):     # timed elsewhere (another process)
+                out[name].samples.append(fn(settle, settle_s))
+                continue
+            until = time.perf_counter() + settle_s
+            k = 0
+            while k < settle or time.perf_counter() < until:
                 fn()
+                k += 1
             t0 = time.perf_counter()
             fn()
             out[name].samples.append(time.perf_counter() - t0)
