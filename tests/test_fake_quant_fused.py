@@ -240,6 +240,28 @@ def test_per_channel_random(everywhere, rank, channels):
             check_backprop(g, x, n, True, what)
 
 
+@pytest.mark.parametrize("bits_narrow", BITS, ids=lambda b: f"bits{b[0]}{'n' if b[1] else ''}")
+def test_per_channel_level_clamp(everywhere, bits_narrow):
+    """Ordinary per-channel ranges take the level-clamping kernel (`_fwd_level`), and it gives
+    the numpy path's bits for inputs on, next to and far beyond the bounds, midpoints, NaN,
+    infinities and denormals; ranges with min == 0 (denormal flush) and zero points at both
+    ends included."""
+    bits_, narrow = bits_narrow
+    rng = np.random.default_rng(bits_)
+    for c in (1, 5, 40, 97):
+        lo = (rng.standard_normal(c) * 3).astype(F32)
+        hi = (lo + np.abs(rng.standard_normal(c)) * 4 + F32(0.01)).astype(F32)
+        lo[0], hi[0] = (0.0, 1.0) if c > 1 else (lo[0], hi[0])
+        if c > 2:
+            lo[1], hi[1] = -1.0, 0.0
+        n = fq.Nudged(lo, hi, bits_, narrow)
+        assert ff._Range(n).levels(False) is not None, "the level kernel declined"
+        x = special_tensor(rng, (7, 11, c), n)
+        x.reshape(-1)[::5] = np.repeat(np.array([-1e30, 1e30, -np.inf, np.inf, -0.0], F32),
+                                       -(-x.size // 25))[:x.reshape(-1)[::5].size]
+        check_forward(x, n, False, f"level clamp c={c}")
+
+
 @pytest.mark.parametrize("threads", ["1", "2", "3"])
 def test_thread_counts(everywhere, monkeypatch, threads):
     """One thread (the serial kernels) and the parallel kernels with 2 and 3 workers claiming

@@ -115,6 +115,23 @@ def _fwd_channel_chunk(x, out, nmin, nmax, scale, inv, qz, divide, tiny, daz):
         out[k] = _qdq(v, nmin[k], nmax[k], scale[k], inv[k], qz[k], divide, tiny)
 
 
+def _fwd_level_chunk(x, out, nmin, inv, qz, scale, span, daz):
+    """Per-channel forward that clamps the quantized level instead of the input: one parameter
+    stream fewer than `_fwd_channel_chunk` (the loads bound it). The same bits, for ranges
+    `_Range.levels` admits: every step is monotonic, so an input below nmin gets a level
+    <= -qz and one above nmax a level >= span - qz, the levels TF computes for nmin and nmax
+    (`0 - qz` is +0 when qz is 0, as TF's `floor(0 * inv - 0 + 0.5)`); NaN goes through."""
+    for k in range(x.size):
+        v = _ftz(x[k]) if daz else x[k]
+        q = qz[k]
+        t = np.floor(((v - nmin[k]) * inv[k] - q) + HALF)
+        lo = ZERO - q
+        hi = span - q
+        t = lo if lo > t else t
+        t = hi if hi < t else t
+        out[k] = t * scale[k]
+
+
 def _bwd_chunk(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
     """Scalar-range gradient of a slice of at most len(lo) elements; element k's float64 terms
     are added to lanes lo[k], hi[k] (independent lanes, so the loop vectorizes; scalar
@@ -237,6 +254,24 @@ def _fwd_channel(x, out, nmin, nmax, scale, inv, qz, divide, tiny, daz, chunk, c
                 _fwd_channel_chunk(x[i:i + m], out[i:i + m], nmin[p:p + m], nmax[p:p + m],
                                    scale[p:p + m], inv[p:p + m], qz[p:p + m], divide, tiny,
                                    daz)
+                i += m
+            c = _next(counter, k)
+
+
+def _fwd_level(x, out, nmin, inv, qz, scale, span, daz, chunk, counter, c0, c1):
+    """`_fwd_channel` with `_fwd_level_chunk` (params tiled the same way)."""
+    n = x.size
+    period = nmin.size
+    for k in prange(c0, c1):
+        c = _first(counter, k)
+        while c >= 0:
+            e = min(n, c * chunk + chunk)
+            i = c * chunk
+            while i < e:
+                p = i % period
+                m = min(e - i, period - p)
+                _fwd_level_chunk(x[i:i + m], out[i:i + m], nmin[p:p + m], inv[p:p + m],
+                                 qz[p:p + m], scale[p:p + m], span, daz)
                 i += m
             c = _next(counter, k)
 
@@ -392,9 +427,9 @@ def _fold(acc, c):
 
 
 _HELPERS = ("_ftz", "_clamp", "_qdq", "_claim", "_first", "_next", "_fwd_chunk",
-            "_fwd_channel_chunk", "_bwd_chunk", "_bwd_chunk32", "_flush", "_mask_chunk",
+            "_fwd_channel_chunk", "_fwd_level_chunk", "_bwd_chunk", "_bwd_chunk32", "_flush", "_mask_chunk",
             "_bwd_channel_chunk", "_bwd_channel_chunk32")
-_KERNELS = ("_fwd_scalar", "_fwd_channel", "_bwd_scalar", "_mask_scalar", "_bwd_channel_tiled",
+_KERNELS = ("_fwd_scalar", "_fwd_channel", "_fwd_level", "_bwd_scalar", "_mask_scalar", "_bwd_channel_tiled",
             "_bwd_channel_cols")
 _SERIAL = {}     # kernel name -> serial dispatcher (one thread)
 _PARALLEL = {}   # kernel name -> parallel=True dispatcher
@@ -523,11 +558,35 @@ class _Range:
         """The first `count` params tiled to a period (a multiple of the channel count)."""
         key = (count, MIN_PERIOD)
         if key not in self._tiled:
-            c = self.channels
-            period = c * -(-MIN_PERIOD // c)
-            self._tiled[key] = [np.ascontiguousarray(np.tile(a, period // c))
-                                for a in self.p[:count]]
+            self._tiled[key] = [self._tile(a) for a in self.p[:count]]
         return self._tiled[key]
+
+    def _tile(self, a):
+        c = self.channels
+        return np.ascontiguousarray(np.tile(a, c * -(-MIN_PERIOD // c) // c))
+
+    def levels(self, divide: bool):
+        """(nmin, inv, qz, scale tiled, span) for `_fwd_level`, or None when the level clamp
+        might not give TF's bits: dividing (Vars), a tiny range, an inverse scale or scale
+        that is not finite and positive, or channels whose top level is not the same
+        span - qz (span = quant_max - quant_min, checked as TF computes the level of nmax)."""
+        key = ("levels", MIN_PERIOD)
+        if key not in self._tiled:
+            self._tiled[key] = None if divide or self.tiny else self._levels()
+        return self._tiled[key]
+
+    def _levels(self):
+        nmin, nmax, scale, inv, qz = (np.where(self.used, a, F32(v)).astype(F32) for a, v in
+                                      zip(self.p, (0, 1, 1, 1, 0)))   # unused: zeroed later
+        if not (np.all(np.isfinite(inv) & (inv > 0)) and np.all(np.isfinite(scale) & (scale > 0))):
+            return None
+        with np.errstate(all="ignore"):
+            top = np.floor((nmax - nmin) * inv - qz + HALF).astype(F32)
+            spans = np.unique((top + qz)[self.used])
+        if spans.size > 1 or not np.all(np.isfinite(spans)):
+            return None
+        span = F32(spans[0]) if spans.size else F32(1)
+        return [self._tile(a) for a in (nmin, inv, qz, scale)], span
 
 
 def _range_for(x, n, per_channel: bool):
@@ -562,8 +621,13 @@ def fused_forward(x, n, divide: bool):
         _run("_fwd_scalar", (xs.reshape(-1), out.reshape(-1), *r.scalars, bool(divide), r.tiny,
                              r.fwd_daz, CHUNK), items)
         return out
-    _run("_fwd_channel", (xs.reshape(-1), out.reshape(-1), *r.tiled(5), bool(divide), r.tiny,
-                          r.fwd_daz, CHUNK), items)
+    levels = r.levels(bool(divide))
+    if levels is not None:
+        _run("_fwd_level", (xs.reshape(-1), out.reshape(-1), *levels[0], levels[1], r.fwd_daz,
+                            CHUNK), items)
+    else:
+        _run("_fwd_channel", (xs.reshape(-1), out.reshape(-1), *r.tiled(5), bool(divide),
+                              r.tiny, r.fwd_daz, CHUNK), items)
     if not r.all_used:
         out.reshape(-1, r.channels)[:, ~r.used] = ZERO
     return out
