@@ -326,7 +326,10 @@ class Chromium:
         msg, self._buf = self._buf.split(b"\0", 1)
         return json.loads(msg)
 
-    def call(self, method, timeout=10, session=True, **params):
+    #: generous: a cold Chromium start on a loaded 2-core CI machine can take tens of seconds
+    TIMEOUT = 90
+
+    def call(self, method, timeout=TIMEOUT, session=True, **params):
         self._id += 1
         msg = {"id": self._id, "method": method, "params": params}
         if session and self.session:
@@ -341,7 +344,7 @@ class Chromium:
                 return m.get("result", {})
             self.events.append(m)
 
-    def wait_event(self, name, timeout=10):
+    def wait_event(self, name, timeout=TIMEOUT):
         deadline = time.monotonic() + timeout
         while True:
             for i, m in enumerate(self.events):
