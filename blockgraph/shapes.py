@@ -20,10 +20,12 @@ def merge(a, b, message=None):
     """The most specific shape compatible with both, or OpError. `message` (a string, or a
     function making one, so that the text costs nothing when the shapes agree) replaces the
     default text."""
-    if a == b or b is None:
+    if b is None:
         return a
     if a is None:
         return b
+    if a == b:
+        return a if type(a) is tuple else tuple(a)
     if len(a) != len(b):
         raise OpError(_text(message) or f"Shapes must be equal rank, but are {len(a)} and {len(b)}")
     out = []

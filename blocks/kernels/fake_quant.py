@@ -77,8 +77,8 @@ def nudged(min_, max_, num_bits: int, narrow_range: bool) -> Nudged:
     return _vector_nudged(lo.tobytes(), hi.tobytes(), num_bits, narrow_range)
 
 
-#: per-channel ranges with at most this many channels are memoised
-MEMO_CHANNELS = 1 << 16
+#: per-channel ranges with at most this many channels are memoised (keys of up to 32 KiB)
+MEMO_CHANNELS = 1 << 12
 
 
 @functools.lru_cache(maxsize=1024)

@@ -15,9 +15,9 @@ Dispatch: `fused_forward(x, n, divide)`, `fused_backprop(gradients, x, n, reduce
 `fused_masked(gradients, x, n)` take what `fake_quant.forward`/`backprop`/`masked_gradient` take
 and return what they return, or None: when numba is not installed (or BLOCKGRAPH_NO_FUSED=1),
 when the tensor has fewer than MIN_ELEMENTS elements, or for what the kernels leave to numpy
-(a NaN in the nudged range, shapes that would broadcast). numba is imported by the first call that gets past those checks,
-never by importing this module, and compiled code is cached on disk (`cache=True`): only the
-first large tensor ever pays the compilation.
+(a NaN in the nudged range, shapes that would broadcast). numba is imported by the first call
+that gets past those checks, never by importing this module, and compiled code is cached on
+disk (`cache=True`): only the first large tensor ever pays the compilation.
 
 Threads: numba's (NUMBA_NUM_THREADS), or BLOCKGRAPH_THREADS; with 1 the serial kernels run and
 no thread pool is started. On a machine whose cores are busy with other processes, numba's
@@ -427,10 +427,10 @@ def _fold(acc, c):
 
 
 _HELPERS = ("_ftz", "_clamp", "_qdq", "_claim", "_first", "_next", "_fwd_chunk",
-            "_fwd_channel_chunk", "_fwd_level_chunk", "_bwd_chunk", "_bwd_chunk32", "_flush", "_mask_chunk",
-            "_bwd_channel_chunk", "_bwd_channel_chunk32")
-_KERNELS = ("_fwd_scalar", "_fwd_channel", "_fwd_level", "_bwd_scalar", "_mask_scalar", "_bwd_channel_tiled",
-            "_bwd_channel_cols")
+            "_fwd_channel_chunk", "_fwd_level_chunk", "_bwd_chunk", "_bwd_chunk32", "_flush",
+            "_mask_chunk", "_bwd_channel_chunk", "_bwd_channel_chunk32")
+_KERNELS = ("_fwd_scalar", "_fwd_channel", "_fwd_level", "_bwd_scalar", "_mask_scalar",
+            "_bwd_channel_tiled", "_bwd_channel_cols")
 _SERIAL = {}     # kernel name -> serial dispatcher (one thread)
 _PARALLEL = {}   # kernel name -> parallel=True dispatcher
 
