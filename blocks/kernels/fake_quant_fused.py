@@ -183,6 +183,23 @@ def _bwd_channel_chunk32(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
         hi[k] += gv * (one if v > b else nil)
 
 
+def _bwd_channel_pair32(g, x, out, g1, x1, out1, nmin, nmax, lo, hi, one, nil, daz):
+    """`_bwd_channel_chunk32` on two slices over the same channels (two rows): the parameters
+    and the float32 lanes are loaded once for both, and their two terms are added together
+    before the lane (which thus gets two terms per call)."""
+    for k in range(x.size):
+        a = nmin[k]
+        b = nmax[k]
+        gv = _ftz(g[k])
+        v = _ftz(x[k]) if daz else x[k]
+        gw = _ftz(g1[k])
+        w = _ftz(x1[k]) if daz else x1[k]
+        out[k] = gv * (one if (v >= a and v <= b) else nil)
+        out1[k] = gw * (one if (w >= a and w <= b) else nil)
+        lo[k] += gv * (one if v < a else nil) + gw * (one if w < a else nil)
+        hi[k] += gv * (one if v > b else nil) + gw * (one if w > b else nil)
+
+
 def _bwd_channel_chunk(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
     """Per-channel gradient of aligned slices (params and float64 accumulators lo/hi)."""
     for k in range(x.size):
@@ -330,8 +347,9 @@ def _mask_scalar(g, x, out, nmin, nmax, one, nil, daz, chunk, counter, c0, c1):
 def _bwd_channel_tiled(g, x, out, nmin, nmax, acc, rows, one, nil, daz, chunk, counter, c0, c1):
     """Per-channel gradient for few channels: params tiled to period L (a multiple of C);
     acc[c, 0|1, j] accumulates chunk c's terms of tiled position j (folded to channels later).
-    Each segment adds at most one term to a position; rows > 1: float32 partials of `rows`
-    segments are flushed into acc (as in `_bwd_scalar`)."""
+    rows == 1: every term goes to acc in float64. rows > 1: float32 lanes take at most `rows`
+    terms before they are flushed into acc; whole periods go two at a time (one term from
+    each per lane and call), the partial periods at the ends one at a time."""
     n = x.size
     period = nmin.size
     for k in prange(c0, c1):
@@ -340,27 +358,42 @@ def _bwd_channel_tiled(g, x, out, nmin, nmax, acc, rows, one, nil, daz, chunk, c
             e = min(n, c * chunk + chunk)
             lo = acc[c, 0]
             hi = acc[c, 1]
-            lo32 = np.zeros(period if rows > 1 else 0, np.float32)
-            hi32 = np.zeros(period if rows > 1 else 0, np.float32)
-            t = 0
             i = c * chunk
-            while i < e:
-                p = i % period
-                m = min(e - i, period - p)
-                if rows == 1:
+            if rows == 1:
+                while i < e:
+                    p = i % period
+                    m = min(e - i, period - p)
                     _bwd_channel_chunk(g[i:i + m], x[i:i + m], out[i:i + m], nmin[p:p + m],
                                        nmax[p:p + m], lo[p:p + m], hi[p:p + m], one, nil, daz)
-                else:
+                    i += m
+            else:
+                lo32 = np.zeros(period, np.float32)
+                hi32 = np.zeros(period, np.float32)
+                t = 0
+                while i < e:
+                    p = i % period
+                    if p == 0 and i + 2 * period <= e:
+                        if t + 2 > rows:
+                            _flush(lo32, hi32, lo, hi)
+                            t = 0
+                        j = i + period
+                        _bwd_channel_pair32(g[i:j], x[i:j], out[i:j], g[j:j + period],
+                                            x[j:j + period], out[j:j + period], nmin, nmax,
+                                            lo32, hi32, one, nil, daz)
+                        t += 2
+                        i += 2 * period
+                        continue
+                    m = min(e - i, period - p)
+                    if t + 1 > rows:
+                        _flush(lo32, hi32, lo, hi)
+                        t = 0
                     _bwd_channel_chunk32(g[i:i + m], x[i:i + m], out[i:i + m], nmin[p:p + m],
                                          nmax[p:p + m], lo32[p:p + m], hi32[p:p + m], one, nil,
                                          daz)
                     t += 1
-                    if t == rows:
-                        _flush(lo32, hi32, lo, hi)
-                        t = 0
-                i += m
-            if t:
-                _flush(lo32, hi32, lo, hi)
+                    i += m
+                if t:
+                    _flush(lo32, hi32, lo, hi)
             c = _next(counter, k)
 
 
@@ -386,22 +419,32 @@ def _bwd_channel_cols(g, x, out, nmin, nmax, acc, smin, smax, rows, one, nil, da
             else:
                 lo = acc[i // nb, 0, j0:j1]
                 hi = acc[i // nb, 1, j0:j1]
-            lo32 = np.zeros(j1 - j0 if rows > 1 else 0, np.float32)
-            hi32 = np.zeros(j1 - j0 if rows > 1 else 0, np.float32)
-            t = 0
-            for r in range(r0, r1):
-                if rows == 1:
+            if rows == 1:
+                for r in range(r0, r1):
                     _bwd_channel_chunk(g[r, j0:j1], x[r, j0:j1], out[r, j0:j1], nmin[j0:j1],
                                        nmax[j0:j1], lo, hi, one, nil, daz)
-                else:
-                    _bwd_channel_chunk32(g[r, j0:j1], x[r, j0:j1], out[r, j0:j1], nmin[j0:j1],
-                                         nmax[j0:j1], lo32, hi32, one, nil, daz)
-                    t += 1
-                    if t == rows:
+            else:
+                lo32 = np.zeros(j1 - j0, np.float32)
+                hi32 = np.zeros(j1 - j0, np.float32)
+                t = 0
+                r = r0
+                while r < r1:
+                    if t + 2 > rows:
                         _flush(lo32, hi32, lo, hi)
                         t = 0
-            if t:
-                _flush(lo32, hi32, lo, hi)
+                    if r + 1 < r1:    # two rows at a time, as in _bwd_channel_tiled
+                        _bwd_channel_pair32(g[r, j0:j1], x[r, j0:j1], out[r, j0:j1],
+                                            g[r + 1, j0:j1], x[r + 1, j0:j1], out[r + 1, j0:j1],
+                                            nmin[j0:j1], nmax[j0:j1], lo32, hi32, one, nil, daz)
+                        t += 2
+                        r += 2
+                    else:
+                        _bwd_channel_chunk32(g[r, j0:j1], x[r, j0:j1], out[r, j0:j1],
+                                             nmin[j0:j1], nmax[j0:j1], lo32, hi32, one, nil, daz)
+                        t += 1
+                        r += 1
+                if t:
+                    _flush(lo32, hi32, lo, hi)
             if acc.shape[0] == 0:
                 sa = smin[j0:j1]
                 sb = smax[j0:j1]
@@ -428,7 +471,7 @@ def _fold(acc, c):
 
 _HELPERS = ("_ftz", "_clamp", "_qdq", "_claim", "_first", "_next", "_fwd_chunk",
             "_fwd_channel_chunk", "_fwd_level_chunk", "_bwd_chunk", "_bwd_chunk32", "_flush",
-            "_mask_chunk", "_bwd_channel_chunk", "_bwd_channel_chunk32")
+            "_mask_chunk", "_bwd_channel_chunk", "_bwd_channel_chunk32", "_bwd_channel_pair32")
 _KERNELS = ("_fwd_scalar", "_fwd_channel", "_fwd_level", "_bwd_scalar", "_mask_scalar",
             "_bwd_channel_tiled", "_bwd_channel_cols")
 _SERIAL = {}     # kernel name -> serial dispatcher (one thread)
