@@ -132,6 +132,28 @@ def _fwd_level_chunk(x, out, nmin, inv, qz, scale, span, daz):
         out[k] = t * scale[k]
 
 
+def _fwd_level_pair(x, out, x1, out1, nmin, inv, qz, scale, span, daz):
+    """`_fwd_level_chunk` on two slices over the same channels (two rows), loading the
+    parameters once for both."""
+    for k in range(x.size):
+        a = nmin[k]
+        s = inv[k]
+        q = qz[k]
+        f = scale[k]
+        lo = ZERO - q
+        hi = span - q
+        v = _ftz(x[k]) if daz else x[k]
+        w = _ftz(x1[k]) if daz else x1[k]
+        t = np.floor(((v - a) * s - q) + HALF)
+        u = np.floor(((w - a) * s - q) + HALF)
+        t = lo if lo > t else t
+        t = hi if hi < t else t
+        u = lo if lo > u else u
+        u = hi if hi < u else u
+        out[k] = t * f
+        out1[k] = u * f
+
+
 def _bwd_chunk(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
     """Scalar-range gradient of a slice of at most len(lo) elements; element k's float64 terms
     are added to lanes lo[k], hi[k] (independent lanes, so the loop vectorizes; scalar
@@ -276,7 +298,8 @@ def _fwd_channel(x, out, nmin, nmax, scale, inv, qz, divide, tiny, daz, chunk, c
 
 
 def _fwd_level(x, out, nmin, inv, qz, scale, span, daz, chunk, counter, c0, c1):
-    """`_fwd_channel` with `_fwd_level_chunk` (params tiled the same way)."""
+    """`_fwd_channel` with `_fwd_level_chunk` (params tiled the same way); whole periods two at
+    a time (`_fwd_level_pair`)."""
     n = x.size
     period = nmin.size
     for k in prange(c0, c1):
@@ -286,6 +309,12 @@ def _fwd_level(x, out, nmin, inv, qz, scale, span, daz, chunk, counter, c0, c1):
             i = c * chunk
             while i < e:
                 p = i % period
+                if p == 0 and i + 2 * period <= e:
+                    j = i + period
+                    _fwd_level_pair(x[i:j], out[i:j], x[j:j + period], out[j:j + period], nmin,
+                                    inv, qz, scale, span, daz)
+                    i += 2 * period
+                    continue
                 m = min(e - i, period - p)
                 _fwd_level_chunk(x[i:i + m], out[i:i + m], nmin[p:p + m], inv[p:p + m],
                                  qz[p:p + m], scale[p:p + m], span, daz)
@@ -470,8 +499,9 @@ def _fold(acc, c):
 
 
 _HELPERS = ("_ftz", "_clamp", "_qdq", "_claim", "_first", "_next", "_fwd_chunk",
-            "_fwd_channel_chunk", "_fwd_level_chunk", "_bwd_chunk", "_bwd_chunk32", "_flush",
-            "_mask_chunk", "_bwd_channel_chunk", "_bwd_channel_chunk32", "_bwd_channel_pair32")
+            "_fwd_channel_chunk", "_fwd_level_chunk", "_fwd_level_pair", "_bwd_chunk",
+            "_bwd_chunk32", "_flush", "_mask_chunk", "_bwd_channel_chunk", "_bwd_channel_chunk32",
+            "_bwd_channel_pair32")
 _KERNELS = ("_fwd_scalar", "_fwd_channel", "_fwd_level", "_bwd_scalar", "_mask_scalar",
             "_bwd_channel_tiled", "_bwd_channel_cols")
 _SERIAL = {}     # kernel name -> serial dispatcher (one thread)
