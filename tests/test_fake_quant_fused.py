@@ -428,3 +428,35 @@ def test_disabled_by_environment():
     env = dict(os.environ, BLOCKGRAPH_NO_FUSED="1")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
+
+
+def test_recycled_outputs_are_never_shared(everywhere, monkeypatch, tmp_path):
+    """With output buffers recycled (blocks/kernels/buffers.py, threshold lowered here), a
+    result that is still held is never written by a later kernel, and a chain of blocks whose
+    intermediates are freed as it runs (--keep) gives the same bits as the numpy path."""
+    from blockgraph import load_page
+    from blocks.kernels import buffers
+    monkeypatch.setattr(buffers, "MIN_BYTES", 1024)
+    rng = np.random.default_rng(21)
+    n = fq.Nudged(F32(-2.0), F32(3.0), 8, False)
+    x1 = special_tensor(rng, (64, 40), n)
+    x2 = special_tensor(rng, (64, 40), n)
+    first = ff.fused_forward(x1, n, False)
+    kept = first.copy()
+    second = ff.fused_forward(x2, n, False)
+    assert not np.shares_memory(first, second)
+    assert_bits(first, kept, "held result untouched")
+    del first
+    third = ff.fused_forward(x1, n, False)      # may take the freed buffer: still right
+    assert_bits(third, kept, "recycled buffer")
+    page = tmp_path / "chain.yaml"
+    np.save(tmp_path / "x.npy", x2)
+    steps = "".join(f"  q{i}: {{op: FakeQuantWithMinMaxArgs, inputs: {{inputs: q{i - 1}}}, "
+                    f"attrs: {{min: -{i}.5, max: {i}.0}}}}\n" for i in range(1, 6))
+    page.write_text("format: 1\nblocks:\n  q0: {op: Const, attrs: {file: x.npy}}\n" + steps)
+    want = x2
+    for i in range(1, 6):
+        want = numpy_path(fq.forward, want, fq.Nudged(F32(-i - 0.5), F32(i), 8, False), False)
+    for keep in (None, ["q5"]):
+        got = load_page(str(page)).run({}, keep=keep).block("q5").outputs["outputs"]
+        assert_bits(got, want, f"chain keep={keep}")

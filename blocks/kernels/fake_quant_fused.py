@@ -32,6 +32,8 @@ import types
 
 import numpy as np
 
+from . import buffers
+
 F32 = np.float32
 F64 = np.float64
 TINY = F32(np.finfo(np.float32).tiny)
@@ -688,7 +690,7 @@ def fused_forward(x, n, divide: bool):
     if r.both_zero:
         return np.zeros(np.shape(x), F32)
     xs = _flat(x)
-    out = np.empty(xs.shape, F32)
+    out = buffers.empty(xs.shape)
     items = -(-xs.size // CHUNK)
     if not r.channels:
         _run("_fwd_scalar", (xs.reshape(-1), out.reshape(-1), *r.scalars, bool(divide), r.tiny,
@@ -714,7 +716,7 @@ def fused_masked(gradients, x, n):
     if r.both_zero:
         return np.array(gradients, F32, order="C")
     gs, xs = _flat(gradients), _flat(x)
-    out = np.empty(xs.shape, F32)
+    out = buffers.empty(xs.shape)
     _run("_mask_scalar", (gs.reshape(-1), xs.reshape(-1), out.reshape(-1), *r.scalars[:2], ONE,
                           ZERO, r.bwd_daz, CHUNK), -(-xs.size // CHUNK))
     return out
@@ -731,7 +733,7 @@ def fused_backprop(gradients, x, n, *, reduce_axis=None):
     if r.both_zero:
         return np.array(gradients, F32, order="C"), np.asarray(ZERO), np.asarray(ZERO)
     gs, xs = _flat(gradients), _flat(x)
-    out = np.empty(xs.shape, F32)
+    out = buffers.empty(xs.shape)
     smin, smax = _backprop_into(gs, xs, out, r, ch, SUM_ROWS)
     if SUM_ROWS > 1 and not (np.isfinite(smin).all() and np.isfinite(smax).all()):
         # a float32 partial may overflow where float64 would not, and inf/NaN terms must come
