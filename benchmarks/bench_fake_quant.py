@@ -23,7 +23,8 @@ loaded) or before making the inputs ("bare"), that only load numba and the kerne
 tensor ("numba runtime": the fixed cost of the JIT runtime), and that run the page with the
 fused path off ("run numpy"). Each child reports its `ru_maxrss` and VmHWM; VmHWM is used
 where Linux has it, since a forked child's ru_maxrss starts at its parent's RSS. They run
-before anything big is allocated here.
+before anything big is allocated here. The run is judged against bare + 1.5x (inputs +
+outputs), and against the runtime baseline ("numba runtime") + 1.5x (inputs + outputs).
 
 If blocks/kernels/fake_quant.py does not dispatch to fake_quant_fused yet, the benchmark
 patches the dispatch in (in its own process only) and says so in the output.
