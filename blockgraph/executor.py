@@ -17,7 +17,7 @@ import time
 from . import invoke
 from .registry import OpError
 from .results import BlockResult, Results
-from .scope import Block, Literal, Scope
+from .scope import Block, Literal, Ref, Scope
 
 
 #: Set by the CLI's Ctrl-C handler. A KeyboardInterrupt raised while native code calls back into
@@ -139,6 +139,13 @@ def gather(b: Block, results: dict):
     """The input arrays of block `b` (from literals and upstream results) and their TF dtypes."""
     arrays, dtypes = {}, {}
     for port, v in b.inputs.items():
+        if type(v) is Ref and v.index is None:     # the common case: one whole output
+            src = results[v.block]
+            name = v.port or next(iter(src.outputs))
+            val = src.outputs[name]
+            if type(val) is not list:
+                arrays[port], dtypes[port] = val, src.dtypes[name]
+                continue
         got, dts = [], []
         for item in (v if isinstance(v, list) else [v]):
             if isinstance(item, Literal):
