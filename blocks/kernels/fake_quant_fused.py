@@ -26,6 +26,8 @@ BLOCKGRAPH_THREADS=1 avoid that.
 """
 from __future__ import annotations
 
+import functools
+import math
 import os
 import threading
 import types
@@ -582,10 +584,17 @@ _NO_COUNTER = np.zeros(0, np.int64)
 
 
 def _ranges(threads: int, items: int):
-    """The counter of a parallel run: [next, end] of each thread's contiguous range of items."""
+    """The counter of a parallel run: [next, end] of each thread's contiguous range of items
+    (a fresh copy: the kernel advances it)."""
+    return _range_template(threads, items).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _range_template(threads: int, items: int):
     bounds = np.arange(threads + 1, dtype=np.int64) * items // threads
     counter = np.empty(2 * threads, np.int64)
     counter[0::2], counter[1::2] = bounds[:-1], bounds[1:]
+    counter.flags.writeable = False
     return counter
 
 
@@ -735,13 +744,19 @@ def fused_backprop(gradients, x, n, *, reduce_axis=None):
     gs, xs = _flat(gradients), _flat(x)
     out = buffers.empty(xs.shape)
     smin, smax = _backprop_into(gs, xs, out, r, ch, SUM_ROWS)
-    if SUM_ROWS > 1 and not (np.isfinite(smin).all() and np.isfinite(smax).all()):
+    if SUM_ROWS > 1 and not _finite(smin, smax):
         # a float32 partial may overflow where float64 would not, and inf/NaN terms must come
         # out exactly as numpy's sum has them: redo it with every term added in float64
         smin, smax = _backprop_into(gs, xs, out, r, ch, 1)
     if not ch:
         return out, smin.reshape(()), smax.reshape(())
     return out, smin, smax
+
+
+def _finite(a, b) -> bool:
+    if a.size == 1:
+        return math.isfinite(a[0]) and math.isfinite(b[0])
+    return bool(np.isfinite(a).all() and np.isfinite(b).all())
 
 
 def _backprop_into(gs, xs, out, r, ch: bool, rows: int):
