@@ -53,13 +53,8 @@ def run(scope: Scope, feeds: dict | None = None, *, fail_fast: bool = False,
     cb = callbacks or Callbacks()
     results: dict[str, BlockResult] = {}
     release = _release_plan(scope, keep) if keep else {}
-    was_on = gc.isenabled()   # paused_gc(), inlined: this runs once per page run
-    gc.disable()
-    try:
+    with paused_gc():
         _run_in_order(scope, feeds, fail_fast, cb, max_bytes, keep, release, results)
-    finally:
-        if was_on:
-            gc.enable()
     out = Results(scope.name, results)
     cb.on_finish(out)
     return out
