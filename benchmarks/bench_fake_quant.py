@@ -109,7 +109,6 @@ def tf_server(args) -> int:
       {"time": settle, "settle_s": t}     -> {"s": seconds of one call after `settle` untimed
                                              calls that took at least t seconds}
     The first line written is {"tensorflow": version} or {"error": why}."""
-    import time
     tf, why = common.load_tensorflow()
     print(json.dumps({"tensorflow": tf.__version__} if tf is not None else {"error": why}),
           flush=True)
@@ -124,14 +123,7 @@ def tf_server(args) -> int:
             call()
             reply = {"ok": True}
         else:
-            until = time.perf_counter() + req.get("settle_s", 0.0)
-            k = 0
-            while k < req["time"] or time.perf_counter() < until:
-                call()
-                k += 1
-            t0 = time.perf_counter()
-            call()
-            reply = {"s": time.perf_counter() - t0}
+            reply = {"s": common.settled_call(call, req["time"], req.get("settle_s", 0.0))}
         print(json.dumps(reply), flush=True)
     return 0
 

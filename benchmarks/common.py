@@ -63,16 +63,22 @@ def interleaved(candidates: dict, repeat: int = 7, warmup: int = 1, settle: int 
             if getattr(fn, "self_timed", False):     # timed elsewhere (another process)
                 out[name].samples.append(fn(settle, settle_s))
                 continue
-            until = time.perf_counter() + settle_s
-            k = 0
-            while k < settle or time.perf_counter() < until:
-                fn()
-                k += 1
-            t0 = time.perf_counter()
-            fn()
-            out[name].samples.append(time.perf_counter() - t0)
+            out[name].samples.append(settled_call(fn, settle, settle_s))
         rounds += 1
     return out
+
+
+def settled_call(fn, settle: int, settle_s: float) -> float:
+    """Seconds of one call of `fn`, after `settle` untimed calls that go on for at least
+    `settle_s` seconds."""
+    until = time.perf_counter() + settle_s
+    k = 0
+    while k < settle or time.perf_counter() < until:
+        fn()
+        k += 1
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def copyto_candidate(nbytes: int):

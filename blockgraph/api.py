@@ -54,8 +54,8 @@ class Page:
         unknown = sorted(k for k in feeds or () if k not in feedable)
         if unknown:
             d = [Diagnostic(self.path, 1, 1, f"feed '{k}' is not a placeholder of page '{self.name}' "
-                            f"(placeholders: {', '.join(self.scope.feedable()) or 'none'})",
-                            hint=did_you_mean(k, self.scope.feedable())) for k in unknown]
+                            f"(placeholders: {', '.join(feedable) or 'none'})",
+                            hint=did_you_mean(k, feedable)) for k in unknown]
             raise PageError(d)
         run = executors.get(executor)
         return run(self.scope, feeds, fail_fast=fail_fast, callbacks=callbacks,

@@ -119,21 +119,25 @@ def _fwd_channel_chunk(x, out, nmin, nmax, scale, inv, qz, divide, tiny, daz):
         out[k] = _qdq(v, nmin[k], nmax[k], scale[k], inv[k], qz[k], divide, tiny)
 
 
+def _level(v, nmin, inv, q, span):
+    """The quantized level of `v`, clamped to [0 - q, span - q] instead of clamping `v`: every
+    step is monotonic, so an input below nmin gets a level <= -qz and one above nmax a level
+    >= span - qz, the levels TF computes for nmin and nmax (`0 - qz` is +0 when qz is 0, as
+    TF's `floor(0 * inv - 0 + 0.5)`); NaN goes through. The same bits as clamping the input,
+    for ranges `_Range.levels` admits."""
+    t = np.floor(((v - nmin) * inv - q) + HALF)
+    lo = ZERO - q
+    hi = span - q
+    t = lo if lo > t else t
+    return hi if hi < t else t
+
+
 def _fwd_level_chunk(x, out, nmin, inv, qz, scale, span, daz):
-    """Per-channel forward that clamps the quantized level instead of the input: one parameter
-    stream fewer than `_fwd_channel_chunk` (the loads bound it). The same bits, for ranges
-    `_Range.levels` admits: every step is monotonic, so an input below nmin gets a level
-    <= -qz and one above nmax a level >= span - qz, the levels TF computes for nmin and nmax
-    (`0 - qz` is +0 when qz is 0, as TF's `floor(0 * inv - 0 + 0.5)`); NaN goes through."""
+    """Per-channel forward by `_level`: one parameter stream fewer than `_fwd_channel_chunk`
+    (the loads bound it)."""
     for k in range(x.size):
         v = _ftz(x[k]) if daz else x[k]
-        q = qz[k]
-        t = np.floor(((v - nmin[k]) * inv[k] - q) + HALF)
-        lo = ZERO - q
-        hi = span - q
-        t = lo if lo > t else t
-        t = hi if hi < t else t
-        out[k] = t * scale[k]
+        out[k] = _level(v, nmin[k], inv[k], qz[k], span) * scale[k]
 
 
 def _fwd_level_pair(x, out, x1, out1, nmin, inv, qz, scale, span, daz):
@@ -144,34 +148,17 @@ def _fwd_level_pair(x, out, x1, out1, nmin, inv, qz, scale, span, daz):
         s = inv[k]
         q = qz[k]
         f = scale[k]
-        lo = ZERO - q
-        hi = span - q
         v = _ftz(x[k]) if daz else x[k]
         w = _ftz(x1[k]) if daz else x1[k]
-        t = np.floor(((v - a) * s - q) + HALF)
-        u = np.floor(((w - a) * s - q) + HALF)
-        t = lo if lo > t else t
-        t = hi if hi < t else t
-        u = lo if lo > u else u
-        u = hi if hi < u else u
-        out[k] = t * f
-        out1[k] = u * f
+        out[k] = _level(v, a, s, q, span) * f
+        out1[k] = _level(w, a, s, q, span) * f
 
 
 def _bwd_chunk(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
-    """Scalar-range gradient of a slice of at most len(lo) elements; element k's float64 terms
-    are added to lanes lo[k], hi[k] (independent lanes, so the loop vectorizes; scalar
-    accumulators would make a serial chain of float64 adds)."""
-    for k in range(x.size):
-        gv = _ftz(g[k])
-        v = _ftz(x[k]) if daz else x[k]
-        out[k] = gv * (one if (v >= nmin and v <= nmax) else nil)
-        lo[k] += np.float64(gv * (one if v < nmin else nil))
-        hi[k] += np.float64(gv * (one if v > nmax else nil))
-
-
-def _bwd_chunk32(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
-    """`_bwd_chunk` with float32 lanes (partial sums of a few terms, flushed by `_flush`)."""
+    """Scalar-range gradient of a slice of at most len(lo) elements; element k's terms are
+    added to lanes lo[k], hi[k] (independent lanes, so the loop vectorizes; scalar accumulators
+    would make a serial chain of adds). float64 lanes add every term exactly; float32 lanes
+    hold partial sums of a few terms, flushed by `_flush`."""
     for k in range(x.size):
         gv = _ftz(g[k])
         v = _ftz(x[k]) if daz else x[k]
@@ -197,20 +184,8 @@ def _mask_chunk(g, x, out, nmin, nmax, one, nil, daz):
         out[k] = gv * (one if (v >= nmin and v <= nmax) else nil)
 
 
-def _bwd_channel_chunk32(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
-    """`_bwd_channel_chunk` with float32 lanes (partial sums of a few terms)."""
-    for k in range(x.size):
-        gv = _ftz(g[k])
-        v = _ftz(x[k]) if daz else x[k]
-        a = nmin[k]
-        b = nmax[k]
-        out[k] = gv * (one if (v >= a and v <= b) else nil)
-        lo[k] += gv * (one if v < a else nil)
-        hi[k] += gv * (one if v > b else nil)
-
-
 def _bwd_channel_pair32(g, x, out, g1, x1, out1, nmin, nmax, lo, hi, one, nil, daz):
-    """`_bwd_channel_chunk32` on two slices over the same channels (two rows): the parameters
+    """`_bwd_channel_chunk` (float32 lanes) on two slices over the same channels (two rows): the parameters
     and the float32 lanes are loaded once for both, and their two terms are added together
     before the lane (which thus gets two terms per call)."""
     for k in range(x.size):
@@ -227,15 +202,16 @@ def _bwd_channel_pair32(g, x, out, g1, x1, out1, nmin, nmax, lo, hi, one, nil, d
 
 
 def _bwd_channel_chunk(g, x, out, nmin, nmax, lo, hi, one, nil, daz):
-    """Per-channel gradient of aligned slices (params and float64 accumulators lo/hi)."""
+    """Per-channel gradient of aligned slices (params and lanes lo/hi: float64 or float32, as
+    in `_bwd_chunk`)."""
     for k in range(x.size):
         gv = _ftz(g[k])
         v = _ftz(x[k]) if daz else x[k]
         a = nmin[k]
         b = nmax[k]
         out[k] = gv * (one if (v >= a and v <= b) else nil)
-        lo[k] += np.float64(gv * (one if v < a else nil))
-        hi[k] += np.float64(gv * (one if v > b else nil))
+        lo[k] += gv * (one if v < a else nil)
+        hi[k] += gv * (one if v > b else nil)
 
 
 # ----------------------------------------------------------------- drivers (jitted)
@@ -348,8 +324,7 @@ def _bwd_scalar(g, x, out, nmin, nmax, lanes, rows, sums, one, nil, daz, chunk, 
                 if rows == 1:
                     _bwd_chunk(g[i:j], x[i:j], out[i:j], nmin, nmax, lo, hi, one, nil, daz)
                 else:
-                    _bwd_chunk32(g[i:j], x[i:j], out[i:j], nmin, nmax, lo32, hi32, one, nil,
-                                 daz)
+                    _bwd_chunk(g[i:j], x[i:j], out[i:j], nmin, nmax, lo32, hi32, one, nil, daz)
                     t += 1
                     if t == rows:
                         _flush(lo32, hi32, lo, hi)
@@ -420,9 +395,9 @@ def _bwd_channel_tiled(g, x, out, nmin, nmax, acc, rows, one, nil, daz, chunk, c
                     if t + 1 > rows:
                         _flush(lo32, hi32, lo, hi)
                         t = 0
-                    _bwd_channel_chunk32(g[i:i + m], x[i:i + m], out[i:i + m], nmin[p:p + m],
-                                         nmax[p:p + m], lo32[p:p + m], hi32[p:p + m], one, nil,
-                                         daz)
+                    _bwd_channel_chunk(g[i:i + m], x[i:i + m], out[i:i + m], nmin[p:p + m],
+                                       nmax[p:p + m], lo32[p:p + m], hi32[p:p + m], one, nil,
+                                       daz)
                     t += 1
                     i += m
                 if t:
@@ -472,8 +447,8 @@ def _bwd_channel_cols(g, x, out, nmin, nmax, acc, smin, smax, rows, one, nil, da
                         t += 2
                         r += 2
                     else:
-                        _bwd_channel_chunk32(g[r, j0:j1], x[r, j0:j1], out[r, j0:j1],
-                                             nmin[j0:j1], nmax[j0:j1], lo32, hi32, one, nil, daz)
+                        _bwd_channel_chunk(g[r, j0:j1], x[r, j0:j1], out[r, j0:j1],
+                                           nmin[j0:j1], nmax[j0:j1], lo32, hi32, one, nil, daz)
                         t += 1
                         r += 1
                 if t:
@@ -503,9 +478,8 @@ def _fold(acc, c):
 
 
 _HELPERS = ("_ftz", "_clamp", "_qdq", "_claim", "_first", "_next", "_fwd_chunk",
-            "_fwd_channel_chunk", "_fwd_level_chunk", "_fwd_level_pair", "_bwd_chunk",
-            "_bwd_chunk32", "_flush", "_mask_chunk", "_bwd_channel_chunk", "_bwd_channel_chunk32",
-            "_bwd_channel_pair32")
+            "_fwd_channel_chunk", "_level", "_fwd_level_chunk", "_fwd_level_pair", "_bwd_chunk",
+            "_flush", "_mask_chunk", "_bwd_channel_chunk", "_bwd_channel_pair32")
 _KERNELS = ("_fwd_scalar", "_fwd_channel", "_fwd_level", "_bwd_scalar", "_mask_scalar",
             "_bwd_channel_tiled", "_bwd_channel_cols")
 _SERIAL = {}     # kernel name -> serial dispatcher (one thread)
@@ -636,14 +610,14 @@ class _Range:
         self.tiny = bool(n.tiny_range)
         self.fwd_daz = self.tiny or bool(np.any((p[0] == 0) & used))
         self.bwd_daz = bool(np.any(((p[0] == 0) | (p[1] == 0)) & used))
-        self._tiled = {}
+        self._cache = {}
 
     def tiled(self, count: int):
         """The first `count` params tiled to a period (a multiple of the channel count)."""
         key = (count, MIN_PERIOD)
-        if key not in self._tiled:
-            self._tiled[key] = [self._tile(a) for a in self.p[:count]]
-        return self._tiled[key]
+        if key not in self._cache:
+            self._cache[key] = [self._tile(a) for a in self.p[:count]]
+        return self._cache[key]
 
     def _tile(self, a):
         c = self.channels
@@ -655,9 +629,9 @@ class _Range:
         that is not finite and positive, or channels whose top level is not the same
         span - qz (span = quant_max - quant_min, checked as TF computes the level of nmax)."""
         key = ("levels", MIN_PERIOD)
-        if key not in self._tiled:
-            self._tiled[key] = None if divide or self.tiny else self._levels()
-        return self._tiled[key]
+        if key not in self._cache:
+            self._cache[key] = None if divide or self.tiny else self._levels()
+        return self._cache[key]
 
     def _levels(self):
         nmin, nmax, scale, inv, qz = (np.where(self.used, a, F32(v)).astype(F32) for a, v in
