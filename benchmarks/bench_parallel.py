@@ -40,7 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import blockgraph  # noqa: E402
-from blockgraph import parallel  # noqa: E402
+from blockgraph import dask_run  # noqa: E402
 from blockgraph.sweep import sweep  # noqa: E402
 
 BRANCHES = """format: 1
@@ -127,7 +127,7 @@ def bench_sweep(repeats: int, workers: int, folder: str) -> dict:
         fh.write(STUDY)
     page = blockgraph.load_page(path)
     assert not page.diagnostics, page.diagnostics
-    cluster = parallel.local_cluster(workers)
+    cluster = dask_run.local_cluster(workers)
     from distributed import Client
     client = Client(cluster, set_as_default=False)
     client.wait_for_workers(workers, timeout=60)

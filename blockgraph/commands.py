@@ -1,13 +1,15 @@
 """The CLI's commands, each a few lines over load_page / run / Results / report."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 
 from . import registry, report
 from .api import load_page
 from .diagnostics import Diagnostic, PageError
-from .parallel import ExecutorError, Progress    # imports no dask
+from .parallel import ExecutorError    # imports no dask
+from .progress import Progress
 from .results import dumps, write_npz
 
 
@@ -86,36 +88,12 @@ def run(args) -> int:
         return 2
     pages = _load_pages(args.pages, args)
     many = len(args.pages) > 1
-    all_results, ok = [], all(pages)
-    used = set()
-    for p in pages:
-        if p is None:
-            continue
-        for d in p.diagnostics:
-            _err(d.format())
-        ok = ok and not p.diagnostics
-        if not p.runnable:
-            continue
-        mine = _feeds_for(p, feeds, many)
-        used |= {k for k in feeds if k in mine or k == f"{p.name}/{k.rpartition('/')[2]}"}
-        try:
-            results = p.run(mine, fail_fast=args.fail_fast,
-                            callbacks=Progress.for_terminal(len(p.scope.blocks)),
-                            **_executor_kwargs(args))
-        except PageError as e:
-            for d in e.diagnostics:
-                _err(d.format())
-            ok = False
-            continue
-        except ExecutorError as e:      # dask missing, scheduler unreachable, bad --workers
-            _err(f"blockgraph: error: {e}")
-            return 2
-        for r in results:
-            if r.status == "failed" and not p.scope.blocks[r.id].error:   # static ones are printed
-                line, col = p.locate(r.id, r.error_port)
-                _err(Diagnostic(p.path, line, col, r.error, block=r.id, op=r.op).format())
-        ok = ok and results.ok
-        all_results.append((p, results))
+    try:
+        with _shared_scheduler(args, pages) as scheduler:
+            all_results, ok, used = _run_pages(pages, feeds, many, args, scheduler)
+    except ExecutorError as e:      # dask missing, scheduler unreachable, bad --workers
+        _err(f"blockgraph: error: {e}")
+        return 2
     unused = sorted(set(feeds) - used) if many else []
     for k in unused:
         _err(f"blockgraph: error: feed '{k}' matches no placeholder of the pages given")
@@ -140,13 +118,60 @@ def run(args) -> int:
     return 0 if ok else 1
 
 
-def _executor_kwargs(args) -> dict:
-    """Executor choice and its options from the command line."""
+def _run_pages(pages, feeds, many, args, scheduler):
+    """Run every runnable page, printing its problems: ([(page, Results)], ok, feed keys used).
+    ExecutorError propagates (the executor cannot run here at all)."""
+    all_results, ok = [], all(pages)
+    used = set()
+    for p in pages:
+        if p is None:
+            continue
+        for d in p.diagnostics:
+            _err(d.format())
+        ok = ok and not p.diagnostics
+        if not p.runnable:
+            continue
+        mine = _feeds_for(p, feeds, many)
+        used |= {k for k in feeds if k in mine or k == f"{p.name}/{k.rpartition('/')[2]}"}
+        try:
+            results = p.run(mine, fail_fast=args.fail_fast,
+                            callbacks=Progress.for_terminal(len(p.scope.blocks)),
+                            **_executor_kwargs(args, scheduler))
+        except PageError as e:
+            for d in e.diagnostics:
+                _err(d.format())
+            ok = False
+            continue
+        for r in results:
+            if r.status == "failed" and not p.scope.blocks[r.id].error:   # static ones are printed
+                line, col = p.locate(r.id, r.error_port)
+                _err(Diagnostic(p.path, line, col, r.error, block=r.id, op=r.op).format())
+        ok = ok and results.ok
+        all_results.append((p, results))
+    return all_results, ok, used
+
+
+@contextlib.contextmanager
+def _shared_scheduler(args, pages):
+    """The --scheduler the runs use: with several runnable pages one Client (and, for 'local',
+    one LocalCluster) serves them all instead of one per page."""
+    runnable = sum(1 for p in pages if p is not None and p.runnable)
+    if args.executor != "dask" or args.scheduler is None or runnable < 2:
+        yield args.scheduler
+        return
+    from .dask_run import dask_client
+    with dask_client(args.scheduler, args.workers) as client:
+        yield client
+
+
+def _executor_kwargs(args, scheduler=None) -> dict:
+    """Executor choice and its options from the command line (`scheduler`: --scheduler's
+    address, or the Client shared by the pages of this run)."""
     kw = {"executor": args.executor}
     if args.workers is not None:
         kw["workers"] = args.workers
-    if args.scheduler is not None:
-        kw["scheduler"] = args.scheduler
+    if scheduler is not None:
+        kw["scheduler"] = scheduler
     if args.keep:
         kw["keep"] = list(args.keep)
     return kw

@@ -194,7 +194,10 @@ def get(name: str):
     """The run function of executor `name` (threads and dask are imported only when asked for)."""
     if name == "sequential":
         return run
-    if name in ("threads", "dask"):
-        from . import parallel
-        return getattr(parallel, f"run_{name}")
+    if name == "threads":
+        from .parallel import run_threads
+        return run_threads
+    if name == "dask":
+        from .dask_run import run_dask
+        return run_dask
     raise ValueError(f"unknown executor {name!r} (choose from {', '.join(EXECUTORS)})")

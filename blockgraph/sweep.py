@@ -40,7 +40,9 @@ from . import executor as executors
 from . import registry, source
 from .api import Page, load_page
 from .diagnostics import Diagnostic, PageError, did_you_mean
-from .parallel import ExecutorError, Progress, _workers, dask_client, import_dask
+from .dask_run import dask_client, import_dask
+from .parallel import ExecutorError, _workers
+from .progress import Progress
 from .results import dumps, write_atomic, write_npz
 from .scope import Scope
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import blockgraph
-from blockgraph import parallel, registry
+from blockgraph import dask_graph, dask_run, parallel, progress, registry
 from blockgraph.cli import main
 from blockgraph.executor import Callbacks
 from blockgraph.registry import Attr, Input, Output
@@ -289,14 +289,14 @@ blocks:
 def test_compiled_graph_addresses_outputs():
     import dask.threaded
     page = blockgraph.load_page(os.path.join(ROOT, "examples", "fake_quant_vars_gradient.yaml"))
-    dsk = parallel.compile_graph(page.scope)
+    dsk = dask_graph.compile_graph(page.scope)
     assert {"grads", "x", "fq", "fq.backprops_wrt_input", "fq.backprop_wrt_min"} <= set(dsk)
     got = dask.threaded.get(dsk, ["fq.backprop_wrt_min", "fq.backprops_wrt_input", "fq"])
     assert got[0] == np.float32(10) and got[1].tolist() == [0, 2, 3, 0]
     assert got[2].status == "ok"
     page = blockgraph.load_page(os.path.join(ROOT, "examples", "fake_quant_vars_gradient.yaml"))
-    bad = parallel.compile_graph(page.scope, {"x": np.zeros(3, np.float32)})
-    with pytest.raises(parallel.BlockFailed, match="block 'x' has no outputs: it failed"):
+    bad = dask_graph.compile_graph(page.scope, {"x": np.zeros(3, np.float32)})
+    with pytest.raises(dask_graph.BlockFailed, match="block 'x' has no outputs: it failed"):
         dask.threaded.get(bad, "x.output")
 
 
@@ -320,14 +320,14 @@ def test_bad_workers():
 
 def test_progress_line():
     import io
-    p = parallel.Progress(4, stream=io.StringIO(), delay=0, enabled=True, interval=0)
+    p = progress.Progress(4, stream=io.StringIO(), delay=0, enabled=True, interval=0)
     p.on_start(type("B", (), {"id": "fq"})())
     p.on_block(type("R", (), {"id": "x", "status": "failed"})())
     text = p.stream.getvalue()
     assert "1/4 blocks" in text and "1 not ok" in text and "running: fq" in text
     p.on_finish(None)
     assert p.stream.getvalue().endswith("\r\x1b[K")
-    quiet = parallel.Progress(4, stream=io.StringIO())     # not a terminal: nothing drawn
+    quiet = progress.Progress(4, stream=io.StringIO())     # not a terminal: nothing drawn
     quiet.on_block(type("R", (), {"id": "x", "status": "ok"})())
     assert quiet.stream.getvalue() == ""
 
@@ -340,7 +340,7 @@ def cluster():
     """A LocalCluster of 2 worker processes on the loopback interface."""
     distributed = pytest.importorskip("distributed")
     import dask
-    with dask.config.set(parallel.WORKER_CONFIG):
+    with dask.config.set(dask_run.WORKER_CONFIG):
         cl = bounded(distributed.LocalCluster, n_workers=2, threads_per_worker=1, processes=True,
                      host="127.0.0.1", dashboard_address="127.0.0.1:0", seconds=60)
     client = distributed.Client(cl, set_as_default=False, timeout=30)
@@ -375,6 +375,31 @@ def test_distributed_cli_run(cluster, capsys):
     ref = json.loads(capsys.readouterr().out)
     assert bounded(main, ["run", path, "--json", "--executor", "dask", "--scheduler", cl.scheduler_address]) == 0
     got = json.loads(capsys.readouterr().out)
+    for doc in (ref, got):
+        for b in doc["blocks"].values():
+            b.pop("seconds")
+    assert got == ref
+
+
+def test_cli_pages_share_one_local_cluster(monkeypatch, capsys):
+    """`run A B --executor dask --scheduler local` starts one LocalCluster for both pages."""
+    pytest.importorskip("distributed")
+    started = []
+    real = dask_run.local_cluster
+
+    def counting(n_workers, **kwargs):
+        started.append(n_workers)
+        return real(n_workers, **kwargs)
+
+    monkeypatch.setattr(dask_run, "local_cluster", counting)
+    pages = [os.path.join(ROOT, "examples", name) for name in
+             ("fake_quant_vars.yaml", "fake_quant_vars_gradient.yaml")]
+    assert main(["run", *pages, "--json"]) == 0
+    ref = json.loads(capsys.readouterr().out)
+    assert bounded(main, ["run", *pages, "--json", "--executor", "dask", "--scheduler", "local",
+                          "--workers", "1"], seconds=120) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert started == [1]
     for doc in (ref, got):
         for b in doc["blocks"].values():
             b.pop("seconds")

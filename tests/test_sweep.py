@@ -15,7 +15,7 @@ import pytest
 
 import blockgraph
 from blockgraph.cli import main
-from blockgraph.parallel import WORKER_CONFIG
+from blockgraph.dask_run import WORKER_CONFIG
 from blockgraph.sweep import SweepError, parse_grid, sweep
 from op_helpers import bounded, write  # noqa: F401
 
