@@ -1,8 +1,9 @@
-"""Shape/structure ops (blocks/shapes.py), pass-throughs (blocks/identities.py) and casts
-(blocks/casts.py, blocks/kernels/casts.py): what the TF fixtures do not pin down -- static shapes
-with partially known inputs, errors raised statically only when TF's text is certain, known values
-passed on, ImmutableConst files, and TF 2.21 behaviours checked with TF (pasted as literals): Cast's
-SIMD paths on long vectors, FTZ corner cases, the Truncate bug for float64 -> complex64."""
+"""Shape/structure ops (blocks/shapes.py, broadcasting.py, transpose.py), pass-throughs
+(blocks/identities.py) and casts (blocks/casts.py, blocks/kernels/casts.py): what the TF fixtures
+do not pin down -- static shapes with partially known inputs, errors raised statically only when
+TF's text is certain, known values passed on, ImmutableConst files, and TF 2.21 behaviours
+checked with TF (pasted as literals): Cast's SIMD paths on long vectors, FTZ corner cases, the
+Truncate bug for float64 -> complex64."""
 import ml_dtypes
 import numpy as np
 import pytest
