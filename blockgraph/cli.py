@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("results", metavar="RESULTS.npz")
     show.add_argument("key", nargs="?", metavar="BLOCK[.PORT]")
     show.add_argument("--plot", metavar="FILE.png", help="save a histogram (and heatmap) as PNG")
+    show.add_argument("--page", metavar="PAGE.yaml",
+                      help="the page that made the results: name each block's op, count FakeQuant "
+                           "levels on the nudged grid, plot against the block's real input")
     show.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     check = sub.add_parser("check", help="validate pages without running them")

@@ -1,11 +1,13 @@
-"""`blockgraph show RESULTS.npz [BLOCK[.PORT]] [--plot FILE.png]`: look at saved results.
+"""`blockgraph show RESULTS.npz [BLOCK[.PORT]] [--plot FILE.png] [--page PAGE.yaml]`: look at
+saved results.
 
 Without a key: one row per tensor of the file (dtype, shape, statistics, a preview). With a key:
 each matching tensor printed as numpy prints it (summarised past 1000 values), its dtype and
 shape, and its statistics (min, max, mean, std, NaN / inf / zero counts; for FakeQuant outputs the
 number of distinct levels used). `--plot` draws a histogram (a heatmap for 2-D tensors; for a
 FakeQuant output the input-vs-output staircase when its input is in the file) with matplotlib's
-Agg backend.
+Agg backend. `--page` reads the page that made the file (`show_page`): the op of each block,
+FakeQuant levels counted on the exact nudged grid, the staircase against the block's own input.
 
 The .npz holds numpy dtypes only: quantized tensors show as their integer base, and bfloat16
 (stored by numpy as 2-byte void) is read back as bfloat16. The tensor helpers here (`load_npz`,
@@ -29,9 +31,10 @@ MAX_PLOTTED = 6     # tensors in one --plot figure
 class ShowError(Exception):
     """A problem to report as one line (exit status in `.status`)."""
 
-    def __init__(self, message: str, status: int = 1):
+    def __init__(self, message: str, status: int = 1, located: bool = False):
         super().__init__(message)
         self.status = status
+        self.located = located      # the message already says FILE:LINE:COL: error: ...
 
 
 @dataclass
@@ -224,29 +227,40 @@ def stats_line(s: dict) -> str:
 
 # ------------------------------------------------------------------ printing
 
-def describe(t: Tensor, linewidth: int | None = None) -> str:
-    """A tensor as `show BLOCK.PORT` prints it: header, numpy repr, statistics, levels."""
+def describe(t: Tensor, linewidth: int | None = None, view=None, tensors=None) -> str:
+    """A tensor as `show BLOCK.PORT` prints it: header, numpy repr, statistics, levels.
+    With `view` (a `show_page.PageView`) the header names the block's op, and a FakeQuant
+    output's levels are counted on its nudged grid (its min/max from the page or `tensors`)."""
     stored = f" (stored as {t.stored})" if t.stored else ""
-    lines = [f"{t.key}: {t.dtype}{stored} {report.shape_text(t.array.shape)}"]
+    b = view.block(t.key) if view is not None else None
+    op = f"  ({b.op})" if b is not None else ""
+    lines = [f"{t.key}: {t.dtype}{stored} {report.shape_text(t.array.shape)}{op}"]
     width = linewidth or min(max(shutil.get_terminal_size((100, 20)).columns, 60), 200)
     a = t.array.astype(np.float32) if t.dtype == "bfloat16" else t.array
     with np.printoptions(threshold=1000, edgeitems=3, linewidth=width):
         lines.append(repr(a))
     s = stats(t.array, t.dtype)
     lines.append(stats_line(s))
-    if fake_quant_port(t.port):
+    q = view.quantization(t.key, tensors or {}) if b is not None else None
+    if q is not None and numeric(t.array, t.dtype) is not None:
+        lines.append(q.describe(numeric(t.array, t.dtype)))
+    elif fake_quant_port(t.port) and (b is None or b.op.startswith("FakeQuant")):
         n, step = levels(t.array, t.dtype)
         lines.append(f"levels: {n} distinct values used" + (f" (gaps are multiples of {step:.6g})"
                                                            if step else "") + "  [FakeQuant output]")
     return "\n".join(lines)
 
 
-def table(tensors: dict[str, Tensor]) -> str:
-    """One row per tensor: key, dtype, shape, min, max, mean, nan, inf, values."""
-    rows = [("key", "dtype", "shape", "min", "max", "mean", "nan", "inf", "values")]
+def table(tensors: dict[str, Tensor], view=None) -> str:
+    """One row per tensor: key, (with `view`: the block's op,) dtype, shape, min, max, mean, nan,
+    inf, values."""
+    rows = [("key",) + (("op",) if view else ()) + ("dtype", "shape", "min", "max", "mean", "nan",
+                                                     "inf", "values")]
     for t in tensors.values():
         s = stats(t.array, t.dtype)
-        rows.append((t.key, t.dtype, report.shape_text(t.array.shape),
+        b = view.block(t.key) if view else None
+        rows.append((t.key,) + (((b.op if b else "-"),) if view else ()) + (
+                     t.dtype, report.shape_text(t.array.shape),
                      *(num(s[k]) if k in s else "-" for k in ("min", "max", "mean", "nan", "inf")),
                      report.preview(t.array, t.dtype, width=40)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -286,9 +300,10 @@ def staircase_input(tensors: dict[str, Tensor], out: Tensor) -> Tensor | None:
     return None
 
 
-def plot(selected: list[Tensor], tensors: dict[str, Tensor], path: str) -> list[str]:
+def plot(selected: list[Tensor], tensors: dict[str, Tensor], path: str, view=None) -> list[str]:
     """Save a PNG with one row per tensor: histogram, heatmap (2-D), staircase (FakeQuant).
-    Returns a line per tensor saying what was drawn."""
+    Returns a line per tensor saying what was drawn. With `view` (a `show_page.PageView`) the
+    staircase is drawn against the tensor the page feeds the FakeQuant block, when saved."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -303,7 +318,7 @@ def plot(selected: list[Tensor], tensors: dict[str, Tensor], path: str) -> list[
         if x.dtype.kind == "c":
             x = np.abs(x)
         panels = ["hist"] + (["heat"] if x.ndim == 2 and x.size else [])
-        src = staircase_input(tensors, t) if fake_quant_port(t.port) else None
+        src = _staircase_source(t, tensors, view)
         if src is not None:
             panels.append("stairs")
         rows.append((t, x, panels, src))
@@ -334,6 +349,14 @@ def plot(selected: list[Tensor], tensors: dict[str, Tensor], path: str) -> list[
     if len(selected) > MAX_PLOTTED:
         said.append(f"(plotted the first {MAX_PLOTTED} of {len(selected)} tensors)")
     return said
+
+
+def _staircase_source(t: Tensor, tensors: dict, view) -> Tensor | None:
+    """The input to plot a FakeQuant output against: the page's when known, else a guess."""
+    if view is not None and view.quantization(t.key, tensors) is not None:
+        key = view.source_key(t.key, "inputs")
+        return tensors.get(key) if key else None
+    return staircase_input(tensors, t) if fake_quant_port(t.port) else None
 
 
 def _title(t: Tensor) -> str:
@@ -404,18 +427,22 @@ def main(args) -> int:
     """`blockgraph show`: exit 0, 1 (unreadable file, unknown key, cannot plot) or 2 (usage)."""
     try:
         tensors = load_npz(args.results)
+        if not args.key and args.plot:
+            raise ShowError("--plot needs a BLOCK or BLOCK.PORT to plot", status=2)
+        view = None
+        if getattr(args, "page", None):
+            from .show_page import load as load_view
+            view = load_view(args.page)
         if not args.key:
-            if args.plot:
-                raise ShowError("--plot needs a BLOCK or BLOCK.PORT to plot", status=2)
-            print(table(tensors) if tensors else f"{args.results}: no results")
+            print(table(tensors, view) if tensors else f"{args.results}: no results")
             return 0
         selected = select(tensors, args.key)
-        print("\n\n".join(describe(t) for t in selected))
+        print("\n\n".join(describe(t, view=view, tensors=tensors) for t in selected))
         if args.plot:
-            for line in plot(selected, tensors, args.plot):
+            for line in plot(selected, tensors, args.plot, view):
                 print(f"plotted {line}", file=sys.stderr)
             print(f"wrote {args.plot}", file=sys.stderr)
         return 0
     except ShowError as e:
-        print(f"blockgraph: error: {e}", file=sys.stderr)
+        print(e if e.located else f"blockgraph: error: {e}", file=sys.stderr)
         return e.status

@@ -192,3 +192,126 @@ def test_plot_refuses_strings(tmp_path, capsys):
     np.savez(out, **{"s.output": np.array([b"a"])})
     assert main(["show", out, "s", "--plot", str(tmp_path / "s.png")]) == 1
     assert "cannot plot 's.output': it holds strings" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- --page: the page that made the results
+
+PC_PAGE = """format: 1
+blocks:
+  x: {op: Placeholder, attrs: {dtype: float32, shape: [null, 3]}}
+  fq:
+    op: FakeQuantWithMinMaxVarsPerChannel
+    inputs: {inputs: x, min: [-0.5, -2.0, -4.0], max: [0.5, 2.0, 4.0]}
+    attrs: {num_bits: 3}
+"""
+
+
+def test_page_names_ops_and_counts_levels_on_the_nudged_grid(fq_results, tmp_path, capsys):
+    out, x = fq_results
+    page = str(tmp_path / "fq.yaml")
+    assert main(["show", out, "fq.outputs", "--page", page]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0] == "fq.outputs: float32 [24,30]  (FakeQuantWithMinMaxArgs)"
+    # [-3, 3] on 4 bits: step 6/15, zero point round(7.5) = 8, so the grid is [-3.2, 2.8]
+    assert text[-1] == "quantization: 4 bits, nudged range [-3.2, 2.8], step 0.4; 16 of 16 levels used"
+    assert not any(ln.startswith("levels:") for ln in text)
+    assert main(["show", out, "x", "--page", page]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "x.output: float32 [24,30]  (Placeholder)"
+    assert not any(ln.startswith(("levels", "quantization")) for ln in lines)
+    assert main(["show", out, "--page", page]) == 0      # the table gets an op column
+    rows = [ln.split()[:3] for ln in capsys.readouterr().out.splitlines()]
+    assert rows == [["key", "op", "dtype"], ["x.output", "Placeholder", "float32"],
+                    ["fq.outputs", "FakeQuantWithMinMaxArgs", "float32"],
+                    ["twice.output", "Identity", "float32"]]
+
+
+def test_page_vars_range_from_the_results_file(tmp_path, capsys):
+    page = os.path.join(EXAMPLES, "fake_quant_vars.yaml")
+    out = run_out(tmp_path, page)
+    capsys.readouterr()
+    assert main(["show", out, "fq", "--page", page]) == 0
+    # min 5, max 20: TF moves the range to include 0, giving [0, 15] on 255 steps
+    assert ("quantization: 8 bits, nudged range [0, 15], step 0.0588235; 3 of 256 levels used"
+            in capsys.readouterr().out)
+    # without min/max in the file the range is unknown: the levels are guessed as without --page
+    kept = str(tmp_path / "kept.npz")
+    assert main(["run", page, "--keep", "fq.*", "--out", kept]) == 0
+    capsys.readouterr()
+    with np.load(kept) as z:
+        assert "min.output" not in z.files
+    assert main(["show", kept, "fq", "--page", page]) == 0
+    text = capsys.readouterr().out
+    assert "quantization:" not in text and "levels: 3 distinct values used" in text
+
+
+def test_page_per_channel_levels(tmp_path, capsys):
+    page = tmp_path / "pc.yaml"
+    page.write_text(PC_PAGE)
+    x = np.linspace(-5, 5, 300, dtype=np.float32).reshape(100, 3)
+    np.save(tmp_path / "x.npy", x)
+    out = run_out(tmp_path, str(page), feeds=["--feed", f"x={tmp_path / 'x.npy'}"])
+    capsys.readouterr()
+    assert main(["show", out, "fq.outputs", "--page", str(page)]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    with np.load(out) as z:
+        used = [np.unique(c).size for c in z["fq.outputs"].T]
+    assert used == [8, 8, 8]
+    assert line.startswith("quantization: 3 bits, per channel (3 channels, last axis): nudged min ")
+    assert line.endswith("levels used per channel 8..8 (median 8) of 8")
+    # fewer levels where the inputs cover less of the range: only x >= 0 in the first channel
+    x[:, 0] = np.abs(x[:, 0])
+    np.save(tmp_path / "x.npy", x)
+    out = run_out(tmp_path, str(page), feeds=["--feed", f"x={tmp_path / 'x.npy'}"])
+    capsys.readouterr()
+    with np.load(out) as z:
+        used = [np.unique(c).size for c in z["fq.outputs"].T]
+    assert used[0] < 8
+    assert main(["show", out, "fq.outputs", "--page", str(page)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith(
+        f"levels used per channel {used[0]}..8 (median 8) of 8")
+
+
+def test_page_keys_of_a_multi_page_file(tmp_path, capsys):
+    args_page = os.path.join(EXAMPLES, "fake_quant_args.yaml")
+    vars_page = os.path.join(EXAMPLES, "fake_quant_vars.yaml")
+    out = run_out(tmp_path, args_page, vars_page)
+    capsys.readouterr()
+    assert main(["show", out, "fake_quant_args/fq", "--page", args_page]) == 0
+    text = capsys.readouterr().out
+    assert "(FakeQuantWithMinMaxArgs)" in text and "nudged range [-6.02353, 5.97647]" in text
+    # the other page's keys are not this page's blocks
+    assert main(["show", out, "fake_quant_vars/fq", "--page", args_page]) == 0
+    text = capsys.readouterr().out
+    assert "(FakeQuant" not in text and "quantization:" not in text
+
+
+def test_page_plot_uses_the_blocks_real_input(tmp_path, capsys):
+    """A tensor equal to the output comes first in the file: a guess takes it, the page does not."""
+    pytest.importorskip("matplotlib")
+    page = tmp_path / "fq.yaml"
+    page.write_text(FQ_PAGE)
+    x = np.linspace(-4, 4, 200, dtype=np.float32)
+    from blockgraph import registry
+    registry.load_library()
+    y = registry.get("FakeQuantWithMinMaxArgs").compute(inputs=x, min=-3.0, max=3.0, num_bits=4,
+                                                        narrow_range=False)
+    out = str(tmp_path / "r.npz")
+    np.savez(out, **{"decoy.output": y.copy(), "x.output": x, "fq.outputs": y})
+    png = str(tmp_path / "p.png")
+    assert main(["show", out, "fq.outputs", "--plot", png]) == 0
+    assert "staircase against decoy.output" in capsys.readouterr().err
+    assert main(["show", out, "fq.outputs", "--plot", png, "--page", str(page)]) == 0
+    assert "staircase against x.output" in capsys.readouterr().err
+
+
+def test_page_errors_are_one_line(fq_results, tmp_path, capsys):
+    out, _ = fq_results
+    assert main(["show", out, "fq", "--page", str(tmp_path / "missing.yaml")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("blockgraph: error: cannot read the page ")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: 1\nblocks: [\n")
+    assert main(["show", out, "fq", "--page", str(bad)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"{bad}:") and ": error: " in err[0]

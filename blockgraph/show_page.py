@@ -1,0 +1,141 @@
+"""What a page tells `blockgraph show RESULTS.npz --page PAGE.yaml` about the saved results: the
+op behind each key, and for a FakeQuant output the tensor it quantized and its exact nudged range
+(so the levels are counted on TF's grid, not guessed from the gaps between values).
+
+Keys of a results file are `BLOCK.PORT[.I]`, with a `PAGE/` prefix when `run` saved several
+pages; keys of other pages are left alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .scope import Literal, Ref
+
+FORWARD_OPS = ("FakeQuantWithMinMaxArgs", "FakeQuantWithMinMaxVars",
+               "FakeQuantWithMinMaxVarsPerChannel")
+
+
+@dataclass
+class Quantization:
+    """The grid a FakeQuant output lies on: nudged min/max and step (one per channel, or 0-d)."""
+    num_bits: int
+    narrow_range: bool
+    min: np.ndarray
+    max: np.ndarray
+    scale: np.ndarray
+
+    @property
+    def levels(self) -> int:
+        """How many levels the grid has: 2^num_bits, one fewer with narrow_range."""
+        return 2 ** self.num_bits - (1 if self.narrow_range else 0)
+
+    def used(self, y: np.ndarray) -> np.ndarray:
+        """Levels used by the finite values of `y`: a count (0-d), or one per channel."""
+        y = np.asarray(y, np.float64)
+        lo, step = np.asarray(self.min, np.float64), np.asarray(self.scale, np.float64)
+        with np.errstate(all="ignore"):
+            idx = np.where(step > 0, np.round((y - lo) / np.where(step > 0, step, 1)), 0)
+        idx = np.where(np.isfinite(y), idx, np.nan)
+        if lo.ndim == 0:
+            return np.asarray(np.unique(idx[~np.isnan(idx)]).size)
+        cols = idx.reshape(-1, lo.size)
+        return np.array([np.unique(c[~np.isnan(c)]).size for c in cols.T])
+
+    def describe(self, y: np.ndarray) -> str:
+        """One line: bits, nudged range and step, and the levels used."""
+        head = f"quantization: {self.num_bits} bits{', narrow range' if self.narrow_range else ''}"
+        used = self.used(y)
+        if np.ndim(self.min) == 0:
+            return (f"{head}, nudged range [{float(self.min):.6g}, {float(self.max):.6g}], "
+                    f"step {float(self.scale):.6g}; {int(used)} of {self.levels} levels used")
+        c = used.size
+        return (f"{head}, per channel ({c} channels, last axis): nudged min "
+                f"{_span(self.min)}, max {_span(self.max)}, step {_span(self.scale)}; levels used "
+                f"per channel {int(used.min()) if c else 0}..{int(used.max()) if c else 0} "
+                f"(median {float(np.median(used)) if c else 0:g}) of {self.levels}")
+
+
+def _span(a) -> str:
+    a = np.asarray(a, np.float64)
+    lo, hi = float(a.min()), float(a.max())
+    return f"{lo:.6g}" if lo == hi else f"{lo:.6g}..{hi:.6g}"
+
+
+class PageView:
+    """A loaded page read against the keys of a results file."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def block(self, key: str):
+        """The page's block behind a results key (None when the key is another page's or names
+        no block of this page)."""
+        page_name, sep, rest = key.rpartition("/")
+        if sep and page_name != self.page.name:
+            return None
+        return self.page.scope.blocks.get(rest.split(".", 1)[0]) if self.page.scope else None
+
+    def source_key(self, key: str, port: str) -> str | None:
+        """The results key of what feeds input `port` of the block behind `key` (None for a
+        literal or a list port)."""
+        b = self.block(key)
+        if b is None or port not in b.inputs:
+            return None
+        ref = b.inputs[port]
+        if type(ref) is not Ref:        # a literal, or a list port
+            return None
+        src = self.page.scope.blocks.get(ref.block)
+        name = ref.port or (src.defn.outputs[0].name if src is not None and src.defn else None)
+        if name is None:
+            return None
+        prefix = key.rpartition("/")[0]
+        tail = f"{ref.block}.{name}" + (f".{ref.index}" if ref.index is not None else "")
+        return f"{prefix}/{tail}" if prefix else tail
+
+    def input_value(self, key: str, port: str, tensors: dict):
+        """The value on input `port` of the block behind `key`: a literal, or the saved result
+        feeding it; None when the file does not hold it."""
+        b = self.block(key)
+        v = b.inputs.get(port) if b is not None else None
+        if isinstance(v, Literal) and v.array is not None:
+            return np.asarray(v.array)
+        src = self.source_key(key, port)
+        return tensors[src].array if src in tensors else None
+
+    def quantization(self, key: str, tensors: dict) -> Quantization | None:
+        """The grid of a forward FakeQuant block's `outputs` key, or None (another key, or its
+        min/max are not known from the page and the file)."""
+        from blocks.kernels.fake_quant import nudged
+        b = self.block(key)
+        if b is None or b.op not in FORWARD_OPS or not key.endswith(".outputs"):
+            return None
+        bits, narrow = int(b.attrs.get("num_bits", 8)), bool(b.attrs.get("narrow_range", False))
+        if b.op == "FakeQuantWithMinMaxArgs":
+            lo, hi = b.attrs.get("min", -6.0), b.attrs.get("max", 6.0)
+        else:
+            lo, hi = (self.input_value(key, p, tensors) for p in ("min", "max"))
+        if lo is None or hi is None:
+            return None
+        try:
+            n = nudged(np.asarray(lo, np.float32), np.asarray(hi, np.float32), bits, narrow)
+        except (ValueError, TypeError):
+            return None
+        return Quantization(bits, narrow, np.asarray(n.min), np.asarray(n.max),
+                            np.asarray(n.scale))
+
+
+def load(path: str) -> PageView:
+    """The page at `path` for `show`; ShowError when it cannot be read or has no blocks to go by
+    (its problems as `check` prints them, one per line). Problems of single blocks are not
+    errors here: the other blocks still explain their results."""
+    from .api import load_page
+    from .show import ShowError
+    try:
+        page = load_page(path, allow_outside=True)
+    except OSError as e:
+        raise ShowError(f"cannot read the page {path}: {e.strerror or e}") from None
+    if page.scope is None:
+        raise ShowError("\n".join(d.format() for d in page.diagnostics), located=True)
+    return PageView(page)
