@@ -60,16 +60,31 @@ def run(scope: Scope, feeds: dict | None = None, *, fail_fast: bool = False,
     return out
 
 
+#: a paused section that leaves more new container objects than this promotes them (see below)
+PROMOTE_OBJECTS = 10_000
+
+
 @contextlib.contextmanager
 def paused_gc():
     """Pause the cyclic garbage collector: loading and running make many small objects and no
-    cycles, and collections triggered by them cost more than the blocks of a page of cheap ones."""
+    cycles, and collections triggered by them cost more than the blocks of a page of cheap ones.
+
+    When the section leaves many new objects (a page of thousands of blocks, its results), they
+    are moved to the oldest generation on the way out (`gc.freeze()` + `gc.unfreeze()`, which
+    scans nothing): otherwise the young collections that follow would each walk all of them,
+    costing more than loading the page. Pages and results hold no reference cycles, so they are
+    still freed as soon as they are dropped; cyclic garbage of the caller's that was young at
+    that moment waits for the next full collection. Nothing is promoted while the caller keeps
+    objects frozen itself (`gc.freeze()`), since `gc.unfreeze()` would release them."""
     was_on = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_on:
+            if gc.get_count()[0] > PROMOTE_OBJECTS and not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
