@@ -186,12 +186,21 @@ def block(name: str, *, inputs=(), attrs=(), outputs=(), shape=None, prepare=Non
 
 
 def get(name: str) -> BlockDef | None:
-    """The BlockDef registered as `name`, loading the block library on first use."""
-    load_library()
-    return REGISTRY.get(name)
+    """The BlockDef registered as `name`, or None. The first lookup of an op imports only the
+    block family that declares it (`blocks.load`); a name no family declares loads them all."""
+    d = REGISTRY.get(name)
+    if d is None and not _loaded:
+        import blocks
+        blocks.load(name)
+        d = REGISTRY.get(name)
+        if d is None:
+            load_library()
+            d = REGISTRY.get(name)
+    return d
 
 
 def names() -> list[str]:
+    """Every registered block name, sorted (loads the whole library)."""
     load_library()
     return sorted(REGISTRY)
 
@@ -200,11 +209,12 @@ _loaded = False
 
 
 def load_library():
-    """Import the `blocks` package once, which registers every block."""
+    """Import every block family once, which registers every block."""
     global _loaded
     if not _loaded:
+        import blocks
+        blocks.load_all()
         _loaded = True
-        import blocks  # noqa: F401  (registers on import)
 
 
 # ---------------------------------------------------------------- attr values

@@ -1,11 +1,16 @@
 """The block library is complete and every declaration is well-formed."""
 import inspect
+import os
+import subprocess
+import sys
 
 import pytest
 
 from blockgraph import dtypes as dt
 from blockgraph import registry
 from blockgraph.registry import ATTR_TYPES
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 FAKE_QUANT = ["FakeQuantWithMinMaxArgs", "FakeQuantWithMinMaxArgsGradient", "FakeQuantWithMinMaxVars",
               "FakeQuantWithMinMaxVarsGradient", "FakeQuantWithMinMaxVarsPerChannel",
@@ -50,3 +55,31 @@ def test_blocks_pickle_by_name():
     import pickle
     d = registry.get("FakeQuantWithMinMaxVars")
     assert pickle.loads(pickle.dumps(d)) is d
+
+
+def test_block_families_load_on_demand():
+    """A page imports only the families of its ops; the source index names every block."""
+    code = ("import sys, blockgraph\n"
+            "p = blockgraph.load_page(sys.argv[1])\n"
+            "assert not p.diagnostics and p.run().ok\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('blocks.')\n"
+            "                      and not m.startswith('blocks.kernels') and m != 'blocks._shape_helpers')))\n")
+    page = os.path.join(ROOT, "examples", "fake_quant_args.yaml")
+    out = subprocess.run([sys.executable, "-c", code, page], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["blocks.core", "blocks.fake_quant"]
+    import blocks
+    registry.load_library()
+    assert blocks.index() == {n: registry.get(n).family for n in registry.names()}
+
+
+def test_unknown_op_still_gets_a_hint(tmp_path):
+    """An op no family declares loads the whole library, so the hint can name the closest op."""
+    page = tmp_path / "typo.yaml"
+    page.write_text("format: 1\nblocks:\n  fq: {op: FakeQuantWithMinMaxVar}\n")
+    code = ("import sys, blockgraph\n"
+            "p = blockgraph.load_page(sys.argv[1])\n"
+            "print(p.diagnostics[0].format())\n")
+    out = subprocess.run([sys.executable, "-c", code, str(page)], capture_output=True, text=True,
+                         check=True).stdout
+    assert "unknown op 'FakeQuantWithMinMaxVar'" in out and "FakeQuantWithMinMaxVars" in out
