@@ -186,7 +186,8 @@ def execute(b: Block, arrays: dict, dtypes: dict, feed=None, max_bytes: int | No
     r = BlockResult(b.id, b.op)
     t0 = time.perf_counter()
     try:
-        outputs, specs = invoke.call(b.defn, arrays, b.attrs, dtypes, feed=feed, max_bytes=max_bytes)
+        outputs, specs = invoke.call(b.defn, arrays, b.attrs, dtypes, feed=feed, max_bytes=max_bytes,
+                                     memo=run_memo(b))
     except OpError as e:
         r.status, r.error, r.error_port = "failed", e.message, e.port
     except MemoryError:
@@ -200,6 +201,17 @@ def execute(b: Block, arrays: dict, dtypes: dict, feed=None, max_bytes: int | No
             r.dtypes[out.name] = [s.dtype for s in spec] if out.list else spec.dtype
     r.seconds = time.perf_counter() - t0
     return r
+
+
+def run_memo(b: Block) -> invoke.RunMemo:
+    """The block's `invoke.RunMemo` (made on its first run): its literal inputs are the ports
+    whose values may shape a memoised result."""
+    memo = b.__dict__.get("_run_memo")
+    if memo is None:
+        constant = [p for p, v in b.inputs.items()
+                    if all(isinstance(x, Literal) for x in (v if isinstance(v, list) else [v]))]
+        memo = b.__dict__["_run_memo"] = invoke.RunMemo(constant)
+    return memo
 
 
 EXECUTORS = ("sequential", "threads", "dask")

@@ -83,12 +83,19 @@ def output_dtype(defn: BlockDef, out, attrs):
     return out.dtype if out.dtype in dt.NUMPY else attrs.get(out.dtype)
 
 
-def output_specs(defn: BlockDef, in_specs: dict, attrs: dict) -> list:
+def output_specs(defn: BlockDef, in_specs: dict, attrs: dict, reads: "_Reads | None" = None) -> list:
     """One Spec per output (a list of Specs for a list output), from the block's shape function.
+    `reads`: notes the input ports whose values the shape function reads (see `RunMemo`).
 
     Raises OpError when the shape function finds the inputs inconsistent.
     """
-    shapes = defn.shape(in_specs, attrs) if defn.shape else [None] * len(defn.outputs)
+    if reads is not None:
+        reads.active = True
+    try:
+        shapes = defn.shape(in_specs, attrs) if defn.shape else [None] * len(defn.outputs)
+    finally:
+        if reads is not None:
+            reads.active = False
     if not isinstance(shapes, list) or len(defn.outputs) == 1 and not (
             len(shapes) == 1 and (shapes[0] is None or isinstance(shapes[0], (tuple, Spec, list)))):
         shapes = [shapes]
@@ -110,19 +117,107 @@ def _spec(s, dtype):
     return Spec(dtype, None if s is None else tuple(s))
 
 
-def call(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None, max_bytes=None):
+class RunMemo:
+    """What `call` works out for one block before computing (type attrs, output specs, the bytes
+    the outputs need), kept by the dtypes and shapes of its inputs: a block that runs again on
+    inputs of the same dtypes and shapes skips its shape function. Entries are kept only when
+    the shape function read no value but those of `constant_ports` (inputs that are literals,
+    the same every run); specs are kept without values, which the run never reads. Nothing is
+    watched or kept on a block's first run (`warm` is False), so a page run once pays nothing."""
+    __slots__ = ("constant_ports", "entries", "warm")
+    MAX_ENTRIES = 16
+
+    def __init__(self, constant_ports=frozenset()):
+        self.constant_ports = frozenset(constant_ports)
+        self.entries: dict = {}
+        self.warm = False
+
+    def keep(self, key, attrs, specs, need, reads: "_Reads"):
+        if len(self.entries) < self.MAX_ENTRIES and reads.ports <= self.constant_ports:
+            self.entries[key] = (attrs, [_without_value(s) for s in specs], need)
+
+
+class _Reads:
+    """The input ports whose Spec.value a shape function read (while `active`)."""
+    __slots__ = ("ports", "active")
+
+    def __init__(self):
+        self.ports, self.active = set(), False
+
+
+class _WatchedSpec(Spec):
+    """An input Spec that notes in `_reads` when the shape function reads its value."""
+    __slots__ = ("_reads", "_port")
+
+    @property
+    def value(self):
+        reads = self._reads
+        if reads.active:
+            reads.ports.add(self._port)
+        return _SPEC_VALUE.__get__(self)
+
+    @value.setter
+    def value(self, v):
+        _SPEC_VALUE.__set__(self, v)
+
+
+_SPEC_VALUE = Spec.__dict__["value"]     # the slot behind Spec.value
+
+
+def _watched(port, dtype, a, reads):
+    s = _WatchedSpec(dtype, a.shape, a)
+    s._reads, s._port = reads, port
+    return s
+
+
+def _without_value(s):
+    if type(s) is list:
+        return [_without_value(x) for x in s]
+    return s if s is None or s.value is None else Spec(s.dtype, s.shape)
+
+
+def _signature(inputs: dict, in_dtypes: dict) -> tuple:
+    """The memo key of a call: each input's dtype and shape."""
+    return tuple((p, in_dtypes[p], v.shape) if type(v) is not list else
+                 (p, tuple(in_dtypes[p]), tuple(a.shape for a in v)) for p, v in inputs.items())
+
+
+def call(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None, max_bytes=None,
+         memo: RunMemo | None = None):
     """Run one block on concrete arrays: type attrs, the shape function's checks on the real
-    shapes, the memory limit, the compute function, and checks of what it returned.
+    shapes, the memory limit, the compute function, and checks of what it returned. With a
+    `memo` (the block's own), what comes before the compute is reused for inputs of the same
+    dtypes and shapes as an earlier call.
 
     Returns (outputs, specs): outputs is a list with one array (or list of arrays) per output.
     """
-    if defn.type_attrs:
-        attrs = infer_types(defn, in_dtypes, attrs)
-    in_specs = {p: ([Spec(d, a.shape, a) for a, d in zip(v, in_dtypes[p])] if type(v) is list
-                    else Spec(in_dtypes[p], v.shape, v)) for p, v in inputs.items()}
-    specs = output_specs(defn, in_specs, attrs)
-    if max_bytes is not None:
-        check_memory(specs, max_bytes)
+    watch = memo is not None and memo.warm
+    hit = key = None
+    if watch:
+        key = _signature(inputs, in_dtypes)
+        hit = memo.entries.get(key)
+    if hit is not None:
+        attrs, specs, need = hit
+    else:
+        if defn.type_attrs:
+            attrs = infer_types(defn, in_dtypes, attrs)
+        if not watch:
+            reads = None
+            in_specs = {p: ([Spec(d, a.shape, a) for a, d in zip(v, in_dtypes[p])] if type(v) is list
+                            else Spec(in_dtypes[p], v.shape, v)) for p, v in inputs.items()}
+        else:
+            reads = _Reads()
+            in_specs = {p: ([_watched(p, d, a, reads) for a, d in zip(v, in_dtypes[p])]
+                            if type(v) is list else _watched(p, in_dtypes[p], v, reads))
+                        for p, v in inputs.items()}
+        specs = output_specs(defn, in_specs, attrs, reads)
+        need = output_bytes(specs)
+        if watch:
+            memo.keep(key, attrs, specs, need, reads)
+        elif memo is not None:
+            memo.warm = True
+    if max_bytes is not None and need is not None and need > max_bytes:
+        raise OpError(_memory_message(need, max_bytes))
     args = defn.compute_args
     kwargs = {k: v for k, v in inputs.items() if k in args}
     for k, v in attrs.items():
@@ -174,8 +269,12 @@ def check_memory(specs, max_bytes: int):
     """OpError when the outputs would need more than `max_bytes` (checked before allocating)."""
     need = output_bytes(specs)
     if need is not None and need > max_bytes:
-        raise OpError(f"the outputs would need {size_text(need)}, more than the limit of "
-                      f"{size_text(max_bytes)} (raise it with --max-bytes)")
+        raise OpError(_memory_message(need, max_bytes))
+
+
+def _memory_message(need: int, max_bytes: int) -> str:
+    return (f"the outputs would need {size_text(need)}, more than the limit of "
+            f"{size_text(max_bytes)} (raise it with --max-bytes)")
 
 
 def size_text(n: int) -> str:
