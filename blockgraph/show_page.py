@@ -133,7 +133,7 @@ def load(path: str) -> PageView:
     from .api import load_page
     from .show import ShowError
     try:
-        page = load_page(path, allow_outside=True)
+        page = load_page(path)
     except OSError as e:
         raise ShowError(f"cannot read the page {path}: {e.strerror or e}") from None
     if page.scope is None:
