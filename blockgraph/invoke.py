@@ -164,7 +164,10 @@ class _WatchedSpec(Spec):
 _SPEC_VALUE = Spec.__dict__["value"]     # the slot behind Spec.value
 
 
-def _watched(port, dtype, a, reads):
+def _in_spec(port, dtype, a, reads):
+    """The Spec of input array `a`; a watched one when `reads` collects value reads."""
+    if reads is None:
+        return Spec(dtype, a.shape, a)
     s = _WatchedSpec(dtype, a.shape, a)
     s._reads, s._port = reads, port
     return s
@@ -201,15 +204,10 @@ def call(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None, 
     else:
         if defn.type_attrs:
             attrs = infer_types(defn, in_dtypes, attrs)
-        if not watch:
-            reads = None
-            in_specs = {p: ([Spec(d, a.shape, a) for a, d in zip(v, in_dtypes[p])] if type(v) is list
-                            else Spec(in_dtypes[p], v.shape, v)) for p, v in inputs.items()}
-        else:
-            reads = _Reads()
-            in_specs = {p: ([_watched(p, d, a, reads) for a, d in zip(v, in_dtypes[p])]
-                            if type(v) is list else _watched(p, in_dtypes[p], v, reads))
-                        for p, v in inputs.items()}
+        reads = _Reads() if watch else None
+        in_specs = {p: ([_in_spec(p, d, a, reads) for a, d in zip(v, in_dtypes[p])]
+                        if type(v) is list else _in_spec(p, in_dtypes[p], v, reads))
+                    for p, v in inputs.items()}
         specs = output_specs(defn, in_specs, attrs, reads)
         need = output_bytes(specs)
         if watch:

@@ -78,8 +78,11 @@ def fully_known(shape) -> bool:
     return shape is not None and all(d is not None for d in shape)
 
 
+def int_list(value):
+    """An index tensor's values as a flat list of Python ints (None stays None)."""
+    return None if value is None else [int(v) for v in np.asarray(value).reshape(-1).tolist()]
+
+
 def known_ints(spec):
     """The statically known value of an index input as a flat list of Python ints, or None."""
-    if spec is None or spec.value is None:
-        return None
-    return [int(v) for v in np.asarray(spec.value).reshape(-1).tolist()]
+    return None if spec is None else int_list(spec.value)

@@ -242,8 +242,9 @@ def describe(t: Tensor, linewidth: int | None = None, view=None, tensors=None) -
     s = stats(t.array, t.dtype)
     lines.append(stats_line(s))
     q = view.quantization(t.key, tensors or {}) if b is not None else None
-    if q is not None and numeric(t.array, t.dtype) is not None:
-        lines.append(q.describe(numeric(t.array, t.dtype)))
+    y = numeric(t.array, t.dtype) if q is not None else None
+    if y is not None:
+        lines.append(q.describe(y))
     elif fake_quant_port(t.port) and (b is None or b.op.startswith("FakeQuant")):
         n, step = levels(t.array, t.dtype)
         lines.append(f"levels: {n} distinct values used" + (f" (gaps are multiples of {step:.6g})"

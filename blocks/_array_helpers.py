@@ -22,10 +22,6 @@ MASK_ATTRS = [
     Attr("shrink_axis_mask", "int", 0, doc="bit i: entry i indexes (begin[i]) and drops the axis"),
 ]
 
-def _ints(v):
-    return None if v is None else [int(x) for x in np.asarray(v).reshape(-1).tolist()]
-
-
 def _scalar(spec):
     """The first element of a known value (a scalar or one-element index tensor), or None."""
     if spec is None or spec.value is None or np.size(spec.value) < 1:

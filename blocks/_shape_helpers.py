@@ -1,5 +1,5 @@
-"""Constants and helpers shared by the shape, broadcasting and transpose block modules: index
-tensors as ints, TF's rank checks, MakeShape and BCast."""
+"""Constants and helpers shared by the shape, broadcasting, transpose, encoding and matrix block
+modules: TF's rank checks, MakeShape and BCast."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,11 +16,6 @@ TILE_TYPES = tuple(d for d in NO_QUANT if d != "uint16")
 INT64_MAX = 2 ** 63 - 1
 INT32_MAX = 2 ** 31 - 1
 OUT_TYPE = Attr("out_type", "type", "int32", choices=dt.INDEX, doc="int32 or int64")
-
-
-def ints(value) -> list:
-    """A known index tensor as a flat list of Python ints."""
-    return [int(v) for v in np.asarray(value).reshape(-1)]
 
 
 def num_elements(shape):

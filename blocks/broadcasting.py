@@ -10,9 +10,9 @@ import numpy as np
 
 from blockgraph import dtypes as dt
 from blockgraph.registry import Input, OpError, Output, Spec, block
-from blockgraph.shapes import fmt
+from blockgraph.shapes import fmt, int_list
 
-from ._shape_helpers import (FILL_TYPES, INT64_MAX, NO_QUANT, NO_QUANT_STRING, TILE_TYPES, bcast, ints,
+from ._shape_helpers import (FILL_TYPES, INT64_MAX, NO_QUANT, NO_QUANT_STRING, TILE_TYPES, bcast,
                              known, make_shape, rank_check, value_spec, vector_len)
 
 
@@ -32,7 +32,7 @@ def _broadcast_args_result(inputs):
         shapes.append(s)
     if shapes[0].value is None or shapes[1].value is None:
         return None, True
-    a, b = ints(shapes[0].value), ints(shapes[1].value)
+    a, b = int_list(shapes[0].value), int_list(shapes[1].value)
     out = bcast(a, b)
     if out is None:
         raise OpError(f"Incompatible shapes: [{','.join(map(str, a))}] vs. [{','.join(map(str, b))}]",
@@ -69,7 +69,7 @@ def _broadcast_to_target(in_shape, shape_spec):
         return None
     if shape_spec.value is None:
         return None if ss[0] is None else (None,) * ss[0]
-    dims = list(make_shape(ints(shape_spec.value), "shape"))
+    dims = list(make_shape(int_list(shape_spec.value), "shape"))
     if in_shape is None:
         return tuple(dims)
     if known(in_shape) and list(in_shape) == dims:
@@ -115,7 +115,7 @@ def _fill_shape(inputs, attrs):
     v = inputs["dims"].value
     if v is None:
         return unknown
-    return make_shape(ints(v), "dims")
+    return make_shape(int_list(v), "dims")
 
 
 @block("Fill",
@@ -124,7 +124,7 @@ def _fill_shape(inputs, attrs):
        outputs=[Output("output", "T")], shape=_fill_shape)
 def fill(dims, value):
     """A tensor of shape `dims` with every element equal to the scalar `value`."""
-    return np.broadcast_to(value.reshape(()), tuple(ints(dims))).copy()
+    return np.broadcast_to(value.reshape(()), tuple(int_list(dims))).copy()
 
 
 @block("ZerosLike", inputs=[Input("x", NO_QUANT, type_attr="T")], outputs=[Output("y", "T")],
@@ -162,7 +162,7 @@ def _tile_target(in_shape, mult_spec):
         return ()
     if mult_spec.value is None:
         return (None,) * len(in_shape)
-    m = ints(mult_spec.value)
+    m = int_list(mult_spec.value)
     out, numel = [], 1
     for i, d in enumerate(in_shape):
         if m[i] < 0:
@@ -191,4 +191,4 @@ def tile(input, multiples):
     """Repeat `input` multiples[i] times along each dimension i."""
     if input.ndim == 0:
         return input
-    return np.tile(input, ints(multiples))
+    return np.tile(input, int_list(multiples))

@@ -8,6 +8,8 @@ from blockgraph import dtypes as dt
 from blockgraph.registry import Attr, Input, OpError, Output, block
 from blockgraph.shapes import fmt, fully_known as _known, known_ints as _ints
 
+from ._shape_helpers import rank_check
+
 _VALUE_TYPES = dt.REALS + ("bool",) + dt.COMPLEX + ("string",)   # every non-quantized type
 
 
@@ -16,14 +18,8 @@ _VALUE_TYPES = dt.REALS + ("bool",) + dt.COMPLEX + ("string",)   # every non-qua
 def _check_scalar(inputs, port):
     """Raise the kernel's error when `port` is known not to be a scalar; False when undecided.
     (Called in the kernel's order; all() stops at the first undecided port.)"""
-    s = inputs[port].shape
-    if s is None:
-        return False
-    if len(s) != 0:
-        if not _known(s):
-            return False
-        raise OpError(f"{port} must be a scalar, but got: {fmt(s)}", port=port)
-    return True
+    return rank_check(inputs[port].shape, lambda s: len(s) == 0,
+                      f"{port} must be a scalar, but got: {{}}", port)
 
 
 def _one_hot_shape(inputs, attrs):

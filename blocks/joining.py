@@ -6,9 +6,9 @@ import numpy as np
 
 from blockgraph import dtypes as dt
 from blockgraph.registry import Attr, Input, OpError, Output, Spec, block
-from blockgraph.shapes import fmt, fully_known as _known
+from blockgraph.shapes import fmt, fully_known as _known, int_list
 from blocks._array_helpers import (I32, NO_QUANT, SPLITV_LEN, SPLIT_T,
-                                     _fill, _foldable, _ints, _n_min, _scalar)
+                                     _fill, _foldable, _n_min, _scalar)
 
 
 # ----------------------------------------------------------------- Split / SplitV
@@ -96,7 +96,7 @@ def _splitv_shape(inputs, attrs):
     ax = _split_axis(v.shape, _scalar(a))
     if ax is None:
         return [[(None,) * len(v.shape)] * n]
-    sizes, d = _ints(z.value), v.shape[ax]
+    sizes, d = int_list(z.value), v.shape[ax]
     if sizes is not None and d is not None:
         sizes = _split_sizes(sizes, d, n)
     elif sizes is not None:
@@ -117,7 +117,7 @@ def split_v(value, size_splits, axis, num_split):
     """Split `value` along `axis` into pieces of the given sizes (one size may be -1: the rest)."""
     ax = int(np.asarray(axis).reshape(-1)[0])
     ax = ax + value.ndim if ax < 0 else ax
-    sizes = _split_sizes(_ints(size_splits), value.shape[ax], num_split)
+    sizes = _split_sizes(int_list(size_splits), value.shape[ax], num_split)
     cuts = np.cumsum(sizes)[:-1]
     return [np.array(p, copy=True) for p in np.split(value, cuts, axis=ax)]
 

@@ -9,6 +9,8 @@ from blockgraph import dtypes as dt
 from blockgraph.registry import Input, OpError, Output, block
 from blockgraph.shapes import fmt, fully_known as _known
 
+from ._shape_helpers import rank_check
+
 _DIAG_TYPES = ("float16", "float32", "float64", "int32", "int64", "complex64", "complex128")
 _MATRIX_TYPES = dt.REALS + ("bool",) + dt.COMPLEX
 
@@ -16,13 +18,8 @@ _MATRIX_TYPES = dt.REALS + ("bool",) + dt.COMPLEX
 def _at_least_2d(shape, port="input") -> bool:
     """True when `shape` is known to be at least 2-D; raises TF's error when it is known not to be
     (once its dims are known, so the message is TF's); False when undecided."""
-    if shape is None:
-        return False
-    if len(shape) < 2:
-        if _known(shape):
-            raise OpError(f"input must be at least 2-dim, received shape: {fmt(shape)}", port=port)
-        return False
-    return True
+    return rank_check(shape, lambda s: len(s) >= 2,
+                      "input must be at least 2-dim, received shape: {}", port)
 
 
 # ----------------------------------------------------------------- Diag / DiagPart
@@ -85,13 +82,9 @@ def _band_shape(inputs, attrs):
     if not _at_least_2d(x):
         return x
     for port, dim, what in (("num_lower", -2, "rows"), ("num_upper", -1, "columns")):
-        s = inputs[port].shape
-        if s is None:
+        if not rank_check(inputs[port].shape, lambda s: len(s) == 0,
+                          f"{port} must be scalar, got shape {{}}", port):
             return x
-        if len(s) != 0:
-            if not _known(s):
-                return x
-            raise OpError(f"{port} must be scalar, got shape {fmt(s)}", port=port)
         v = inputs[port].value
         n = x[dim]
         if v is None or n is None:

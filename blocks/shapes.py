@@ -10,8 +10,9 @@ import numpy as np
 
 from blockgraph import dtypes as dt
 from blockgraph.registry import Attr, Input, OpError, Output, Spec, block
+from blockgraph.shapes import int_list
 
-from ._shape_helpers import (INT32_MAX, INT64_MAX, OUT_TYPE, ints, known, num_elements, rank_check,
+from ._shape_helpers import (INT32_MAX, INT64_MAX, OUT_TYPE, known, num_elements, rank_check,
                              value_spec, vector_len)
 
 
@@ -75,7 +76,7 @@ def _reshape_shape(inputs, attrs):
     if s.value is None:
         n = vector_len(s.shape)
         return None if n is None else (None,) * n
-    return reshape_target(inputs["tensor"].shape, ints(s.value))
+    return reshape_target(inputs["tensor"].shape, int_list(s.value))
 
 
 @block("Reshape",
@@ -84,7 +85,7 @@ def _reshape_shape(inputs, attrs):
        outputs=[Output("output", "T")], shape=_reshape_shape)
 def reshape(tensor, shape):
     """The same elements in a new shape (one size -1 is inferred from the element count)."""
-    return tensor.reshape(reshape_target(tensor.shape, ints(shape)))
+    return tensor.reshape(reshape_target(tensor.shape, int_list(shape)))
 
 
 # ----------------------------------------------------------------------------- ExpandDims

@@ -12,9 +12,9 @@ import numpy as np
 
 from blockgraph import dtypes as dt
 from blockgraph.registry import Attr, Input, OpError, Output, Spec, block
-from blockgraph.shapes import fmt, fully_known as _known
+from blockgraph.shapes import fmt, fully_known as _known, int_list
 from blocks.kernels import strided_slice as ss
-from blocks._array_helpers import MASK_ATTRS, NO_Q16, NO_QUANT, SS_INDEX, _SS_MASKS, _foldable, _ints, _itemsize
+from blocks._array_helpers import MASK_ATTRS, NO_Q16, NO_QUANT, SS_INDEX, _SS_MASKS, _foldable, _itemsize
 
 
 # ----------------------------------------------------------------- Slice
@@ -28,7 +28,7 @@ def _slice_shape(inputs, attrs):
                       f"shapes {fmt(bs)} and {fmt(zs)} instead.")
     lens = {v[0] for v in (bs, zs) if v is not None and len(v) == 1 and v[0] is not None}
     n = rank if rank is not None else (lens.pop() if len(lens) == 1 else None)
-    begin, size = _ints(b.value), _ints(s.value)
+    begin, size = int_list(b.value), int_list(s.value)
     if size is not None and rank is None and len(lens) <= 1:
         return tuple(si if si >= 0 else None for si in size)
     if size is None or rank is None or len(size) != rank or (begin is not None and len(begin) != rank):
@@ -59,8 +59,8 @@ def _slice_shape(inputs, attrs):
 
 
 def _slice(x, begin, size):
-    begin = _ints(begin)
-    size = [d - b if s == -1 else s for d, b, s in zip(x.shape, begin, _ints(size))]
+    begin = int_list(begin)
+    size = [d - b if s == -1 else s for d, b, s in zip(x.shape, begin, int_list(size))]
     take = [b == 0 and s == d for b, s, d in zip(begin, size, x.shape)]
     if x.ndim > 8 and not all(take) and int(np.prod(size)) > 0:
         dim0 = all(take[1:]) and (x.shape[0] == 0 or (x.size // x.shape[0] * _itemsize(x)) % 64 == 0)
@@ -125,7 +125,7 @@ def strided_slice(input, begin, end, strides, begin_mask, end_mask, ellipsis_mas
 def _grad_out_shape(spec):
     if _known(spec.shape) and len(spec.shape) != 1:
         raise OpError(f"shape must be 1-D, got shape.shape = {fmt(spec.shape)}", port="shape")
-    vals = _ints(spec.value)
+    vals = int_list(spec.value)
     if vals is None:
         return None if spec.shape is None or len(spec.shape) != 1 or spec.shape[0] is None else \
             (None,) * spec.shape[0]
@@ -154,7 +154,7 @@ def _strided_slice_grad_shape(inputs, attrs):
 def strided_slice_grad(shape, begin, end, strides, dy, begin_mask, end_mask, ellipsis_mask,
                        new_axis_mask, shrink_axis_mask):
     """Gradient of StridedSlice: zeros of `shape` with `dy` placed where the slice was taken."""
-    shape = tuple(_ints(shape))
+    shape = tuple(int_list(shape))
     r = ss.resolve(begin, end, strides, shape, begin_mask, end_mask, ellipsis_mask,
                    new_axis_mask, shrink_axis_mask)
     return ss.strided_slice_grad(shape, dy, r)
@@ -198,7 +198,7 @@ def _reverse_axes(shape, axis_spec):
     if axis_spec.shape is not None and len(axis_spec.shape) != 1:
         raise OpError(f"'dims' must be 1-dimension, not {len(axis_spec.shape)}", port="axis")
     r, dense = len(shape), set()
-    for i, a in enumerate(_ints(axis_spec.value) or []):
+    for i, a in enumerate(int_list(axis_spec.value) or []):
         c = a + r if a < 0 else a
         if not 0 <= c < r:
             raise OpError(f"'axis'[{i}] = {a} is out of valid range [0, {r - 1}", port="axis")
@@ -251,7 +251,7 @@ def _reverse_sequence_shape(inputs, attrs):
         return s                      # later checks are not certain to be TF's first
     if n != s[bd]:
         raise OpError(f"Length of seq_lengths != input.dims({bd}), ({n} vs. {s[bd]})", port="seq_lengths")
-    vals = _ints(lens.value)
+    vals = int_list(lens.value)
     if vals is None or s[sd] is None:
         return s
     for d, v in enumerate(vals):

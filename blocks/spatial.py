@@ -11,7 +11,7 @@ import numpy as np
 
 from blockgraph import dtypes as dt
 from blockgraph.registry import Attr, Input, OpError, Output, block
-from blockgraph.shapes import fmt, fully_known as _known, known_ints as _ints
+from blockgraph.shapes import fmt, fully_known as _known, int_list, known_ints as _ints
 
 _S2B_TYPES = dt.REALS                                     # CPU kernels: real number types
 _VALUE_TYPES = dt.REALS + ("bool",) + dt.COMPLEX + ("string",)   # every non-quantized type
@@ -212,7 +212,7 @@ def space_to_batch_nd(input, block_shape, paddings):
 def batch_to_space_nd(input, block_shape, crops):
     """Move batch blocks back into the M spatial dims (inverse of SpaceToBatchND), then crop."""
     out = _space_batch_shape(input.shape, None, _Value(crops), False, "crops",
-                             block_dims=np.size(block_shape), bs_value=_ints(_Value(block_shape)))
+                             block_dims=np.size(block_shape), bs_value=int_list(block_shape))
     return _batch_to_space(input, block_shape, crops, out)
 
 

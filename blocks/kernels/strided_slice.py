@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from blockgraph.registry import OpError
-from blockgraph.shapes import fmt
+from blockgraph.shapes import fmt, int_list
 
 _SHRINK, _NEW = -1, -2
 #: Eigen's packet alignment in TF's x86 wheels (decides whether a rank > 8 slice of dim 0 works)
@@ -70,10 +70,6 @@ def check_shapes(begin_shape, end_shape, strides_shape):
                       f"{fmt(begin_shape)}, {fmt(end_shape)}, and {fmt(strides_shape)} instead.")
 
 
-def _ints(v):
-    return None if v is None else [int(x) for x in np.asarray(v).reshape(-1).tolist()]
-
-
 def resolve(begin, end, strides, input_shape, begin_mask=0, end_mask=0, ellipsis_mask=0,
             new_axis_mask=0, shrink_axis_mask=0) -> Resolved | None:
     """Resolve a sparse slice spec against `input_shape` (TF's ValidateStridedSliceOp).
@@ -83,7 +79,7 @@ def resolve(begin, end, strides, input_shape, begin_mask=0, end_mask=0, ellipsis
     error is raised only if TF's kernel would raise that same one first; when an earlier dim might
     fail once its unknowns are known, the result is None (undecided).
     """
-    begin, end, strides = _ints(begin), _ints(end), _ints(strides)
+    begin, end, strides = int_list(begin), int_list(end), int_list(strides)
     if ellipsis_mask and ellipsis_mask & (ellipsis_mask - 1):
         raise OpError("Multiple ellipses in slice spec not allowed")
     # Step 1: count the new axes after the ellipsis; add an implicit ellipsis at the end
