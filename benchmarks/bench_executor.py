@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 import blockgraph  # noqa: E402
-from blockgraph import registry, source  # noqa: E402
+from blockgraph.core import registry, source  # noqa: E402
 
 
 def chain_page(n: int) -> str:

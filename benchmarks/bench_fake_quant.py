@@ -225,7 +225,7 @@ def page_for(op, arrays, attrs):
 
 def block_candidates(op, arrays, attrs):
     """{"blockgraph": page run, "block": compute function, "numpy": compute without fused}."""
-    from blockgraph import registry
+    from blockgraph.core import registry
     from blocks.kernels import fake_quant_fused as ff
     registry.load_library()
     page, feeds = page_for(op, arrays, attrs)
@@ -270,7 +270,7 @@ RSS_MODES = ("bare", "numba runtime", "inputs", "run", "run numpy")
 
 def rss_child(mode: str, n: int) -> int:
     """In a subprocess: load the page (and make inputs, and run) as `mode` says; print JSON."""
-    from blockgraph import registry
+    from blockgraph.core import registry
     registry.load_library()
     op = VARS + "Gradient"
     meta, attrs = make_case(op, 4, 1)          # "bare": the page on 4 elements

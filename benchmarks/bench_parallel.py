@@ -40,8 +40,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import blockgraph  # noqa: E402
-from blockgraph import dask_run  # noqa: E402
-from blockgraph.sweep import sweep  # noqa: E402
+from blockgraph.run import dask_run  # noqa: E402
+from blockgraph.run.sweep import sweep  # noqa: E402
 
 BRANCHES = """format: 1
 page: four_branches

@@ -9,12 +9,12 @@ import os
 
 from pydantic import ValidationError
 
-from . import executor as executors
-from . import source
-from .invoke import default_max_bytes
-from .diagnostics import Diagnostic, PageError, did_you_mean
-from .page import FORMATS, BlockSpec, PageSpec
-from .scope import Scope
+from .run import executor as executors
+from .core import source
+from .core.invoke import default_max_bytes
+from .core.diagnostics import Diagnostic, PageError, did_you_mean
+from .core.page import FORMATS, BlockSpec, PageSpec
+from .core.scope import Scope
 
 _TOP_KEYS = list(PageSpec.model_fields)
 _BLOCK_KEYS = list(BlockSpec.model_fields)
@@ -134,7 +134,7 @@ def _salvage(data):
 
 def _valid_id(k):
     import re
-    from .page import BLOCK_ID
+    from .core.page import BLOCK_ID
     return isinstance(k, str) and re.match(BLOCK_ID, k) is not None
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Attr, OpError
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Attr, OpError
 
 NO_Q16 = tuple(d for d in dt.ALL if d not in ("qint16", "quint16"))
 NO_QUANT = tuple(d for d in dt.ALL if d not in dt.QUANTIZED)

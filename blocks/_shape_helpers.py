@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Attr, OpError, Spec
-from blockgraph.shapes import fmt
-from blockgraph.shapes import fully_known as known  # noqa: F401  (re-exported for the block modules)
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Attr, OpError, Spec
+from blockgraph.core.shapes import fmt
+from blockgraph.core.shapes import fully_known as known  # noqa: F401  (re-exported for the block modules)
 
 NO_QUANT = tuple(d for d in dt.ALL if d not in dt.QUANTIZED)
 NO_QUANT_STRING = tuple(d for d in NO_QUANT if d != "string")

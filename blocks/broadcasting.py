@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Input, OpError, Output, Spec, block
-from blockgraph.shapes import fmt, int_list
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Input, OpError, Output, Spec, block
+from blockgraph.core.shapes import fmt, int_list
 
 from ._shape_helpers import (FILL_TYPES, INT64_MAX, NO_QUANT, NO_QUANT_STRING, TILE_TYPES, bcast,
                              known, make_shape, rank_check, value_spec, vector_len)

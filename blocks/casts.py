@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Attr, Input, OpError, Output, Spec, block
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Attr, Input, OpError, Output, Spec, block
 from blocks.kernels import casts as kc
 
 _CAST_TYPES = tuple(d for d in dt.ALL if d != "string")

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.literals import LiteralError, to_array
-from blockgraph.registry import AttrError, Attr, Input, OpError, Output, Spec, block
-from blockgraph.shapes import fmt, merge, num_elements, same_shape
+from blockgraph.core import dtypes as dt
+from blockgraph.core.literals import LiteralError, to_array
+from blockgraph.core.registry import AttrError, Attr, Input, OpError, Output, Spec, block
+from blockgraph.core.shapes import fmt, merge, num_elements, same_shape
 
 
 def load_array(path: str, key: str | None) -> np.ndarray:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Attr, Input, OpError, Output, block
-from blockgraph.shapes import fmt, fully_known as _known, known_ints as _ints
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Attr, Input, OpError, Output, block
+from blockgraph.core.shapes import fmt, fully_known as _known, known_ints as _ints
 
 from ._shape_helpers import rank_check
 

@@ -9,8 +9,8 @@ import functools
 
 import numpy as np
 
-from blockgraph.registry import Attr, Input, OpError, Output, block
-from blockgraph.shapes import fmt, merge, with_rank, with_rank_at_least
+from blockgraph.core.registry import Attr, Input, OpError, Output, block
+from blockgraph.core.shapes import fmt, merge, with_rank, with_rank_at_least
 from blocks.kernels import fake_quant as fq
 
 F32 = ("float32",)

@@ -18,9 +18,9 @@ import math
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Attr, Input, OpError, Output, block
-from blockgraph.shapes import fmt
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Attr, Input, OpError, Output, block
+from blockgraph.core.shapes import fmt
 
 _QUANT16 = ("qint16", "quint16")
 GATHER_T = dt.ALL

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import AttrError, Attr, Input, OpError, Output, Spec, block
-from blockgraph.shapes import fmt
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import AttrError, Attr, Input, OpError, Output, Spec, block
+from blockgraph.core.shapes import fmt
 
 _SNAPSHOT_TYPES = tuple(d for d in dt.ALL if d != "string" and d not in dt.QUANTIZED)
 

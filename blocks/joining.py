@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Attr, Input, OpError, Output, Spec, block
-from blockgraph.shapes import fmt, fully_known as _known, int_list
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Attr, Input, OpError, Output, Spec, block
+from blockgraph.core.shapes import fmt, fully_known as _known, int_list
 from blocks._array_helpers import (I32, NO_QUANT, SPLITV_LEN, SPLIT_T,
                                      _fill, _foldable, _n_min, _scalar)
 

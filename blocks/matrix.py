@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Input, OpError, Output, block
-from blockgraph.shapes import fmt, fully_known as _known
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Input, OpError, Output, block
+from blockgraph.core.shapes import fmt, fully_known as _known
 
 from ._shape_helpers import rank_check
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Attr, Input, OpError, Output, Spec, block
-from blockgraph.shapes import fmt, fully_known as _known
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Attr, Input, OpError, Output, Spec, block
+from blockgraph.core.shapes import fmt, fully_known as _known
 from blocks._array_helpers import NO_Q16, _fill
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Attr, Input, OpError, Output, block
-from blockgraph.shapes import fmt, num_elements
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Attr, Input, OpError, Output, block
+from blockgraph.core.shapes import fmt, num_elements
 from blocks.kernels import quantize as K
 from blocks.shapes import reshape_target
 

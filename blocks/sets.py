@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Attr, Input, OpError, Output, block
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Attr, Input, OpError, Output, block
 
 UNIQUE_T = dt.REALS + ("bool", "string")
 LISTDIFF_T = dt.REALS + ("string",)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Attr, Input, OpError, Output, Spec, block
-from blockgraph.shapes import int_list
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Attr, Input, OpError, Output, Spec, block
+from blockgraph.core.shapes import int_list
 
 from ._shape_helpers import (INT32_MAX, INT64_MAX, OUT_TYPE, known, num_elements, rank_check,
                              value_spec, vector_len)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Attr, Input, OpError, Output, Spec, block
-from blockgraph.shapes import fmt, fully_known as _known, int_list
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Attr, Input, OpError, Output, Spec, block
+from blockgraph.core.shapes import fmt, fully_known as _known, int_list
 from blocks.kernels import strided_slice as ss
 from blocks._array_helpers import MASK_ATTRS, NO_Q16, NO_QUANT, SS_INDEX, _SS_MASKS, _foldable, _itemsize
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Attr, Input, OpError, Output, block
-from blockgraph.shapes import fmt, fully_known as _known, int_list, known_ints as _ints
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Attr, Input, OpError, Output, block
+from blockgraph.core.shapes import fmt, fully_known as _known, int_list, known_ints as _ints
 
 _S2B_TYPES = dt.REALS                                     # CPU kernels: real number types
 _VALUE_TYPES = dt.REALS + ("bool",) + dt.COMPLEX + ("string",)   # every non-quantized type

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from blockgraph import dtypes as dt
-from blockgraph.registry import Input, OpError, Output, Spec, block
+from blockgraph.core import dtypes as dt
+from blockgraph.core.registry import Input, OpError, Output, Spec, block
 
 from ._shape_helpers import NO_QUANT, rank_check
 

@@ -10,7 +10,7 @@ import numpy as np
 import yaml
 
 import blockgraph
-from blockgraph import dtypes as dt
+from blockgraph.core import dtypes as dt
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 

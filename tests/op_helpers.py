@@ -6,8 +6,8 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from blockgraph import invoke, registry
-from blockgraph.registry import Spec
+from blockgraph.core import invoke, registry
+from blockgraph.core.registry import Spec
 
 
 def static(op, inputs, **attrs):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import blockgraph
-from blockgraph.diagnostics import PageError
+from blockgraph.core.diagnostics import PageError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EX = os.path.join(ROOT, "examples")
@@ -127,7 +127,7 @@ def test_notes_and_positions_are_kept():
 
 
 def test_schema_file_is_up_to_date():
-    from blockgraph.page import json_schema
+    from blockgraph.core.page import json_schema
     with open(os.path.join(ROOT, "schemas", "page.schema.json")) as fh:
         on_disk = json.load(fh)
     assert on_disk == json_schema(), "regenerate with: blockgraph schema -o schemas/page.schema.json"

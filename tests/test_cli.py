@@ -165,7 +165,7 @@ def test_console_script_never_prints_a_traceback(tmp_path):
 def test_out_is_atomic_and_keeps_previous_on_failure(tmp_path):
     out = tmp_path / "out.npz"
     out.write_bytes(b"previous")
-    from blockgraph.results import write_npz
+    from blockgraph.core.results import write_npz
 
     class Boom:
         def __array__(self, *a, **k):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from op_helpers import op_page as _page
-from blockgraph import dtypes as dt
+from blockgraph.core import dtypes as dt
 
 F32, I32, I64 = np.float32, np.int32, np.int64
 

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from blockgraph import dtypes as dt
-from blockgraph import registry
-from blockgraph.registry import ATTR_TYPES
+from blockgraph.core import dtypes as dt
+from blockgraph.core import registry
+from blockgraph.core.registry import ATTR_TYPES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -236,7 +236,7 @@ def test_usage_errors_are_one_line(tmp_path, capsys):
 
 
 def test_missing_dot_says_how_to_install(tmp_path, capsys, monkeypatch):
-    import blockgraph.render as render
+    import blockgraph.view.render as render
     monkeypatch.setattr(render.shutil, "which", lambda name: None)
     assert main(["render", EXAMPLES[0], "-o", str(tmp_path / "x.svg")]) == 1
     err = capsys.readouterr().err.strip().splitlines()

@@ -3,7 +3,7 @@ output specs, unless its shape function read the value of an input that can chan
 import numpy as np
 
 import blockgraph
-from blockgraph import executor
+from blockgraph.run import executor
 
 RESHAPE = """format: 1
 blocks:

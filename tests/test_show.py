@@ -159,7 +159,7 @@ def test_plot_fake_quant_histogram_heatmap_staircase(fq_results, tmp_path, capsy
     w, h = png_size(png)
     assert w > 2.5 * h                      # three panels side by side
     # the staircase is drawn from the right data: each output is within half a step of its input
-    from blockgraph.show import load_npz, staircase_input
+    from blockgraph.view.show import load_npz, staircase_input
     tensors = load_npz(out)
     assert staircase_input(tensors, tensors["fq.outputs"]).key == "x.output"
     assert staircase_input(tensors, tensors["twice.output"]) is not None   # same values, any key
@@ -292,7 +292,7 @@ def test_page_plot_uses_the_blocks_real_input(tmp_path, capsys):
     page = tmp_path / "fq.yaml"
     page.write_text(FQ_PAGE)
     x = np.linspace(-4, 4, 200, dtype=np.float32)
-    from blockgraph import registry
+    from blockgraph.core import registry
     registry.load_library()
     y = registry.get("FakeQuantWithMinMaxArgs").compute(inputs=x, min=-3.0, max=3.0, num_bits=4,
                                                         narrow_range=False)

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 import blockgraph
-from blockgraph import invoke, registry
-from blockgraph.registry import OpError
+from blockgraph.core import invoke, registry
+from blockgraph.core.registry import OpError
 from op_helpers import run, shape_of, static  # noqa: F401
 
 I32, I64, F32 = "int32", "int64", "float32"

@@ -15,8 +15,8 @@ import pytest
 
 import blockgraph
 from blockgraph.cli import main
-from blockgraph.dask_run import WORKER_CONFIG
-from blockgraph.sweep import SweepError, parse_grid, sweep
+from blockgraph.run.dask_run import WORKER_CONFIG
+from blockgraph.run.sweep import SweepError, parse_grid, sweep
 from op_helpers import bounded, write  # noqa: F401
 
 GRID_PAGE = """format: 1

@@ -75,7 +75,7 @@ def make(folder):
 
 
 def check(folder) -> int:
-    from blockgraph import registry
+    from blockgraph.core import registry
     registry.load_library()
     want = np.load(os.path.join(folder, "tf.npz"))
     bad = known = 0

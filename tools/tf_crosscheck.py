@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 import blockgraph  # noqa: E402
-from blockgraph import executor  # noqa: E402
+from blockgraph.run import executor  # noqa: E402
 from fixture_lib import _to_numpy, _to_tf  # noqa: E402
 
 SOURCES = {"Const", "Placeholder", "ImmutableConst"}

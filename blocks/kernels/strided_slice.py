@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from blockgraph.registry import OpError
-from blockgraph.shapes import fmt, int_list
+from blockgraph.core.registry import OpError
+from blockgraph.core.shapes import fmt, int_list
 
 _SHRINK, _NEW = -1, -2
 #: Eigen's packet alignment in TF's x86 wheels (decides whether a rank > 8 slice of dim 0 works)

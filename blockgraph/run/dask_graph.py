@@ -14,7 +14,7 @@ from functools import partial
 
 from .executor import execute, gather, static_outcome
 from .parallel import links
-from .results import BlockResult
+from ..core.results import BlockResult
 
 #: token -> the _Channel of an in-process run (tasks look theirs up by the token they carry)
 _CHANNELS: dict[str, "_Channel"] = {}

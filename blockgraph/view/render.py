@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import report
-from .results import write_atomic
+from ..core.results import write_atomic
 
 FORMATS = (".svg", ".png", ".html")
 DOT_HINT = ("rendering needs Graphviz's `dot` program: install it with `apt-get install graphviz` "
@@ -153,7 +153,7 @@ def in_ports(b) -> list[InPort]:
 
 
 def _in_item(label, gv, item):
-    from .scope import Ref
+    from ..core.scope import Ref
     return InPort(label, gv, ref=item) if isinstance(item, Ref) else InPort(label, gv, literal=item)
 
 
@@ -232,7 +232,7 @@ def _same(v, default) -> bool:
 
 def value_text(v, width: int = PREVIEW) -> str:
     """A short text for an attr or literal value (arrays as the results table previews them)."""
-    from .scope import Literal
+    from ..core.scope import Literal
     if isinstance(v, Literal):
         if v.array is not None:
             return value_text(v.array, width)
@@ -261,7 +261,7 @@ def preview(a: np.ndarray, dtype: str, width: int = PREVIEW) -> str:
 
 
 def _tf_name(a: np.ndarray) -> str:
-    from . import dtypes as dt
+    from ..core import dtypes as dt
     try:
         return dt.from_numpy(a.dtype)
     except dt.DTypeError:
@@ -467,8 +467,8 @@ def render(page, out_path: str, outcomes: dict | None = None) -> None:
 
 def main(args) -> int:
     """`blockgraph render`: exit 0 drawn (and every block ran), 1 a problem, 2 a usage error."""
-    from .api import load_page
-    from .diagnostics import Diagnostic
+    from ..api import load_page
+    from ..core.diagnostics import Diagnostic
     out = args.output or os.path.splitext(args.page)[0] + ".svg"
     try:
         if os.path.splitext(out)[1].lower() not in FORMATS:

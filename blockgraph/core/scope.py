@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 from . import dtypes as dt
-from . import invoke, registry
+from . import invoke
+from . import registry
 from .diagnostics import Diagnostic, did_you_mean
 from .literals import LiteralError, to_array
 from .page import PageSpec, TensorLiteral

@@ -37,14 +37,15 @@ from types import SimpleNamespace
 import numpy as np
 
 from . import executor as executors
-from . import registry, source
-from .api import Page, load_page
-from .diagnostics import Diagnostic, PageError, did_you_mean
+from ..core import registry
+from ..core import source
+from ..api import Page, load_page
+from ..core.diagnostics import Diagnostic, PageError, did_you_mean
 from .dask_run import dask_client, import_dask
 from .parallel import ExecutorError, _workers
 from .progress import Progress
-from .results import dumps, write_atomic, write_npz
-from .scope import Scope
+from ..core.results import dumps, write_atomic, write_npz
+from ..core.scope import Scope
 
 
 class SweepError(ValueError):

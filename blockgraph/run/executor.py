@@ -14,10 +14,10 @@ import gc
 import threading
 import time
 
-from . import invoke
-from .registry import OpError
-from .results import BlockResult, Results
-from .scope import Block, Literal, Ref, Scope
+from ..core import invoke
+from ..core.registry import OpError
+from ..core.results import BlockResult, Results
+from ..core.scope import Block, Literal, Ref, Scope
 
 
 #: Set by the CLI's Ctrl-C handler. A KeyboardInterrupt raised while native code calls back into

@@ -63,7 +63,7 @@ def dtype_name(a: np.ndarray) -> tuple[str, np.ndarray, str | None]:
 
     Bytes/str arrays are `string`; 2-byte void arrays are bfloat16 (numpy stores ml_dtypes'
     bfloat16 so, and blockgraph's feeds read them the same way)."""
-    from . import dtypes as dt
+    from ..core import dtypes as dt
     if a.dtype.kind == "V" and a.dtype.itemsize == 2 and a.dtype.fields is None:
         return "bfloat16", a.view(dt.to_numpy("bfloat16")), str(a.dtype)
     try:
@@ -103,7 +103,7 @@ def select(tensors: dict[str, Tensor], key: str) -> list[Tensor]:
             raise ShowError(f"'{key}' is in several pages ({', '.join(sorted(pages))}): "
                             f"write PAGE/{key}")
     if not found:
-        from .diagnostics import did_you_mean
+        from ..core.diagnostics import did_you_mean
         names = sorted({k.split(".")[0] for k in tensors} | {".".join(k.split(".")[:2]) for k in tensors})
         hint = did_you_mean(key, names)
         raise ShowError(f"no result '{key}' in the file" + (f"; {hint}" if hint else
@@ -195,7 +195,7 @@ def fake_quant_port(port: str | None) -> bool:
     so a BLOCK.PORT key of a results file can be recognised without the page."""
     if not port:
         return False
-    from . import registry
+    from ..core import registry
     users = [n for n in registry.names() if any(o.name == port for o in registry.get(n).outputs)]
     return bool(users) and all(n.startswith("FakeQuant") and not n.endswith("Gradient") for n in users)
 

@@ -18,7 +18,7 @@ from . import executor
 from .dask_graph import _CHANNELS, _Channel, compile_graph, kept_view
 from .executor import Callbacks
 from .parallel import DASK_EXTRA, ExecutorError, _tick, _Tracker, _workers
-from .results import Results
+from ..core.results import Results
 
 
 def import_dask():

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scope import Literal, Ref
+from ..core.scope import Literal, Ref
 
 FORWARD_OPS = ("FakeQuantWithMinMaxArgs", "FakeQuantWithMinMaxVars",
                "FakeQuantWithMinMaxVarsPerChannel")
@@ -130,7 +130,7 @@ def load(path: str) -> PageView:
     """The page at `path` for `show`; ShowError when it cannot be read or has no blocks to go by
     (its problems as `check` prints them, one per line). Problems of single blocks are not
     errors here: the other blocks still explain their results."""
-    from .api import load_page
+    from ..api import load_page
     from .show import ShowError
     try:
         page = load_page(path)

@@ -121,7 +121,7 @@ def _interrupt(signum, frame):
 
 
 def _request_stop():
-    ex = sys.modules.get("blockgraph.executor")
+    ex = sys.modules.get("blockgraph.run.executor")
     if ex is not None:
         ex.STOP.set()
 
@@ -138,7 +138,7 @@ def _unraisable(hook_args):
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.version:
-        from . import __version__
+        from .. import __version__
         print(f"blockgraph {__version__}")
         return 0
     if not args.command:
@@ -168,7 +168,7 @@ def main(argv=None) -> int:
         if main_thread:
             signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
         sys.unraisablehook = previous_hook
-        ex = sys.modules.get("blockgraph.executor")
+        ex = sys.modules.get("blockgraph.run.executor")
         if ex is not None:
             ex.STOP.clear()
 

@@ -26,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from . import executor
 from .executor import Callbacks, execute, gather, static_outcome
-from .results import BlockResult, Results
+from ..core.results import BlockResult, Results
 
 DASK_EXTRA = "pip install 'blockgraph[dask]'"
 

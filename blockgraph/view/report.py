@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dtypes as dt
+from ..core import dtypes as dt
 
 PREVIEW_CHARS = 48
 

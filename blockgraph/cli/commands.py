@@ -5,12 +5,13 @@ import contextlib
 import json
 import sys
 
-from . import registry, report
-from .api import load_page
-from .diagnostics import Diagnostic, PageError
-from .parallel import ExecutorError    # imports no dask
-from .progress import Progress
-from .results import dumps, write_npz
+from ..core import registry
+from ..view import report
+from ..api import load_page
+from ..core.diagnostics import Diagnostic, PageError
+from ..run.parallel import ExecutorError    # imports no dask
+from ..run.progress import Progress
+from ..core.results import dumps, write_npz
 
 
 def _err(line: str):
@@ -159,7 +160,7 @@ def _shared_scheduler(args, pages):
     if args.executor != "dask" or args.scheduler is None or runnable < 2:
         yield args.scheduler
         return
-    from .dask_run import dask_client
+    from ..run.dask_run import dask_client
     with dask_client(args.scheduler, args.workers) as client:
         yield client
 
@@ -205,17 +206,17 @@ def _show(keys, page, results):
 
 
 def sweep(args) -> int:
-    from .sweep import main as sweep_main
+    from ..run.sweep import main as sweep_main
     return sweep_main(args)
 
 
 def render(args) -> int:
-    from .render import main as render_main
+    from ..view.render import main as render_main
     return render_main(args)
 
 
 def show(args) -> int:
-    from .show import main as show_main
+    from ..view.show import main as show_main
     return show_main(args)
 
 
@@ -223,7 +224,7 @@ def blocks(args) -> int:
     if args.name:
         d = registry.get(args.name)
         if d is None:
-            from .diagnostics import did_you_mean
+            from ..core.diagnostics import did_you_mean
             hint = did_you_mean(args.name, registry.names())
             _err(f"blockgraph: error: no block named '{args.name}'" + (f"; {hint}" if hint else ""))
             return 1
@@ -238,7 +239,7 @@ def blocks(args) -> int:
 
 
 def schema(args) -> int:
-    from .page import json_schema
+    from ..core.page import json_schema
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.output:
         with open(args.output, "w") as fh:

@@ -1,0 +1,1 @@
+"""Seeing pages and results: text tables, Graphviz diagrams, the HTML inspector, `show`."""
