@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from .run import executor as executors
 from .core import source
-from .core.invoke import default_max_bytes
+from .core.sizes import default_max_bytes
 from .core.diagnostics import Diagnostic, PageError, did_you_mean
 from .core.page import FORMATS, BlockSpec, PageSpec
 from .core.scope import Scope

@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.literals import LiteralError, to_array
-from blockgraph.core.registry import AttrError, Attr, Input, OpError, Output, Spec, block
-from blockgraph.core.shapes import fmt, merge, num_elements, same_shape
+from blockgraph.core.blockdef import Attr, Input, Output, block
+from blockgraph.core.errors import AttrError, LiteralError, OpError
+from blockgraph.core.literals import to_array
+from blockgraph.core.shapes import fmt, merge, num_elements
 
 
 def load_array(path: str, key: str | None) -> np.ndarray:
@@ -69,22 +70,26 @@ def _prepare_const(attrs, ctx):
     return {**attrs, "value": arr, "dtype": name}
 
 
+def _const_shape(ctx):
+    value = ctx.attrs["value"]
+    ctx.set_output("output", value.shape, dtype=ctx.attrs["dtype"], value=value)
+
+
 @block("Const",
        attrs=[Attr("value", "tensor", None, doc="scalar or nested list"),
               Attr("dtype", "type", None, doc="TF dtype; inferred as tf.constant does when absent"),
               Attr("shape", "shape", None, doc="fill or reshape the value to this shape"),
               Attr("file", "path", None, doc=".npy or .npz file, relative to the page's folder"),
               Attr("key", "string", None, doc="array name inside a .npz file")],
-       outputs=[Output("output", "dtype")],
-       shape=lambda inputs, attrs: Spec(attrs["dtype"], attrs["value"].shape, attrs["value"]),
-       prepare=_prepare_const)
+       outputs=[Output("output", "dtype")], shape=_const_shape, prepare=_prepare_const)
 def const(value):
     """A constant tensor: a literal value (filled to `shape`), or an array from a .npy/.npz file."""
     return value
 
 
-def _feed_array(feed, dtype: str, shape) -> np.ndarray:
-    """Check a fed array against the placeholder's dtype and shape (bfloat16 as uint16 bits too)."""
+def _feed_array(feed, dtype: str) -> np.ndarray:
+    """A fed array checked against the placeholder's dtype (bfloat16 as uint16 bits too); its
+    shape was checked by the shape function."""
     arr = np.asarray(feed)
     if dtype == "string" and arr.dtype.kind in "SUO":
         arr = dt.as_array(arr, "string")
@@ -94,47 +99,68 @@ def _feed_array(feed, dtype: str, shape) -> np.ndarray:
     if arr.dtype != want:
         got = dt.from_numpy(arr.dtype) if arr.dtype.kind not in "V" else str(arr.dtype)
         raise OpError(f"fed value has dtype {got}, the placeholder expects {dtype}")
-    if shape is not None:
-        try:
-            merge(tuple(shape), arr.shape)
-        except OpError:
-            raise OpError(f"fed value has shape {fmt(arr.shape)}, the placeholder expects "
-                          f"{fmt(shape)}") from None
     return arr
+
+
+def _fed_shape(ctx, declared):
+    """The shape a fed tensor gives the output: the declared shape refined by the fed one (before
+    the run `ctx.feed` has an unknown shape: anything compatible may be fed)."""
+    try:
+        return merge(declared, ctx.feed.shape)
+    except OpError:
+        raise OpError(f"fed value has shape {fmt(ctx.feed.shape)}, the placeholder expects "
+                      f"{fmt(declared)}") from None
+
+
+def _placeholder_shape(ctx):
+    ctx.set_output("output", ctx.attrs["shape"] if ctx.feed is None else
+                   _fed_shape(ctx, ctx.attrs["shape"]))
 
 
 @block("Placeholder",
        attrs=[Attr("dtype", "type", doc="dtype of the fed tensor"),
               Attr("shape", "shape", None, doc="dims of the fed tensor (null for unknown)")],
-       outputs=[Output("output", "dtype")],
-       shape=lambda inputs, attrs: attrs["shape"], feedable=True)
-def placeholder(feed, dtype, shape):
+       outputs=[Output("output", "dtype")], shape=_placeholder_shape, feedable=True, context=True)
+def placeholder(ctx, dtype):
     """A tensor fed at run time by the block's id (`--feed ID=FILE.npy` or `--feeds FILE.npz`)."""
-    if feed is None:
+    if ctx.feed is None:
         raise OpError("no value was fed for this placeholder (use --feed ID=FILE.npy or --feeds FILE.npz)")
-    return _feed_array(feed, dtype, shape)
+    return _feed_array(ctx.feed, dtype)
 
 
-def _with_default_shape(inputs, attrs):
-    """The attr shape refined by the default's; TF (eager) does not check that they agree, so a
-    disagreement only leaves the shape unknown before the run."""
+def _with_default_shape(ctx):
+    """Fed: the fed tensor's shape, which must fit the attr (before the run anything compatible
+    may be fed, so the attr shape). Not fed: the default's, refined by the attr; TF (eager) does
+    not check that they agree, so a disagreement leaves the shape unknown before the run."""
+    declared = ctx.attrs["shape"]
+    if ctx.feed is not None:
+        ctx.set_output("output", _fed_shape(ctx, declared))
+        return
     try:
-        return merge(attrs["shape"], inputs["input"].shape)
+        ctx.set_output("output", merge(declared, ctx.shape("input")))
     except OpError:
-        return None
+        ctx.set_output("output", None)
 
 
 @block("PlaceholderWithDefault",
        inputs=[Input("input", type_attr="dtype", doc="value used when nothing is fed")],
        attrs=[Attr("shape", "shape", doc="dims a fed tensor must have (null for unknown)")],
-       outputs=[Output("output", "dtype")], shape=_with_default_shape, feedable=True)
-def placeholder_with_default(input, feed, dtype, shape):
+       outputs=[Output("output", "dtype")], shape=_with_default_shape, feedable=True, context=True)
+def placeholder_with_default(ctx, input, dtype):
     """The fed tensor when one is fed, else its `input`."""
-    return input if feed is None else _feed_array(feed, dtype, shape)
+    return input if ctx.feed is None else _feed_array(ctx.feed, dtype)
+
+
+def pass_through(port: str):
+    """Shape function: the output is input `port` unchanged (shape, and value when known)."""
+    def shape(ctx):
+        ctx.set_output("output", ctx.shape(port), value=ctx.fold_value(port))
+    shape.__doc__ = f"output = input '{port}' (shape and known value)"
+    return shape
 
 
 @block("Identity", inputs=[Input("input", type_attr="T")], outputs=[Output("output", "T")],
-       shape=same_shape("input"))
+       shape=pass_through("input"))
 def identity(input):
     """Return the input tensor unchanged."""
     return input

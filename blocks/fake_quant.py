@@ -9,9 +9,11 @@ import functools
 
 import numpy as np
 
-from blockgraph.core.registry import Attr, Input, OpError, Output, block
+from blockgraph.core.blockdef import DECLINE, Attr, Input, Kernel, Output, block
+from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, merge, with_rank, with_rank_at_least
 from blocks.kernels import fake_quant as fq
+from blocks.kernels import fake_quant_fused as fused
 
 F32 = ("float32",)
 NUM_BITS = Attr("num_bits", "int", 8, min=2, max=16, doc="bits of the quantized range",
@@ -40,15 +42,16 @@ def _g(v: float) -> str:
 
 # ----------------------------------------------------------------- shape functions
 
-def _args_shape(inputs, attrs):
-    _check_args_range(attrs["min"], attrs["max"])
-    return inputs["inputs"].shape
+def _args_shape(ctx):
+    _check_args_range(ctx.attrs["min"], ctx.attrs["max"])
+    ctx.set_output("outputs", ctx.shape("inputs"))
 
 
-def _args_grad_shape(inputs, attrs):
-    _check_args_range(attrs["min"], attrs["max"])
-    g, x = inputs["gradients"].shape, inputs["inputs"].shape
-    return merge(g, x, lambda: _same_size_message("FakeQuantWithMinMaxArgsGradient", g, x))
+def _args_grad_shape(ctx):
+    _check_args_range(ctx.attrs["min"], ctx.attrs["max"])
+    g, x = ctx.shape("gradients"), ctx.shape("inputs")
+    ctx.set_output("backprops", merge(g, x, lambda: _same_size_message(
+        "FakeQuantWithMinMaxArgsGradient", g, x)))
 
 
 def _same_size_message(op, a, b):
@@ -56,56 +59,109 @@ def _same_size_message(op, a, b):
             f"Input 0: {fmt(a)} != input 1: {fmt(b)}")
 
 
-def _size_mismatch(inputs, x) -> str:
+def _size_mismatch(ctx, x) -> str:
     """TF's text for gradients and inputs of different shapes, with both shapes."""
-    return (f"gradient and input must be the same size: gradients {fmt(inputs['gradients'].shape)} "
+    return (f"gradient and input must be the same size: gradients {fmt(ctx.shape('gradients'))} "
             f"vs inputs {fmt(x)}")
 
 
-def _scalar_range(inputs):
+def _scalar_range(ctx):
     for port in ("min", "max"):
-        with_rank(inputs[port].shape, 0, message=f"`{port}` must be rank 0 but is rank "
-                  f"{inputs[port].rank}")
+        with_rank(ctx.shape(port), 0, message=f"`{port}` must be rank 0 but is rank "
+                  f"{ctx.rank(port)}")
 
 
-def _vars_shape(inputs, attrs):
-    _scalar_range(inputs)
-    return inputs["inputs"].shape
+def _vars_shape(ctx):
+    _scalar_range(ctx)
+    ctx.set_output("outputs", ctx.shape("inputs"))
 
 
-def _vars_grad_shape(inputs, attrs):
-    _scalar_range(inputs)
-    x = inputs["inputs"].shape
-    return [merge(inputs["gradients"].shape, x, lambda: _size_mismatch(inputs, x)), (), ()]
+def _grad_outputs(ctx, x, c):
+    """The three outputs of a gradient block: like the inputs, and min/max shaped sums."""
+    ctx.set_output("backprops_wrt_input", merge(ctx.shape("gradients"), x,
+                                                lambda: _size_mismatch(ctx, x)))
+    ctx.set_output("backprop_wrt_min", c)
+    ctx.set_output("backprop_wrt_max", c)
 
 
-def _channels(inputs):
-    x = with_rank_at_least(inputs["inputs"].shape, 1, message="inputs must be at least rank 1")
+def _vars_grad_shape(ctx):
+    _scalar_range(ctx)
+    _grad_outputs(ctx, ctx.shape("inputs"), ())
+
+
+def _channels(ctx):
+    x = with_rank_at_least(ctx.shape("inputs"), 1, message="inputs must be at least rank 1")
     c = None if x is None else x[-1]
     for port in ("min", "max"):
-        s = with_rank(inputs[port].shape, 1, message=f"`{port}` must be rank 1 but is rank "
-                      f"{inputs[port].rank}")
+        s = with_rank(ctx.shape(port), 1, message=f"`{port}` must be rank 1 but is rank "
+                      f"{ctx.rank(port)}")
         if c is not None and s[0] is not None and s[0] != c:
             raise OpError(f"{port} has incorrect size, expected {c} was {s[0]}", port=port)
         c = c if c is not None else s[0]
     return x, c
 
 
-def _per_channel_shape(inputs, attrs):
-    return _channels(inputs)[0]
+def _per_channel_shape(ctx):
+    ctx.set_output("outputs", _channels(ctx)[0])
 
 
-def _per_channel_grad_shape(inputs, attrs):
-    x, c = _channels(inputs)
-    x = merge(inputs["gradients"].shape, x, lambda: _size_mismatch(inputs, x))
-    return [x, (c,), (c,)]
+def _per_channel_grad_shape(ctx):
+    x, c = _channels(ctx)
+    _grad_outputs(ctx, x, (c,))
+
+
+# ----------------------------------------------------------------- fused kernels
+# Taken for large tensors when numba is available (`fused.accepts`); each hands back to the
+# numpy reference (DECLINE) for what it leaves to numpy.
+
+def _large(inputs, attrs) -> bool:
+    return fused.accepts(inputs["inputs"])
+
+
+def _declined(out):
+    return DECLINE if out is None else out
+
+
+def _fused_args(inputs, min, max, num_bits, narrow_range):
+    return _declined(fused.fused_forward(inputs, fq.nudged(min, max, num_bits, narrow_range),
+                                         divide=False))
+
+
+def _fused_args_gradient(gradients, inputs, min, max, num_bits, narrow_range):
+    return _declined(fused.fused_masked(gradients, inputs,
+                                        fq.nudged(min, max, num_bits, narrow_range)))
+
+
+def _fused_vars(inputs, min, max, num_bits, narrow_range):
+    return _declined(fused.fused_forward(inputs, fq.nudged(min, max, num_bits, narrow_range),
+                                         divide=True))
+
+
+def _fused_vars_gradient(gradients, inputs, min, max, num_bits, narrow_range):
+    return _declined(fused.fused_backprop(gradients, inputs,
+                                          fq.nudged(min, max, num_bits, narrow_range)))
+
+
+def _fused_per_channel(inputs, min, max, num_bits, narrow_range):
+    return _declined(fused.fused_forward(inputs, fq.nudged(min, max, num_bits, narrow_range),
+                                         divide=False))
+
+
+def _fused_per_channel_gradient(gradients, inputs, min, max, num_bits, narrow_range):
+    return _declined(fused.fused_backprop(gradients, inputs,
+                                          fq.nudged(min, max, num_bits, narrow_range),
+                                          reduce_axis=-1))
+
+
+def _fused(fn):
+    return [Kernel("fused", fn, accepts=_large)]
 
 
 # ----------------------------------------------------------------- blocks
 
 @block("FakeQuantWithMinMaxArgs",
        inputs=[Input("inputs", F32)], attrs=[ARG_MIN, ARG_MAX, NUM_BITS, NARROW],
-       outputs=[Output("outputs", "float32")], shape=_args_shape)
+       outputs=[Output("outputs", "float32")], shape=_args_shape, kernels=_fused(_fused_args))
 def fake_quant_with_min_max_args(inputs, min, max, num_bits, narrow_range):
     """Fake-quantize float32 `inputs` to num_bits levels in the attr range [min, max]."""
     return fq.forward(inputs, fq.nudged(min, max, num_bits, narrow_range),
@@ -115,7 +171,8 @@ def fake_quant_with_min_max_args(inputs, min, max, num_bits, narrow_range):
 @block("FakeQuantWithMinMaxArgsGradient",
        inputs=[Input("gradients", F32), Input("inputs", F32)],
        attrs=[ARG_MIN, ARG_MAX, NUM_BITS, NARROW],
-       outputs=[Output("backprops", "float32")], shape=_args_grad_shape)
+       outputs=[Output("backprops", "float32")], shape=_args_grad_shape,
+       kernels=_fused(_fused_args_gradient))
 def fake_quant_with_min_max_args_gradient(gradients, inputs, min, max, num_bits, narrow_range):
     """Gradient of FakeQuantWithMinMaxArgs: `gradients` where inputs lie in the nudged range, else 0."""
     n = fq.nudged(min, max, num_bits, narrow_range)
@@ -124,7 +181,8 @@ def fake_quant_with_min_max_args_gradient(gradients, inputs, min, max, num_bits,
 
 @block("FakeQuantWithMinMaxVars",
        inputs=[Input("inputs", F32), Input("min", F32), Input("max", F32)],
-       attrs=[NUM_BITS, NARROW], outputs=[Output("outputs", "float32")], shape=_vars_shape)
+       attrs=[NUM_BITS, NARROW], outputs=[Output("outputs", "float32")], shape=_vars_shape,
+       kernels=_fused(_fused_vars))
 def fake_quant_with_min_max_vars(inputs, min, max, num_bits, narrow_range):
     """Fake-quantize float32 `inputs` to num_bits levels in the range given by 0-d tensors min, max."""
     return fq.forward(inputs, fq.nudged(min, max, num_bits, narrow_range), divide=True)
@@ -135,7 +193,7 @@ def fake_quant_with_min_max_vars(inputs, min, max, num_bits, narrow_range):
        attrs=[NUM_BITS, NARROW],
        outputs=[Output("backprops_wrt_input", "float32"), Output("backprop_wrt_min", "float32"),
                 Output("backprop_wrt_max", "float32")],
-       shape=_vars_grad_shape)
+       shape=_vars_grad_shape, kernels=_fused(_fused_vars_gradient))
 def fake_quant_with_min_max_vars_gradient(gradients, inputs, min, max, num_bits, narrow_range):
     """Gradients of FakeQuantWithMinMaxVars with respect to inputs, min and max."""
     return fq.backprop(gradients, inputs, fq.nudged(min, max, num_bits, narrow_range))
@@ -143,7 +201,8 @@ def fake_quant_with_min_max_vars_gradient(gradients, inputs, min, max, num_bits,
 
 @block("FakeQuantWithMinMaxVarsPerChannel",
        inputs=[Input("inputs", F32), Input("min", F32), Input("max", F32)],
-       attrs=[NUM_BITS, NARROW], outputs=[Output("outputs", "float32")], shape=_per_channel_shape)
+       attrs=[NUM_BITS, NARROW], outputs=[Output("outputs", "float32")], shape=_per_channel_shape,
+       kernels=_fused(_fused_per_channel))
 def fake_quant_with_min_max_vars_per_channel(inputs, min, max, num_bits, narrow_range):
     """Fake-quantize float32 `inputs` per channel (last dimension) with 1-d min and max."""
     return fq.forward(inputs, fq.nudged(min, max, num_bits, narrow_range), divide=False)
@@ -154,7 +213,7 @@ def fake_quant_with_min_max_vars_per_channel(inputs, min, max, num_bits, narrow_
        attrs=[NUM_BITS, NARROW],
        outputs=[Output("backprops_wrt_input", "float32"), Output("backprop_wrt_min", "float32"),
                 Output("backprop_wrt_max", "float32")],
-       shape=_per_channel_grad_shape)
+       shape=_per_channel_grad_shape, kernels=_fused(_fused_per_channel_gradient))
 def fake_quant_with_min_max_vars_per_channel_gradient(gradients, inputs, min, max, num_bits,
                                                       narrow_range):
     """Gradients of FakeQuantWithMinMaxVarsPerChannel with respect to inputs, min and max."""

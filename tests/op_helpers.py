@@ -6,22 +6,25 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from blockgraph.core import invoke, registry
-from blockgraph.core.registry import Spec
+from blockgraph.core import binding, registry
+from blockgraph.core.attrs import bind_attrs
+from blockgraph.core.blockdef import Spec
 
 
 def static(op, inputs, **attrs):
     """Output specs of `op` from input Specs {port: (dtype, shape[, value])} (lists for list ports)."""
     d = registry.get(op)
-    a, errs = invoke.bind_attrs(d, attrs)
+    a, errs = bind_attrs(d, attrs)
     assert not errs, errs
 
-    def spec(v):
-        return Spec(v[0], v[1], np.asarray(v[2]) if len(v) > 2 else None)
+    def value(v):
+        return np.asarray(v[2]) if len(v) > 2 else None
 
-    specs = {k: [spec(x) for x in v] if isinstance(v, list) else spec(v) for k, v in inputs.items()}
+    specs = {k: [Spec(x[0], x[1]) for x in v] if isinstance(v, list) else Spec(v[0], v[1])
+             for k, v in inputs.items()}
+    values = {k: [value(x) for x in v] if isinstance(v, list) else value(v) for k, v in inputs.items()}
     dts = {k: [x[0] for x in v] if isinstance(v, list) else v[0] for k, v in inputs.items()}
-    return invoke.output_specs(d, specs, invoke.infer_types(d, dts, a))
+    return binding.output_specs(d, specs, values, binding.infer_types(d, dts, a))[0]
 
 
 def shape_of(op, inputs, **attrs):
@@ -41,7 +44,7 @@ def run(op, inputs, **attrs):
     """Outputs of `op` on concrete arrays {port: array | [arrays]} (TF dtype from numpy; bytes ->
     string; ml_dtypes.bfloat16 -> bfloat16)."""
     d = registry.get(op)
-    a, errs = invoke.bind_attrs(d, attrs)
+    a, errs = bind_attrs(d, attrs)
     assert not errs, errs
     arrays, dts = {}, {}
     for k, v in inputs.items():
@@ -51,7 +54,8 @@ def run(op, inputs, **attrs):
         names = ["string" if x.dtype == object else ("bfloat16" if x.dtype == ml_dtypes.bfloat16
                                                         else x.dtype.name) for x in arrs]
         arrays[k], dts[k] = (arrs, names) if isinstance(v, list) else (arrs[0], names[0])
-    outs, _ = invoke.call(d, arrays, a, dts)
+    a, specs, _ = binding.bind(d, arrays, a, dts)
+    outs = binding.compute(d, arrays, a, specs)
     return outs[0] if len(outs) == 1 else outs
 
 

@@ -17,7 +17,7 @@ from blockgraph.core import registry
 from blockgraph.run import dask_graph, dask_run, parallel, progress
 from blockgraph.cli import main
 from blockgraph.run.executor import Callbacks
-from blockgraph.core.registry import Attr, Input, Output
+from blockgraph.core.blockdef import Attr, Input, Output
 from blockgraph.core.shapes import same_shape
 from fixture_cases import load_set, page_for
 from op_helpers import KEEP_GOING_PAGE, bounded  # noqa: F401

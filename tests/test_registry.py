@@ -8,7 +8,8 @@ import pytest
 
 from blockgraph.core import dtypes as dt
 from blockgraph.core import registry
-from blockgraph.core.registry import ATTR_TYPES
+from blockgraph.core.attrs import check_attr
+from blockgraph.core.blockdef import ATTR_TYPES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -44,7 +45,7 @@ def test_declaration_is_well_formed(name):
     for a in d.attrs:
         assert a.type in ATTR_TYPES, a
         if not a.required and a.default is not None and a.type not in ("tensor",):
-            assert registry.check_attr(a, a.default) == a.default or a.type in ("shape", "float"), a
+            assert check_attr(a, a.default) == a.default or a.type in ("shape", "float"), a
     for o in d.outputs:
         assert o.dtype in dt.NUMPY or o.dtype in {a.name for a in d.attrs} | set(d.type_attrs), o
     params = set(inspect.signature(d.compute).parameters)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import blockgraph
-from blockgraph.core.registry import OpError
+from blockgraph.core.errors import OpError
 from blocks.kernels import casts as kc
 from op_helpers import run, shape_of, static, value_of  # noqa: F401
 

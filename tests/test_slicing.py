@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 import blockgraph
-from blockgraph.core.registry import OpError
+from blockgraph.core.errors import OpError
 from blocks.kernels import strided_slice as ss
 from op_helpers import run, shape_of, static  # noqa: F401
 

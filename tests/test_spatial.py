@@ -7,8 +7,9 @@ import pytest
 import yaml
 
 import blockgraph
-from blockgraph.core import invoke, registry
-from blockgraph.core.registry import OpError
+from blockgraph.core import registry
+from blockgraph.core.attrs import bind_attrs
+from blockgraph.core.errors import OpError
 from op_helpers import run, shape_of, static  # noqa: F401
 
 I32, I64, F32 = "int32", "int64", "float32"
@@ -100,7 +101,7 @@ def test_v1_space_batch_ops():
     with pytest.raises(OpError, match="Input rank should be: 4instead of: 3"):
         static("BatchToSpace", {"input": (F32, (4, 1, 1)), "crops": (I32, (2, 2))}, block_size=2)
     d = registry.get("SpaceToBatch")
-    _, errs = invoke.bind_attrs(d, {"block_size": 1})
+    _, errs = bind_attrs(d, {"block_size": 1})
     assert errs and "must be at least minimum 2" in errs[0][1]
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import PageError  # noqa: F401  (re-exported: raised with these diagnostics)
+
 
 @dataclass(frozen=True)
 class Diagnostic:
@@ -55,11 +57,3 @@ def did_you_mean(word: str, choices, n: int = 3) -> str | None:
     if not close:
         return None
     return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
-
-
-class PageError(Exception):
-    """A page that cannot be loaded or run; carries every Diagnostic found."""
-
-    def __init__(self, diagnostics):
-        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
-        super().__init__("\n".join(d.format() for d in self.diagnostics))

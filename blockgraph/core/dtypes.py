@@ -54,8 +54,7 @@ if _BFLOAT16 is not None:
     _FROM_NUMPY[_BFLOAT16] = "bfloat16"
 
 
-class DTypeError(ValueError):
-    """An unknown dtype name or a numpy dtype TF has no name for."""
+from .errors import DTypeError  # noqa: E402  (re-exported: dt.DTypeError)
 
 
 def canonical(name: str) -> str:

@@ -7,8 +7,7 @@ import numpy as np
 from . import dtypes as dt
 
 
-class LiteralError(ValueError):
-    """A literal that is ragged, of mixed kinds, or does not fit its dtype."""
+from .errors import LiteralError  # noqa: F401  (re-exported)
 
 
 def _shape_and_items(value):

@@ -13,13 +13,14 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from . import binding, registry, sizes
 from . import dtypes as dt
-from . import invoke
-from . import registry
+from .attrs import bind_attrs
+from .blockdef import BlockDef, Spec
 from .diagnostics import Diagnostic, did_you_mean
-from .literals import LiteralError, to_array
+from .errors import AttrError, BlockBug, LiteralError, OpError
+from .literals import to_array
 from .page import PageSpec, TensorLiteral
-from .registry import AttrError, BlockDef, OpError, Spec
 from .source import Source
 
 _REF = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([0-9]+))?)?$")
@@ -88,11 +89,11 @@ class PrepareContext:
         """AttrError when a tensor of `shape` and `dtype` would need more than max_bytes."""
         if self.max_bytes is None:
             return
-        need = invoke.output_bytes([Spec(dtype, tuple(shape))])
+        need = sizes.tensor_bytes(tuple(shape), dtype)
         if need is not None and need > self.max_bytes:
             raise AttrError(f"a tensor of shape {list(shape)} ({dtype}) would need "
-                            f"{invoke.size_text(need)}, more than the limit of "
-                            f"{invoke.size_text(self.max_bytes)} (raise it with --max-bytes)", attr=attr)
+                            f"{sizes.size_text(need)}, more than the limit of "
+                            f"{sizes.size_text(self.max_bytes)} (raise it with --max-bytes)", attr=attr)
 
     def resolve_path(self, rel: str) -> str:
         """`rel` resolved against the page's folder; AttrError when missing or outside it."""
@@ -145,7 +146,7 @@ class Scope:
     # ------------------------------------------------------------ resolving
     def _resolve(self, bid: str, bspec) -> Block:
         defn = registry.get(bspec.op)
-        b = Block(bid, bspec.op, defn, note=bspec.note, pos=bspec.pos)
+        b = Block(bid, defn.name if defn else bspec.op, defn, note=bspec.note, pos=bspec.pos)
         base = ("blocks", bid)
         if defn is None:
             self._diag(b, base + ("op",), f"unknown op '{bspec.op}'",
@@ -158,7 +159,7 @@ class Scope:
                            hint=did_you_mean(name, [a.name for a in defn.attrs]) or
                            _choices("attrs", [a.name for a in defn.attrs]))
                 del given[name]
-        attrs, errors = invoke.bind_attrs(defn, given)
+        attrs, errors = bind_attrs(defn, given)
         for name, msg in errors:
             self._diag(b, base + ("attrs", name) if name in given else base + ("op",), msg)
         if defn.prepare and not errors:
@@ -276,15 +277,21 @@ class Scope:
             in_specs, upstream_ok = self._in_specs(b)
             if not b.valid or not upstream_ok:
                 continue
+            in_dtypes = {p: _dtypes_of(s) for p, s in in_specs.items()}
             try:
-                attrs = invoke.infer_types(b.defn, {p: _dtypes_of(s) for p, s in in_specs.items()}, b.attrs)
-                b.specs = invoke.output_specs(b.defn, in_specs, attrs)
-                if self.max_bytes is not None:
-                    invoke.check_memory(b.specs, self.max_bytes)
-                b.in_dtypes = {p: _dtypes_of(s) for p, s in in_specs.items()}
+                attrs = binding.infer_types(b.defn, in_dtypes, b.attrs)
+                shapes, values = _split_values(in_specs)
+                feed = Spec(None, None) if b.defn.feedable else None   # may be fed: any shape
+                b.specs, _ = binding.output_specs(b.defn, shapes, values, attrs, feed)
+                need = sizes.output_bytes(b.specs) if self.max_bytes is not None else None
+                if need is not None and need > self.max_bytes:
+                    raise OpError(sizes.memory_message(need, self.max_bytes))
+                b.in_dtypes = in_dtypes
             except OpError as e:
                 path = ("blocks", bid, "inputs", e.port) if e.port else ("blocks", bid)
                 self._diag(b, path, e.message, port=e.port)
+            except BlockBug as e:
+                self._diag(b, ("blocks", bid), f"internal error: {e}")
             except (ValueError, TypeError, IndexError) as e:   # a shape function choking on bad values
                 self._diag(b, ("blocks", bid), f"{type(e).__name__}: {e}")
 
@@ -404,9 +411,6 @@ class Scope:
     def feedable(self) -> list[str]:
         return [bid for bid, b in self.blocks.items() if b.defn is not None and b.defn.feedable]
 
-    def upstream(self, bid: str):
-        import networkx as nx
-        return nx.ancestors(self.graph, bid)
 
 
 def _topological_order(edges, file_order):
@@ -429,6 +433,23 @@ def _topological_order(edges, file_order):
             if indegree[v] == 0:
                 heapq.heappush(ready, index[v])
     return order if len(order) == len(file_order) else None
+
+
+def _split_values(in_specs):
+    """(input Specs without values, {port: known value or list of them}) for a shape function."""
+    shapes, values = {}, {}
+    for p, s in in_specs.items():
+        if type(s) is list:
+            shapes[p] = [Spec(x.dtype, x.shape) for x in s]
+            if any(x.value is not None for x in s):
+                values[p] = [x.value for x in s]
+        elif s is not None:
+            shapes[p] = Spec(s.dtype, s.shape) if s.value is not None else s
+            if s.value is not None:
+                values[p] = s.value
+        else:
+            shapes[p] = s
+    return shapes, values
 
 
 def _dtypes_of(s):

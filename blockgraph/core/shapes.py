@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import OpError
+from .errors import OpError
 
 
 def fmt(shape) -> str:

@@ -14,8 +14,10 @@ import gc
 import threading
 import time
 
-from ..core import invoke
-from ..core.registry import OpError
+from ..core import binding, sizes
+from ..core.contexts import CallContext
+from ..core.errors import BlockBug, OpError
+from .memo import RunMemo
 from ..core.results import BlockResult, Results
 from ..core.scope import Block, Literal, Ref, Scope
 
@@ -186,8 +188,12 @@ def execute(b: Block, arrays: dict, dtypes: dict, feed=None, max_bytes: int | No
     r = BlockResult(b.id, b.op)
     t0 = time.perf_counter()
     try:
-        outputs, specs = invoke.call(b.defn, arrays, b.attrs, dtypes, feed=feed, max_bytes=max_bytes,
-                                     memo=run_memo(b))
+        defn = b.defn
+        attrs, specs, need = run_memo(b).bind(defn, arrays, b.attrs, dtypes, feed)
+        if max_bytes is not None and need is not None and need > max_bytes:
+            raise OpError(sizes.memory_message(need, max_bytes))
+        ctx = CallContext(b.id, b.op, specs, feed, None, max_bytes, STOP) if defn.context else None
+        outputs = binding.compute(defn, arrays, attrs, specs, ctx)
     except OpError as e:
         r.status, r.error, r.error_port = "failed", e.message, e.port
     except MemoryError:
@@ -203,14 +209,14 @@ def execute(b: Block, arrays: dict, dtypes: dict, feed=None, max_bytes: int | No
     return r
 
 
-def run_memo(b: Block) -> invoke.RunMemo:
-    """The block's `invoke.RunMemo` (made on its first run): its literal inputs are the ports
+def run_memo(b: Block) -> RunMemo:
+    """The block's `RunMemo` (made on its first run): its literal inputs are the ports
     whose values may shape a memoised result."""
     memo = b.__dict__.get("_run_memo")
     if memo is None:
         constant = [p for p, v in b.inputs.items()
                     if all(isinstance(x, Literal) for x in (v if isinstance(v, list) else [v]))]
-        memo = b.__dict__["_run_memo"] = invoke.RunMemo(constant)
+        memo = b.__dict__["_run_memo"] = RunMemo(constant)
     return memo
 
 

@@ -3,14 +3,14 @@
 Every step is float32 in TF's order. TF runs with denormals flushed (FTZ/DAZ): denormal inputs
 read as signed zeros and denormal results become zeros; `ftz` emulates that where it can matter.
 Element rounding is `floor(v + 0.5f)`; the zero point uses `std::round` (half away from zero).
+These are the reference kernels; `fake_quant_fused` has the same arithmetic fused for large
+tensors.
 """
 from __future__ import annotations
 
 import functools
 
 import numpy as np
-
-from . import fake_quant_fused
 
 F32 = np.float32
 TINY = F32(np.finfo(np.float32).tiny)
@@ -102,9 +102,6 @@ def forward(x, n: Nudged, divide: bool):
     divide=True is FakeQuantWithMinMaxVars (`cs / scale`); False multiplies by the inverse scale
     (Args and PerChannel). Ranges with min == max == 0 give zeros (Vars, PerChannel).
     """
-    fused = fake_quant_fused.fused_forward(x, n, divide)   # None: small tensor, or no numba
-    if fused is not None:
-        return fused
     x = ftz(x)
     with np.errstate(all="ignore"):
         t = np.asarray(np.minimum(x, n.max))   # 0-d inputs give a scalar: keep an array
@@ -128,9 +125,6 @@ def forward(x, n: Nudged, divide: bool):
 def masked_gradient(gradients, x, n: Nudged):
     """`gradients` where `x` lies in the scalar nudged range, else `gradients * 0` (the first
     output of `backprop` without the min/max sums, for FakeQuantWithMinMaxArgsGradient)."""
-    fused = fake_quant_fused.fused_masked(gradients, x, n)
-    if fused is not None:
-        return fused
     raw = np.asarray(gradients, F32)
     x = ftz(x)
     with np.errstate(all="ignore"):
@@ -147,9 +141,6 @@ def backprop(gradients, x, n: Nudged, *, reduce_axis=None):
     -0.0). The min/max sums reduce over every element (reduce_axis=None) or over all but the last
     axis (per channel); they are accumulated in float64 and rounded once to float32.
     """
-    fused = fake_quant_fused.fused_backprop(gradients, x, n, reduce_axis=reduce_axis)
-    if fused is not None:
-        return fused
     raw = np.asarray(gradients, F32)
     g = ftz(raw)
     x = ftz(x)

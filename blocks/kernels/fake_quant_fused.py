@@ -11,11 +11,12 @@ are first added in float32: float64 conversions cost more than the rest of the g
 the items' sums added in order, then rounded once to float32, so they do not depend on the
 number of threads. A sum that comes out inf or NaN is redone with every term in float64.
 
-Dispatch: `fused_forward(x, n, divide)`, `fused_backprop(gradients, x, n, reduce_axis=...)` and
+Dispatch: the FakeQuant blocks declare these as their "fused" kernels, taken when `accepts(x)`
+(numba installed and not disabled by BLOCKGRAPH_NO_FUSED=1, at least MIN_ELEMENTS elements).
+`fused_forward(x, n, divide)`, `fused_backprop(gradients, x, n, reduce_axis=...)` and
 `fused_masked(gradients, x, n)` take what `fake_quant.forward`/`backprop`/`masked_gradient` take
-and return what they return, or None: when numba is not installed (or BLOCKGRAPH_NO_FUSED=1),
-when the tensor has fewer than MIN_ELEMENTS elements, or for what the kernels leave to numpy
-(a NaN in the nudged range, shapes that would broadcast). numba is imported by the first call
+and return what they return, or None for what the kernels leave to numpy (a NaN in the nudged
+range, shapes that would broadcast). numba is imported by the first call
 that gets past those checks, never by importing this module, and compiled code is cached on
 disk (`cache=True`): only the first large tensor ever pays the compilation.
 
@@ -645,6 +646,11 @@ class _Range:
             return None
         span = F32(spans[0]) if spans.size else F32(1)
         return [self._tile(a) for a in (nmin, inv, qz, scale)], span
+
+
+def accepts(x) -> bool:
+    """Whether the fused kernels take a tensor like `x`: big enough, not 0-d, numba available."""
+    return np.size(x) >= MIN_ELEMENTS and np.ndim(x) > 0 and _load()
 
 
 def _range_for(x, n, per_channel: bool):

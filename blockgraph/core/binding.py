@@ -1,0 +1,153 @@
+"""Binding a BlockDef to inputs: type-attr inference, output specs from the shape function, the
+choice of kernel and its checked call.
+
+The same steps serve the static check (on Specs) and the run (on arrays), so a page that checks
+clean runs the same rules that found it clean.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as dt
+from .blockdef import DECLINE, BlockDef, Spec
+from .contexts import CallContext, ShapeContext
+from .errors import BlockBug, OpError
+
+
+def infer_types(defn: BlockDef, in_dtypes: dict, attrs: dict) -> dict:
+    """Set the type attrs from the input dtypes; OpError(port=...) when a dtype is not allowed or
+    ports sharing a type attr disagree. `in_dtypes` maps port -> dtype name or list of names
+    (None where unknown)."""
+    attrs = dict(attrs)
+    explicit = {n: attrs[n] for n in defn.type_attrs if n in attrs}
+    seen: dict[str, tuple[str, str]] = {}
+    for p in defn.inputs:
+        got = in_dtypes.get(p.name)
+        if got is None:
+            continue
+        items = got if isinstance(got, list) else [got]
+        for d in items:
+            if d is not None and d not in p.dtypes:
+                raise OpError(f"input '{p.name}' must be {_allowed(p.dtypes)}, got {d}", port=p.name)
+        if p.type_list_attr:
+            attrs[p.type_list_attr] = list(items)
+            continue
+        if not p.type_attr:
+            continue
+        for d in items:
+            if d is None:
+                continue
+            prev = seen.get(p.type_attr)
+            if prev and prev[0] != d:
+                raise OpError(f"input '{p.name}' is {d} but input '{prev[1]}' is {prev[0]}: they must "
+                              f"have the same dtype (attr {p.type_attr})", port=p.name)
+            seen.setdefault(p.type_attr, (d, p.name))
+    for name, (d, port) in seen.items():
+        if name in explicit and explicit[name] != d:
+            raise OpError(f"attr {name}={explicit[name]} does not match input '{port}' of dtype {d}",
+                          port=port)
+        attrs[name] = d
+    return attrs
+
+
+def output_dtype(out, attrs):
+    """An output's TF dtype: a fixed name, or the value of the attr its rule names."""
+    return out.dtype if out.dtype in dt.NUMPY else attrs.get(out.dtype)
+
+
+def output_specs(defn: BlockDef, in_specs: dict, values: dict, attrs: dict, feed=None):
+    """(one Spec per output — a list of Specs for a list output —, the input ports whose values
+    the shape function read). `in_specs` hold shapes and dtypes, `values` the known values.
+
+    Raises OpError when the shape function finds the inputs inconsistent, BlockBug when it
+    breaks its contract.
+    """
+    ctx = ShapeContext(defn, in_specs, attrs, values, feed)
+    if defn.shape(ctx) is not None:
+        raise BlockBug(f"shape function of {defn.name} returned a value: it must set its outputs "
+                       "with ctx.set_output(...) and return None")
+    return ctx.results(lambda o: output_dtype(o, attrs)), ctx.reads
+
+
+def bind(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None):
+    """The run-time binding of a block to concrete arrays: (attrs with type attrs set, output
+    Specs, ports whose values the shape function read)."""
+    if defn.type_attrs:
+        attrs = infer_types(defn, in_dtypes, attrs)
+    in_specs, values = {}, {}
+    for p, v in inputs.items():
+        if type(v) is list:
+            in_specs[p] = [Spec(d, a.shape) for a, d in zip(v, in_dtypes[p])]
+        else:
+            in_specs[p] = Spec(in_dtypes[p], v.shape)
+        values[p] = v
+    fed = None if feed is None else Spec(None, np.shape(feed))
+    specs, reads = output_specs(defn, in_specs, values, attrs, fed)
+    return attrs, specs, reads
+
+
+def compute(defn: BlockDef, inputs: dict, attrs: dict, specs: list, ctx: CallContext | None = None):
+    """Run the first kernel that takes the call and check what it returned against `specs`.
+    Returns a list with one array (or list of arrays) per output."""
+    for kernel in defn.kernels:
+        if kernel.accepts is not None and not kernel.accepts(inputs, attrs):
+            continue
+        args = kernel.args
+        kwargs = {k: v for k, v in inputs.items() if args is None or k in args}
+        for k, v in attrs.items():
+            if args is None or k in args:
+                kwargs[k] = v
+        result = kernel.fn(ctx, **kwargs) if defn.context else kernel.fn(**kwargs)
+        if result is not DECLINE:
+            return checked_outputs(defn, result, specs)
+    raise BlockBug(f"{defn.name}: every kernel declined the call")   # the reference never does
+
+
+def checked_outputs(defn: BlockDef, result, specs) -> list:
+    """What a kernel returned as a list with one item per output, each checked against its Spec
+    (a mismatch is a bug of the block, reported as its failure)."""
+    n_out = len(defn.outputs)
+    if n_out == 1:
+        if not defn.outputs[0].list:    # the common case: one tensor
+            return [_checked(defn, defn.outputs[0], result, specs[0])]
+        result = (result,)
+    if not isinstance(result, (tuple, list)) or len(result) != n_out:
+        got = len(result) if isinstance(result, (tuple, list)) else 1
+        raise BlockBug(f"{defn.name} returned {got} outputs, declared {n_out}")
+    outputs = []
+    for out, value, spec in zip(defn.outputs, result, specs):
+        if out.list:
+            if len(spec) != len(value):
+                raise BlockBug(f"{defn.name}.{out.name}: {len(value)} items, shape function said "
+                               f"{len(spec)}")
+            outputs.append([_checked(defn, out, v, s) for v, s in zip(value, spec)])
+        else:
+            outputs.append(_checked(defn, out, value, spec))
+    return outputs
+
+
+def _checked(defn, out, value, spec):
+    """The array an output returned, checked against its static Spec."""
+    want = spec.dtype
+    if type(value) is not np.ndarray:
+        value = np.asarray(value)
+    if want is not None and value.dtype != dt.NUMPY[want]:
+        if want == "string" and value.dtype.kind in "SU":
+            value = dt.as_array(value, want)
+        else:
+            raise BlockBug(f"{defn.name}.{out.name}: computed dtype {value.dtype} differs from "
+                           f"the declared {want}")
+    if spec.shape is not None and spec.shape != value.shape:
+        shp = value.shape
+        if len(shp) != len(spec.shape) or any(a is not None and a != b for a, b in zip(spec.shape, shp)):
+            raise BlockBug(f"{defn.name}.{out.name}: computed shape {list(shp)} differs from the "
+                           f"shape function's {list(spec.shape)}")
+    return value
+
+
+def _allowed(dtypes) -> str:
+    if len(dtypes) == 1:
+        return dtypes[0]
+    if set(dtypes) == set(dt.ALL):
+        return "any dtype"
+    return "one of " + ", ".join(dtypes)

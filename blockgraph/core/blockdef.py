@@ -1,0 +1,229 @@
+"""Block declarations: `BlockDef` and its parts (ports, attrs, outputs, kernels), and the `block`
+decorator that declares one next to its reference kernel:
+
+    @block("Identity", inputs=[Input("input", type_attr="T")], outputs=[Output("output", "T")],
+           shape=same_shape("input"))
+    def identity(input):
+        "Return the input tensor unchanged."
+        return input
+
+The contracts, documented once:
+
+- **Shape function** `shape(ctx: ShapeContext) -> None` (TF's `SetShapeFn`): reads the inputs'
+  shapes and dtypes (`ctx.inputs`), their values when statically known (`ctx.value(port)`, None
+  otherwise; every read is recorded), the attrs (`ctx.attrs`), and sets every output exactly once
+  (`ctx.set_output(name, shape, dtype=..., value=...)`). It raises `OpError` with TF's text when
+  the inputs cannot agree. It runs on Specs before the run (`check`) and on the real arrays
+  before each compute, so kernels only compute.
+- **Kernels** take inputs and attrs by name (only those in their signature) and return one array,
+  or a tuple with one item per output (a list for a list output). The decorated function is the
+  reference kernel (numpy); `kernels=[Kernel(...)]` adds faster ones (fused numba loops), tried
+  first, each taken when its `accepts(inputs, attrs)` says so. A block declared with
+  `context=True` gets a `CallContext` as its first argument (a feed, output specs, the memory
+  limit, state), never module globals.
+- **pure or stateful**: a pure block's outputs depend only on its inputs and attrs (results may be
+  reused); `stateful=True` blocks read or write Variables.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable
+
+from . import dtypes as dt
+from . import registry
+
+REQUIRED = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
+
+ATTR_TYPES = ("int", "float", "bool", "string", "type", "shape", "tensor", "path",
+              "list(int)", "list(float)", "list(bool)", "list(string)", "list(type)", "list(shape)")
+
+
+@dataclass(slots=True, eq=False)
+class Spec:
+    """What is known of a tensor before the run: TF dtype, shape (None = unknown rank; a dim of
+    None = unknown size) and, when known, its value. Treat it as immutable (not frozen: one is
+    made per input and output of every block run, and a frozen dataclass is 3x slower to make)."""
+    dtype: str | None
+    shape: tuple | None = None
+    value: Any = None
+
+    @property
+    def rank(self):
+        return None if self.shape is None else len(self.shape)
+
+
+@dataclass(frozen=True)
+class Input:
+    """An input port. `type_attr` names the type attr it sets (ports sharing it agree);
+    `list=True` makes it a list port; `type_list_attr` a list port of mixed dtypes."""
+    name: str
+    dtypes: tuple = dt.ALL
+    type_attr: str | None = None
+    list: bool = False
+    type_list_attr: str | None = None
+    doc: str = ""
+
+    @property
+    def is_list(self) -> bool:
+        return self.list or bool(self.type_list_attr)
+
+
+@dataclass(frozen=True)
+class Attr:
+    """An attr: type (one of ATTR_TYPES), default (REQUIRED if none), range or allowed choices.
+    `message` is TF's error text for an out-of-range value, formatted with {name} and {value}."""
+    name: str
+    type: str
+    default: Any = REQUIRED
+    min: float | None = None
+    max: float | None = None
+    choices: tuple | None = None
+    doc: str = ""
+    message: str | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+@dataclass(frozen=True)
+class Output:
+    """An output port: `dtype` is a TF dtype name or the name of a (type or list(type)) attr."""
+    name: str
+    dtype: str
+    list: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One implementation of a block. `accepts(inputs, attrs)` says whether it takes this call
+    (None: always); it may also return `DECLINE` from inside when it finds it cannot."""
+    name: str
+    fn: Callable
+    accepts: Callable | None = None
+
+    @cached_property
+    def args(self) -> frozenset | None:
+        """The argument names the kernel takes (None: it takes **kwargs, so everything)."""
+        params = inspect.signature(self.fn).parameters
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return None
+        return frozenset(params)
+
+
+#: what a fast kernel returns to hand the call to the next kernel (e.g. a case it does not cover)
+DECLINE = type("Decline", (), {"__repr__": lambda self: "DECLINE"})()
+
+
+@dataclass(frozen=True)
+class BlockDef:
+    """Everything the runtime knows about one op, read by every layer (checks, runs, listings,
+    diagrams); nothing has a per-op branch."""
+    name: str
+    doc: str
+    inputs: tuple
+    attrs: tuple
+    outputs: tuple
+    shape: Callable
+    kernels: tuple                       # preferred first; the last is the reference kernel
+    prepare: Callable | None = None
+    feedable: bool = False
+    stateful: bool = False
+    context: bool = False
+    aliases: tuple = ()
+    describe: Callable | None = None
+    family: str = ""
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def __reduce__(self):
+        """Pickled by name: a worker process looks the block up in its own registry."""
+        return (registry.get, (self.name,))
+
+    @property
+    def compute(self) -> Callable:
+        """The reference kernel (numpy)."""
+        return self.kernels[-1].fn
+
+    def input(self, name):
+        return next((p for p in self.inputs if p.name == name), None)
+
+    def attr(self, name):
+        return next((a for a in self.attrs if a.name == name), None)
+
+    def output(self, name):
+        return next((o for o in self.outputs if o.name == name), None)
+
+    @cached_property
+    def type_attrs(self) -> tuple:
+        """Type attrs set by inputs (`T`, `Tidx`, ...), in port order."""
+        seen = []
+        for p in self.inputs:
+            for a in (p.type_attr, p.type_list_attr):
+                if a and a not in seen:
+                    seen.append(a)
+        return tuple(seen)
+
+    @cached_property
+    def argument_names(self) -> frozenset:
+        """Every name a kernel may take: ports, attrs, type attrs."""
+        return frozenset([p.name for p in self.inputs] + [a.name for a in self.attrs]
+                         + list(self.type_attrs))
+
+    def to_json(self) -> dict:
+        """A JSON-ready description (for `blockgraph blocks --json` and the JSON Schema)."""
+        def default(a):
+            return None if a.required else a.default
+        return {
+            "name": self.name, "doc": self.doc, "family": self.family, "aliases": list(self.aliases),
+            "stateful": self.stateful, "kernels": [k.name for k in self.kernels],
+            "inputs": [{"name": p.name, "dtypes": list(p.dtypes), "list": p.is_list,
+                        "type_attr": p.type_attr or p.type_list_attr, "doc": p.doc} for p in self.inputs],
+            "attrs": [{"name": a.name, "type": a.type, "required": a.required, "default": default(a),
+                       "min": a.min, "max": a.max, "choices": list(a.choices) if a.choices else None,
+                       "doc": a.doc} for a in self.attrs],
+            "outputs": [{"name": o.name, "dtype": o.dtype, "list": o.list, "doc": o.doc}
+                        for o in self.outputs],
+        }
+
+
+def block(name: str, *, inputs=(), attrs=(), outputs=(), shape, prepare=None, feedable=False,
+          stateful=False, context=False, kernels=(), aliases=(), describe=None, doc=None, **extra):
+    """Declare the decorated function as the reference kernel of block `name` and register it.
+
+    shape: the shape function (see the module docstring). kernels: faster `Kernel`s tried first.
+    prepare(attrs, ctx) may rewrite attrs once when the page is built (e.g. Const loading its
+    file). feedable: the block takes a feed (`CallContext.feed`). aliases: other names of the op
+    (TF's C++ API / enuSpace names). describe: a viewer hook saying what is special about the
+    block's results (see `blockgraph.view.describe`). extra:
+    further declarations read by other registries (e.g. gradients).
+    """
+    def register(fn):
+        ref = Kernel("numpy", fn)
+        allowed = {p.name for p in inputs} | {a.name for a in attrs}
+        for p in inputs:
+            allowed |= {p.type_attr, p.type_list_attr} - {None}
+        for k in (*kernels, ref):
+            names = set(k.args or ()) - {"kw", "kwargs"}
+            if context and k.args is not None:
+                names.discard(next(iter(inspect.signature(k.fn).parameters), None))
+            unknown = names - allowed
+            if unknown:
+                raise ValueError(f"block {name!r}: kernel {k.name!r} takes unknown arguments "
+                                 f"{sorted(unknown)}")
+        text = doc or _doc(fn)
+        defn = BlockDef(
+            name=name, doc=text, inputs=tuple(inputs), attrs=tuple(attrs), outputs=tuple(outputs),
+            shape=shape, kernels=(*kernels, ref), prepare=prepare, feedable=feedable,
+            stateful=stateful, context=context, aliases=tuple(aliases), describe=describe,
+            family=fn.__module__.rsplit(".", 1)[-1], extra=dict(extra))
+        registry.register(defn)
+        return fn
+    return register
+
+
+def _doc(fn) -> str:
+    text = (inspect.getdoc(fn) or "").strip()
+    return text.splitlines()[0] if text else ""
