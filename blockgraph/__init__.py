@@ -8,4 +8,12 @@ def load_page(path, **kwargs):
     return _load(path, **kwargs)
 
 
-__all__ = ["load_page", "__version__"]
+def sweep(page, **kwargs):
+    """Run a page once per grid setting or feeds file; see `blockgraph.api.sweep`."""
+    from .api import sweep as _sweep
+    return _sweep(page, **kwargs)
+
+
+from .core.errors import BlockgraphError, PageError  # noqa: E402  (light: no numpy)
+
+__all__ = ["load_page", "sweep", "BlockgraphError", "PageError", "__version__"]

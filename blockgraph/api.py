@@ -1,7 +1,9 @@
-"""The Python API: `load_page(path)` -> `Page`; `page.run(feeds)` -> `Results`.
+"""The Python API: `load_page(path)` -> `Page`; `page.run(feeds)` -> `Results`;
+`sweep(page, grid=..., out=...)`.
 
-Loading reads the YAML (source), validates its structure (page models) and builds the Scope;
-every problem found on the way is a Diagnostic in `page.diagnostics`.
+Loading reads the YAML (source), validates its structure (page models) and builds the Scope
+(`core`); every problem found on the way is a Diagnostic in `page.diagnostics`. Running prepares
+the page's run plan once and hands it to an executor (`run`).
 """
 from __future__ import annotations
 
@@ -9,12 +11,13 @@ import os
 
 from pydantic import ValidationError
 
-from .run import executor as executors
 from .core import source
-from .core.sizes import default_max_bytes
-from .core.diagnostics import Diagnostic, PageError, did_you_mean
+from .core.diagnostics import Diagnostic, did_you_mean
+from .core.errors import PageError
+from .core.gcpause import paused_gc
 from .core.page import FORMATS, BlockSpec, PageSpec
 from .core.scope import Scope
+from .core.sizes import default_max_bytes
 
 _TOP_KEYS = list(PageSpec.model_fields)
 _BLOCK_KEYS = list(BlockSpec.model_fields)
@@ -29,6 +32,7 @@ class Page:
         self.spec = spec
         self.scope = scope
         self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+        self._plan = None
 
     @property
     def name(self) -> str:
@@ -42,11 +46,23 @@ class Page:
     def check(self) -> list[Diagnostic]:
         return list(self.diagnostics)
 
-    def run(self, feeds=None, *, fail_fast=False, callbacks=None, executor="sequential", **options):
+    def plan(self):
+        """The page's run plan, made on first use and kept (repeated runs reuse what the first
+        one worked out)."""
+        if self._plan is None:
+            from .run.plan import Plan
+            self._plan = Plan(self.scope)
+        return self._plan
+
+    def run(self, feeds=None, *, fail_fast=False, callbacks=None, executor="sequential",
+            workers=None, scheduler=None, keep=None):
         """Run the page; raises PageError when it cannot run at all (bad YAML, cycle, unknown feed).
 
-        executor: "sequential" (the reference), "threads" or "dask"; options go to it (workers,
-        scheduler). The memory limit is the one the page was loaded with.
+        executor: "sequential" (the reference), "threads" or "dask" (`run.executors`), with
+        `workers` and, for dask, `scheduler` (an address, 'local' or a distributed.Client); or
+        an open `Executor`, which several runs can share.
+        keep: glob patterns of BLOCK.PORT to keep (others are freed after their last consumer).
+        The memory limit is the one the page was loaded with.
         """
         if not self.runnable:
             raise PageError(self.diagnostics)
@@ -57,9 +73,14 @@ class Page:
                             f"(placeholders: {', '.join(feedable) or 'none'})",
                             hint=did_you_mean(k, feedable)) for k in unknown]
             raise PageError(d)
-        run = executors.get(executor)
-        return run(self.scope, feeds, fail_fast=fail_fast, callbacks=callbacks,
-                   max_bytes=self.scope.max_bytes, **options)
+        from .run import executors
+        from .run.plan import Callbacks, RunOptions
+        options = RunOptions(fail_fast=fail_fast, keep=list(keep) if keep else None,
+                             max_bytes=self.scope.max_bytes, callbacks=callbacks or Callbacks())
+        if not isinstance(executor, str):       # an Executor the caller keeps open
+            return executor.run(self.plan(), feeds or {}, options)
+        with executors.get(executor)(workers=workers, scheduler=scheduler) as ex:
+            return ex.run(self.plan(), feeds or {}, options)
 
     def locate(self, block: str, port: str | None = None) -> tuple[int, int]:
         """(line, col) of a block (or of one of its input ports) in the page's file."""
@@ -80,7 +101,7 @@ def load_page(path: str, *, text: str | None = None, allow_outside: bool = False
     blocks over it fail before allocating (statically when their shapes are known)."""
     if max_bytes == -1:
         max_bytes = default_max_bytes()
-    with executors.paused_gc():
+    with paused_gc():
         return _load(path, text, allow_outside, max_bytes)
 
 
@@ -114,6 +135,16 @@ def _load(path, text, allow_outside, max_bytes):
     scope = Scope(name, spec, src, allow_outside=allow_outside, max_bytes=max_bytes)
     diags.extend(scope.diagnostics)
     return Page(path, src, spec, scope, diags)
+
+
+def sweep(page, **kwargs) -> dict:
+    """`run.sweep.sweep` for a page given as a loaded Page or a path (loaded with
+    `allow_outside` and `max_bytes` from kwargs)."""
+    from .run.sweep import sweep as run_sweep
+    if not isinstance(page, Page):
+        page = load_page(page, allow_outside=kwargs.get("allow_outside", False),
+                         max_bytes=kwargs.pop("max_bytes", -1))
+    return run_sweep(page, **kwargs)
 
 
 def _salvage(data):

@@ -1,22 +1,21 @@
 """The block library: one module per family (`fake_quant.py`, `slicing.py`, ...), whose
-`@block("Name", ...)` functions register themselves when the module is imported.
+`@block("Name", ...)` declarations register themselves when the module is imported.
 
-Families are imported when first needed: `load(op)` imports the one module that defines `op`
-(found by reading the `@block("...")` lines of the family sources, without importing them), so a
-page pays only for the families it uses; `load_all()` imports every family, in name order.
-A new family, or a new block in one, needs no edit of this file.
-
-    >>> load("FakeQuantWithMinMaxVars")
-    True
+Families are imported when first needed: `load(op)` imports the one module that declares `op`,
+found in `index.json` ({op or alias: family}), an index generated from the declarations
+themselves (`write_index()`, run by `python -m blocks`; a test fails when it is stale), so a
+family may register its blocks any way it likes (one decorator each, or a table in a loop). An
+op the index does not know makes the registry load every family, so a stale index costs time,
+never a wrong answer. `load_all()` imports every family, in name order.
 """
 import functools
 import importlib
+import json
 import os
 import pkgutil
-import re
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_DECLARED = re.compile(r'^@block\(\s*"([A-Za-z_][A-Za-z0-9_]*)"', re.M)
+INDEX = os.path.join(_HERE, "index.json")
 
 
 def families() -> list[str]:
@@ -27,23 +26,19 @@ def families() -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def index() -> dict[str, str]:
-    """{op name: family module} from the `@block("Name"` lines of the family sources."""
-    found = {}
-    for fam in families():
-        try:
-            with open(os.path.join(_HERE, fam + ".py"), encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError:          # not a plain source file: load_all() finds its blocks
-            continue
-        for name in _DECLARED.findall(text):
-            found.setdefault(name, fam)
-    return found
+    """{op name or alias: family module}, from `index.json` ({} when it cannot be read)."""
+    try:
+        with open(INDEX, encoding="utf-8") as fh:
+            found = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def load(op: str) -> bool:
-    """Import the family that declares `op`; False when no family source declares it."""
+    """Import the family that declares `op`; False when the index does not know it."""
     fam = index().get(op)
-    if fam is None:
+    if fam not in families():
         return False
     importlib.import_module(f"{__name__}.{fam}")
     return True
@@ -53,3 +48,20 @@ def load_all() -> None:
     """Import every family (registering every block)."""
     for fam in families():
         importlib.import_module(f"{__name__}.{fam}")
+
+
+def build_index() -> dict[str, str]:
+    """{op or alias: family} of every declared block, read from the registry after loading
+    every family."""
+    from blockgraph.core import registry
+    registry.load_library()
+    return {name: registry.REGISTRY[name].family for name in sorted(registry.REGISTRY)}
+
+
+def write_index() -> str:
+    """Regenerate `index.json` from the declarations; returns its path."""
+    text = json.dumps(build_index(), indent=0, sort_keys=True) + "\n"
+    with open(INDEX, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    index.cache_clear()
+    return INDEX

@@ -9,7 +9,7 @@ import functools
 
 import numpy as np
 
-from blockgraph.core.blockdef import DECLINE, Attr, Input, Kernel, Output, block
+from blockgraph.core.blockdef import DECLINE, Attr, Describe, Input, Kernel, Output, block
 from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, merge, with_rank, with_rank_at_least
 from blocks.kernels import fake_quant as fq
@@ -157,11 +157,31 @@ def _fused(fn):
     return [Kernel("fused", fn, accepts=_large)]
 
 
+# ----------------------------------------------------------------- for viewers
+
+def _grid(attrs, input_value):
+    """The nudged grid of a forward block's outputs (min/max from attrs, or its inputs)."""
+    bits, narrow = int(attrs.get("num_bits", 8)), bool(attrs.get("narrow_range", False))
+    if "min" in attrs:                       # Args: the range is an attr
+        lo, hi = attrs["min"], attrs["max"]
+    else:
+        lo, hi = input_value("min"), input_value("max")
+    if lo is None or hi is None:
+        return None
+    n = fq.nudged(np.asarray(lo, np.float32), np.asarray(hi, np.float32), bits, narrow)
+    return {"num_bits": bits, "narrow_range": narrow, "min": np.asarray(n.min),
+            "max": np.asarray(n.max), "step": np.asarray(n.scale)}
+
+
+QUANTIZER = Describe(quantizes={"outputs": "inputs"}, grid=_grid)
+
+
 # ----------------------------------------------------------------- blocks
 
 @block("FakeQuantWithMinMaxArgs",
        inputs=[Input("inputs", F32)], attrs=[ARG_MIN, ARG_MAX, NUM_BITS, NARROW],
-       outputs=[Output("outputs", "float32")], shape=_args_shape, kernels=_fused(_fused_args))
+       outputs=[Output("outputs", "float32")], shape=_args_shape, kernels=_fused(_fused_args),
+       describe=QUANTIZER)
 def fake_quant_with_min_max_args(inputs, min, max, num_bits, narrow_range):
     """Fake-quantize float32 `inputs` to num_bits levels in the attr range [min, max]."""
     return fq.forward(inputs, fq.nudged(min, max, num_bits, narrow_range),
@@ -182,7 +202,7 @@ def fake_quant_with_min_max_args_gradient(gradients, inputs, min, max, num_bits,
 @block("FakeQuantWithMinMaxVars",
        inputs=[Input("inputs", F32), Input("min", F32), Input("max", F32)],
        attrs=[NUM_BITS, NARROW], outputs=[Output("outputs", "float32")], shape=_vars_shape,
-       kernels=_fused(_fused_vars))
+       kernels=_fused(_fused_vars), describe=QUANTIZER)
 def fake_quant_with_min_max_vars(inputs, min, max, num_bits, narrow_range):
     """Fake-quantize float32 `inputs` to num_bits levels in the range given by 0-d tensors min, max."""
     return fq.forward(inputs, fq.nudged(min, max, num_bits, narrow_range), divide=True)
@@ -202,7 +222,7 @@ def fake_quant_with_min_max_vars_gradient(gradients, inputs, min, max, num_bits,
 @block("FakeQuantWithMinMaxVarsPerChannel",
        inputs=[Input("inputs", F32), Input("min", F32), Input("max", F32)],
        attrs=[NUM_BITS, NARROW], outputs=[Output("outputs", "float32")], shape=_per_channel_shape,
-       kernels=_fused(_fused_per_channel))
+       kernels=_fused(_fused_per_channel), describe=QUANTIZER)
 def fake_quant_with_min_max_vars_per_channel(inputs, min, max, num_bits, narrow_range):
     """Fake-quantize float32 `inputs` per channel (last dimension) with 1-d min and max."""
     return fq.forward(inputs, fq.nudged(min, max, num_bits, narrow_range), divide=False)

@@ -159,7 +159,8 @@ def test_plot_fake_quant_histogram_heatmap_staircase(fq_results, tmp_path, capsy
     w, h = png_size(png)
     assert w > 2.5 * h                      # three panels side by side
     # the staircase is drawn from the right data: each output is within half a step of its input
-    from blockgraph.view.show import load_npz, staircase_input
+    from blockgraph.view.plots import staircase_input
+    from blockgraph.view.show import load_npz
     tensors = load_npz(out)
     assert staircase_input(tensors, tensors["fq.outputs"]).key == "x.output"
     assert staircase_input(tensors, tensors["twice.output"]) is not None   # same values, any key

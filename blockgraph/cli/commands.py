@@ -1,17 +1,20 @@
 """The CLI's commands, each a few lines over load_page / run / Results / report."""
 from __future__ import annotations
 
-import contextlib
 import json
+import os
 import sys
 
-from ..core import registry
-from ..view import report
 from ..api import load_page
-from ..core.diagnostics import Diagnostic, PageError
-from ..run.parallel import ExecutorError    # imports no dask
-from ..run.progress import Progress
+from ..core import registry
+from ..core.diagnostics import Diagnostic
+from ..core.errors import ExecutorError, PageError
 from ..core.results import dumps, write_npz
+from ..run import executors
+from ..run.progress import Progress
+from ..run.sweep import SweepError, setting_text
+from ..run.sweep import sweep as run_sweep
+from ..view import report
 
 
 def _err(line: str):
@@ -89,9 +92,9 @@ def run(args) -> int:
         return 2
     pages = _load_pages(args.pages, args)
     many = len(args.pages) > 1
-    try:
-        with _shared_scheduler(args, pages) as scheduler:
-            all_results, ok, used = _run_pages(pages, feeds, many, args, scheduler)
+    try:     # one executor (one dask client or cluster) serves every page of the command
+        with executors.get(args.executor)(workers=args.workers, scheduler=args.scheduler) as ex:
+            all_results, ok, used = _run_pages(pages, feeds, many, args, ex)
     except ExecutorError as e:      # dask missing, scheduler unreachable, bad --workers
         _err(f"blockgraph: error: {e}")
         return 2
@@ -119,7 +122,7 @@ def run(args) -> int:
     return 0 if ok else 1
 
 
-def _run_pages(pages, feeds, many, args, scheduler):
+def _run_pages(pages, feeds, many, args, ex):
     """Run every runnable page, printing its problems: ([(page, Results)], ok, feed keys used).
     ExecutorError propagates (the executor cannot run here at all)."""
     all_results, ok = [], all(pages)
@@ -135,9 +138,9 @@ def _run_pages(pages, feeds, many, args, scheduler):
         mine = _feeds_for(p, feeds, many)
         used |= {k for k in feeds if k in mine or k == f"{p.name}/{k.rpartition('/')[2]}"}
         try:
-            results = p.run(mine, fail_fast=args.fail_fast,
+            results = p.run(mine, fail_fast=args.fail_fast, executor=ex,
                             callbacks=Progress.for_terminal(len(p.scope.blocks)),
-                            **_executor_kwargs(args, scheduler))
+                            keep=args.keep or None)
         except PageError as e:
             for d in e.diagnostics:
                 _err(d.format())
@@ -147,35 +150,12 @@ def _run_pages(pages, feeds, many, args, scheduler):
             if r.status == "failed" and not p.scope.blocks[r.id].error:   # static ones are printed
                 line, col = p.locate(r.id, r.error_port)
                 _err(Diagnostic(p.path, line, col, r.error, block=r.id, op=r.op).format())
+                if r.traceback:
+                    _err(r.traceback.rstrip() if args.debug else
+                         "  hint: a bug inside the block; rerun with --debug for its traceback")
         ok = ok and results.ok
         all_results.append((p, results))
     return all_results, ok, used
-
-
-@contextlib.contextmanager
-def _shared_scheduler(args, pages):
-    """The --scheduler the runs use: with several runnable pages one Client (and, for 'local',
-    one LocalCluster) serves them all instead of one per page."""
-    runnable = sum(1 for p in pages if p is not None and p.runnable)
-    if args.executor != "dask" or args.scheduler is None or runnable < 2:
-        yield args.scheduler
-        return
-    from ..run.dask_run import dask_client
-    with dask_client(args.scheduler, args.workers) as client:
-        yield client
-
-
-def _executor_kwargs(args, scheduler=None) -> dict:
-    """Executor choice and its options from the command line (`scheduler`: --scheduler's
-    address, or the Client shared by the pages of this run)."""
-    kw = {"executor": args.executor}
-    if args.workers is not None:
-        kw["workers"] = args.workers
-    if scheduler is not None:
-        kw["scheduler"] = scheduler
-    if args.keep:
-        kw["keep"] = list(args.keep)
-    return kw
 
 
 def _print_json(all_results, many, ok):
@@ -206,8 +186,56 @@ def _show(keys, page, results):
 
 
 def sweep(args) -> int:
-    from ..run.sweep import main as sweep_main
-    return sweep_main(args)
+    """`blockgraph sweep`: 0 every run ok, 1 a failed run or an invalid page, 2 a usage error."""
+    def err(line):
+        print(line, file=sys.stderr)
+    try:
+        page = load_page(args.page, allow_outside=args.allow_outside, max_bytes=args.max_bytes)
+    except OSError as e:
+        err(f"{args.page}:1:1: error: cannot read the page: {e.strerror or e}")
+        return 1
+    try:
+        index = run_sweep(page, grid=args.grid, feeds_dir=args.feeds_dir, out=args.out,
+                          executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                          keep=args.keep or None, allow_outside=args.allow_outside, report=err)
+    except PageError as e:
+        for d in e.diagnostics:
+            err(d.format())
+        return 1
+    except (SweepError, ExecutorError) as e:
+        err(f"blockgraph: error: {e}")
+        return 2
+    except OSError as e:
+        err(f"blockgraph: error: {e.strerror or e}: {getattr(e, 'filename', '') or args.out}")
+        return 1
+    print(_sweep_summary(index, args.out))
+    return 0 if index["ok"] else 1
+
+
+def _sweep_summary(index, out) -> str:
+    runs = index["runs"]
+    keys = list(runs[0]["settings"]) if runs else []
+    rows = [("run", "file", *keys, "status", "s")]
+    for e in runs:
+        if e["ok"]:
+            status = "ok"
+        elif e["error"]:
+            status = "error: " + e["error"]
+        elif e["errors"]:
+            bid, msg = next(iter(e["errors"].items()))
+            status = f"failed: block '{bid}': {msg}"
+        else:
+            status = "failed"
+        if len(status) > 60:
+            status = status[:59] + "…"
+        rows.append((str(e["run"]), e["file"] or "-", *[setting_text(e["settings"][k]) for k in keys],
+                     status, f"{e['seconds']:.3f}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    ok = sum(e["ok"] for e in runs)
+    lines.append(f"{len(runs)} runs: {ok} ok, {len(runs) - ok} not ok; index: "
+                 f"{os.path.join(out, 'index.json')}, {os.path.join(out, 'index.csv')}")
+    return "\n".join(lines)
 
 
 def render(args) -> int:

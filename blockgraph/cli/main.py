@@ -121,9 +121,8 @@ def _interrupt(signum, frame):
 
 
 def _request_stop():
-    ex = sys.modules.get("blockgraph.run.executor")
-    if ex is not None:
-        ex.STOP.set()
+    from ..run import cancel       # complete as soon as imported (it holds only the Event)
+    cancel.STOP.set()
 
 
 def _unraisable(hook_args):
@@ -168,14 +167,19 @@ def main(argv=None) -> int:
         if main_thread:
             signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
         sys.unraisablehook = previous_hook
-        ex = sys.modules.get("blockgraph.run.executor")
-        if ex is not None:
-            ex.STOP.clear()
+        from ..run import cancel
+        cancel.STOP.clear()
 
 
 def entry():
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point. After Ctrl-C, blocks still computing in worker threads (a
+    long numpy call cannot be interrupted) must not hold the exit: the process ends at once."""
+    code = main()
+    if code == 130 and threading.active_count() > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

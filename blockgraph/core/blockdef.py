@@ -114,6 +114,18 @@ class Kernel:
         return frozenset(params)
 
 
+@dataclass(frozen=True)
+class Describe:
+    """What a block's declaration tells viewers (`show`, `render`) about its results.
+    `quantizes`: {output port: the input port it is a quantization of} (levels are counted and
+    the staircase drawn against that input). `grid(attrs, input_value)`: the exact grid those
+    outputs lie on, as {"num_bits", "narrow_range", "min", "max", "step"} (arrays: 0-d, or one
+    per channel of the last axis), or None when it cannot be known; `input_value(port)` gives an
+    input's value (a literal or a saved result) or None."""
+    quantizes: dict
+    grid: Callable | None = None
+
+
 #: what a fast kernel returns to hand the call to the next kernel (e.g. a case it does not cover)
 DECLINE = type("Decline", (), {"__repr__": lambda self: "DECLINE"})()
 
@@ -134,7 +146,7 @@ class BlockDef:
     stateful: bool = False
     context: bool = False
     aliases: tuple = ()
-    describe: Callable | None = None
+    describe: Describe | None = None
     family: str = ""
     extra: dict = field(default_factory=dict, compare=False)
 

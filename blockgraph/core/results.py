@@ -18,7 +18,8 @@ class BlockResult:
     """One block's outcome: status "ok" | "failed" | "skipped", its error, time and outputs.
 
     `outputs` maps port -> array (a list of arrays for a list output); `dtypes` gives their TF
-    dtype names (which keep quantized names such as quint8)."""
+    dtype names (which keep quantized names such as quint8). `traceback` holds the Python
+    traceback of an internal error (a bug in a block), shown by `--debug`."""
     id: str
     op: str
     status: str = "pending"
@@ -28,6 +29,7 @@ class BlockResult:
     outputs: dict = field(default_factory=dict)
     dtypes: dict = field(default_factory=dict)
     dropped: list = field(default_factory=list)
+    traceback: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -10,104 +10,18 @@ from __future__ import annotations
 
 import heapq
 import os
-import re
-from dataclasses import dataclass, field
 
 from . import binding, registry, sizes
 from . import dtypes as dt
 from .attrs import bind_attrs
-from .blockdef import BlockDef, Spec
+from .blockdef import Spec
 from .diagnostics import Diagnostic, did_you_mean
 from .errors import AttrError, BlockBug, LiteralError, OpError
 from .literals import to_array
 from .page import PageSpec, TensorLiteral
+from .nodes import REF as _REF
+from .nodes import Block, Literal, PrepareContext, Ref
 from .source import Source
-
-_REF = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([0-9]+))?)?$")
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A reference to an output: block, port (None = the first output), element index."""
-    block: str
-    port: str | None = None
-    index: int | None = None
-
-    def __str__(self):
-        return ".".join(str(x) for x in (self.block, self.port, self.index) if x is not None)
-
-
-@dataclass
-class Literal:
-    """An inline constant on an input port; its dtype is fixed once the port's type is known."""
-    value: object
-    dtype: str | None = None
-    array: object = None
-
-
-@dataclass
-class Block:
-    """A resolved block: its def, checked attrs, inputs (Ref / Literal, or lists of them for list
-    ports) and, after propagation, the Spec of every output."""
-    id: str
-    op: str
-    defn: BlockDef | None
-    attrs: dict = field(default_factory=dict)
-    inputs: dict = field(default_factory=dict)
-    specs: list | None = None
-    in_dtypes: dict = field(default_factory=dict)
-    note: str | None = None
-    pos: tuple | None = None
-    valid: bool = True
-    error: str | None = None
-    error_port: str | None = None
-
-    def output_index(self, port: str | None) -> int | None:
-        if self.defn is None:
-            return None
-        if port is None:
-            return 0 if self.defn.outputs else None
-        return next((i for i, o in enumerate(self.defn.outputs) if o.name == port), None)
-
-    def refs(self):
-        """Every Ref among the inputs, with the port it feeds."""
-        for port, v in self.inputs.items():
-            for item in (v if isinstance(v, list) else [v]):
-                if isinstance(item, Ref):
-                    yield port, item
-
-
-class PrepareContext:
-    """What a block's prepare hook may use: the page's folder, and whether paths may leave it."""
-
-    def __init__(self, folder: str, allow_outside: bool = False, max_bytes: int | None = None):
-        self.folder = os.path.realpath(folder)
-        self.allow_outside = allow_outside
-        self.max_bytes = max_bytes
-
-    def check_bytes(self, shape, dtype: str, attr: str | None = None):
-        """AttrError when a tensor of `shape` and `dtype` would need more than max_bytes."""
-        if self.max_bytes is None:
-            return
-        need = sizes.tensor_bytes(tuple(shape), dtype)
-        if need is not None and need > self.max_bytes:
-            raise AttrError(f"a tensor of shape {list(shape)} ({dtype}) would need "
-                            f"{sizes.size_text(need)}, more than the limit of "
-                            f"{sizes.size_text(self.max_bytes)} (raise it with --max-bytes)", attr=attr)
-
-    def resolve_path(self, rel: str) -> str:
-        """`rel` resolved against the page's folder; AttrError when missing or outside it."""
-        if os.path.isabs(rel) and not self.allow_outside:
-            raise AttrError(f"absolute path {rel!r} refused: files must be inside the page's folder "
-                            "(use --allow-outside to permit it)", attr="file")
-        full = os.path.realpath(os.path.join(self.folder, rel))
-        if not self.allow_outside and os.path.commonpath([full, self.folder]) != self.folder:
-            raise AttrError(f"path {rel!r} leaves the page's folder (use --allow-outside to permit it)",
-                            attr="file")
-        if not os.path.isfile(full):
-            raise AttrError(f"file {rel!r} not found (looked for {full})", attr="file")
-        return full
-
 
 class Scope:
     """The blocks of one page and their dataflow graph."""

@@ -1,9 +1,9 @@
-"""The Dask executor, `run_dask`: a page's graph (`dask_graph.compile_graph`) run by
-`dask.threaded.get` in this process, or on a `distributed` cluster (`--scheduler`).
+"""The dask executor: a page's graph (`dask_graph.compile_graph`) run by `dask.threaded.get` in
+this process, or on a `distributed` cluster (`--scheduler`); sweep runs as independent tasks
+the same two ways (`Dask.map`).
 
-It gives exactly the Results of the sequential reference, as the other parallel executors do (see
-`parallel`). Dask is optional (`pip install 'blockgraph[dask]'`); it is imported only when a run
-asks for it.
+It gives exactly the Results of the sequential reference, as the other executors do. Dask is
+optional (`pip install 'blockgraph[dask]'`); it is imported only when a run asks for it.
 """
 from __future__ import annotations
 
@@ -11,14 +11,19 @@ import queue
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import partial
 
-from . import executor
-from .dask_graph import _CHANNELS, _Channel, compile_graph, kept_view
-from .executor import Callbacks
-from .parallel import DASK_EXTRA, ExecutorError, _tick, _Tracker, _workers
+from ..core.errors import ExecutorError
+from ..core.gcpause import paused_gc
 from ..core.results import Results
+from . import cancel, sequential
+from .dask_graph import Channel, compile_graph, kept_view
+from .executors import Executor, workers_count
+from .plan import Plan, RunOptions
+from .tracker import Tracker, tick
+
+DASK_EXTRA = "pip install 'blockgraph[dask]'"
 
 
 def import_dask():
@@ -53,7 +58,7 @@ def dask_client(scheduler, workers=None):
     if not isinstance(scheduler, str) or not scheduler.strip():
         raise ExecutorError(f"--scheduler wants tcp://HOST:PORT or 'local', got {scheduler!r}")
     if scheduler == "local":
-        cluster = local_cluster(_workers(workers))
+        cluster = local_cluster(workers_count(workers))
         try:
             client = distributed.Client(cluster, set_as_default=False)
             try:
@@ -99,35 +104,54 @@ def local_cluster(n_workers: int, **kwargs):
         return distributed.LocalCluster(**opts)
 
 
-def run_dask(scope, feeds=None, *, fail_fast: bool = False, callbacks: Callbacks | None = None,
-             max_bytes: int | None = None, workers: int | None = None, scheduler=None,
-             keep=None) -> Results:
-    """Run `scope` as a Dask graph (one task per block, see `compile_graph`); the same Results
-    as `executor.run`.
+class Dask(Executor):
+    """scheduler: None runs graphs with `dask.threaded.get` on `workers` threads in this
+    process; 'local' starts a LocalCluster of `workers` processes; 'tcp://HOST:PORT' (or a
+    distributed.Client) runs them on that cluster, whose workers must have blockgraph installed.
+    A client is opened on first use and kept until `close()`, so the pages of one command share
+    it."""
+    name = "dask"
 
-    scheduler: None runs it with `dask.threaded.get` on `workers` threads in this process;
-    'local' starts a LocalCluster of `workers` processes; 'tcp://HOST:PORT' (or a
-    distributed.Client) runs it on that cluster, whose workers must have blockgraph installed."""
-    import_dask()
-    if scope.order is None:
-        return executor.run(scope, feeds, fail_fast=fail_fast, callbacks=callbacks,
-                            max_bytes=max_bytes, keep=keep)
-    cb = callbacks or Callbacks()
-    tr = _Tracker(scope, fail_fast, cb, keep)
-    if scheduler is None:
-        with executor.paused_gc():
-            _dask_threaded(scope, feeds, tr, cb, max_bytes, _workers(workers))
-    else:
-        with dask_client(scheduler, workers) as client, executor.paused_gc():
-            _dask_distributed(scope, feeds, tr, cb, max_bytes, keep, client)
-    return tr.finish()
+    def __init__(self, workers=None, scheduler=None):
+        import_dask()
+        self.workers = workers
+        self.n = workers_count(workers)
+        self.scheduler = scheduler
+        self._stack = ExitStack()
+        self._client = None
+
+    def client(self):
+        if self._client is None:
+            self._client = self._stack.enter_context(dask_client(self.scheduler, self.workers))
+        return self._client
+
+    def close(self):
+        self._client = None
+        self._stack.close()
+
+    def run(self, plan: Plan, feeds, options: RunOptions) -> Results:
+        if not plan.runnable:
+            return sequential.run(plan, feeds, options)
+        tr = Tracker(plan, options)
+        with paused_gc():
+            if self.scheduler is None:
+                _dask_threaded(plan, feeds, options, tr, self.n)
+            else:
+                _dask_distributed(plan, feeds, options, tr, self.client())
+        return tr.finish()
+
+    def map(self, fn, jobs):
+        if self.scheduler is None:
+            yield from _map_threaded(fn, jobs, self.n)
+        else:
+            yield from _map_distributed(fn, jobs, self.client())
 
 
-def _dask_threaded(scope, feeds, tr, cb, max_bytes, n):
+def _dask_threaded(plan, feeds, options, tr, n):
     import dask.threaded
-    token = uuid.uuid4().hex
-    ch = _CHANNELS[token] = _Channel(tr.pos, tr.stop, tr.fail_fast)
-    dsk = compile_graph(scope, feeds, max_bytes=max_bytes, outputs=False, channel=token)
+    cb = options.callbacks
+    ch = Channel(tr.pos, tr.stop, tr.fail_fast)
+    dsk = compile_graph(plan, feeds, options, outputs=False, channel=ch)
     box = {}
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="blockgraph-dask")
 
@@ -144,9 +168,10 @@ def _dask_threaded(scope, feeds, tr, cb, max_bytes, n):
     try:
         while True:
             try:
-                kind, item = ch.events.get(timeout=0.25)
+                kind, item = ch.events.get(timeout=0.1)
             except queue.Empty:
-                _tick(cb)
+                tick(cb)
+                cancel.check()
                 continue
             if kind == "start":
                 cb.on_start(item)
@@ -163,15 +188,15 @@ def _dask_threaded(scope, feeds, tr, cb, max_bytes, n):
         else:
             thread.join()
         pool.shutdown(wait=False, cancel_futures=True)
-        _CHANNELS.pop(token, None)
     if "error" in box:
         raise box["error"]
 
 
-def _dask_distributed(scope, feeds, tr, cb, max_bytes, keep, client):
+def _dask_distributed(plan, feeds, options, tr, client):
     from distributed import as_completed
-    prefix = f"blockgraph-{scope.name}-{uuid.uuid4().hex[:12]}/"
-    dsk = compile_graph(scope, feeds, max_bytes=max_bytes, prefix=prefix, outputs=False)
+    cb, keep, scope = options.callbacks, options.keep, plan.scope
+    prefix = f"blockgraph-{plan.name}-{uuid.uuid4().hex[:12]}/"
+    dsk = compile_graph(plan, feeds, options, prefix=prefix, outputs=False)
     wanted = [b for b in tr.order if tr.may_start(b)]     # --fail-fast: none after an invalid block
     if keep:
         for bid in wanted:
@@ -216,9 +241,76 @@ def _dask_distributed(scope, feeds, tr, cb, max_bytes, keep, client):
                 if late:
                     client.cancel(late)
                     pending.difference_update(late)
-            _tick(cb)
+            tick(cb)
             if not pending:
                 break
     finally:
         if pending:
             client.cancel(list(pending))
+
+
+# ---------------------------------------------------------------- independent jobs (sweeps)
+
+def _deliver(q, i, fn, *args):
+    """A dask task of an in-process map: hand the value to the caller as soon as it exists."""
+    q.put((i, fn(*args)))
+
+
+def _map_threaded(fn, jobs, n):
+    import dask.threaded
+    q = queue.Queue()
+    token = uuid.uuid4().hex
+    dsk = {f"blockgraph-map-{token}-{i}": (partial(_deliver, q, i, fn, *args),) for i, args in jobs}
+    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="blockgraph-map-dask")
+    box = {}
+    end = object()
+
+    def target():
+        try:
+            dask.threaded.get(dsk, list(dsk), pool=pool)
+        except BaseException as e:
+            box["error"] = e
+        finally:
+            q.put(end)
+
+    thread = threading.Thread(target=target, name="blockgraph-map-get", daemon=True)
+    thread.start()
+    complete = False
+    try:
+        while True:
+            try:
+                item = q.get(timeout=0.1)
+            except queue.Empty:
+                cancel.check()
+                continue
+            if item is end:
+                complete = True
+                break
+            yield item
+    finally:
+        if complete:
+            thread.join()
+        pool.shutdown(wait=False, cancel_futures=True)
+    if "error" in box:
+        raise box["error"]
+
+
+def _map_distributed(fn, jobs, client):
+    from distributed import as_completed as dask_completed
+    token = uuid.uuid4().hex[:12]
+    futs = {}
+    for i, args in jobs:
+        f = client.submit(fn, *args, key=f"blockgraph-map-{token}-{i}", pure=False)
+        futs[f.key] = (i, f)
+    try:
+        for f, value in dask_completed([f for _, f in futs.values()], loop=client.loop,
+                                       with_results=True, raise_errors=False):
+            i, _ = futs.pop(f.key)
+            if f.status != "finished":
+                exc = value[1] if isinstance(value, tuple) and len(value) == 3 else value
+                raise ExecutorError(f"the dask cluster could not run job {i}: "
+                                    f"{type(exc).__name__}: {exc}")
+            yield i, value
+    finally:
+        if futs:
+            client.cancel([f for _, f in futs.values()])

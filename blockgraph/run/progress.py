@@ -6,7 +6,7 @@ import shutil
 import sys
 import time
 
-from .executor import Callbacks
+from .plan import Callbacks
 
 
 class Progress(Callbacks):

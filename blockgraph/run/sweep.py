@@ -24,31 +24,24 @@ import io
 import itertools
 import json
 import os
-import queue
 import sys
-import threading
 import time
-import uuid
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from functools import partial
 from types import SimpleNamespace
 
 import numpy as np
 
-from . import executor as executors
-from ..core import registry
-from ..core import source
-from ..api import Page, load_page
-from ..core.diagnostics import Diagnostic, PageError, did_you_mean
-from .dask_run import dask_client, import_dask
-from .parallel import ExecutorError, _workers
-from .progress import Progress
+from ..core import registry, source
+from ..core.diagnostics import Diagnostic, did_you_mean
+from ..core.errors import PageError, UsageError
 from ..core.results import dumps, write_atomic, write_npz
 from ..core.scope import Scope
+from . import executors, sequential
+from .plan import Plan, RunOptions
+from .progress import Progress
 
 
-class SweepError(ValueError):
+class SweepError(UsageError):
     """A sweep that cannot start: a bad --grid spec, an empty --feeds-dir, ..."""
 
 
@@ -68,7 +61,7 @@ class Run:
         return f"run-{self.index:04d}.npz"
 
     def label(self) -> str:
-        return " ".join(f"{k}={_text(v)}" for k, v in self.settings.items())
+        return " ".join(f"{k}={setting_text(v)}" for k, v in self.settings.items())
 
 
 # ---------------------------------------------------------------- planning runs
@@ -98,7 +91,7 @@ def parse_grid(specs) -> list[tuple[str, str, str, list]]:
     return axes
 
 
-def grid_runs(page: Page, specs, *, allow_outside: bool = False) -> list[Run]:
+def grid_runs(page, specs, *, allow_outside: bool = False) -> list[Run]:
     """One Run per combination of the --grid values, each a Scope rebuilt from the page's spec
     with those attrs set."""
     axes = parse_grid(specs)
@@ -138,7 +131,7 @@ def grid_runs(page: Page, specs, *, allow_outside: bool = False) -> list[Run]:
     return runs
 
 
-def feeds_runs(page: Page, folder: str, *, load: bool = False) -> list[Run]:
+def feeds_runs(page, folder: str, *, load: bool = False) -> list[Run]:
     """One Run per .npz file in `folder` (name order); `load` reads the arrays now, else each
     run reads its file where it runs."""
     try:
@@ -176,136 +169,36 @@ def load_feeds(path: str) -> dict:
 
 
 def run_one(scope: Scope, feeds, keep=None):
-    """The task of one run: (Results, seconds). Module-level, so dask workers can run it."""
+    """The task of one run: (Results, seconds); its blocks run in order. Module-level, so dask
+    workers can run it."""
     if isinstance(feeds, str):
         feeds = load_feeds(feeds)
     t0 = time.perf_counter()
-    results = executors.run(scope, feeds or {}, max_bytes=scope.max_bytes, keep=keep)
+    results = sequential.run(Plan(scope), feeds or {},
+                             RunOptions(keep=keep, max_bytes=scope.max_bytes))
     return results, time.perf_counter() - t0
-
-
-# ---------------------------------------------------------------- running them
-
-def check_executor(executor: str, scheduler=None) -> None:
-    """ExecutorError unless `executor` (with `scheduler`) can run here."""
-    if executor not in executors.EXECUTORS:
-        raise ExecutorError(f"unknown executor {executor!r} (choose from "
-                            f"{', '.join(executors.EXECUTORS)})")
-    if scheduler is not None and executor != "dask":
-        raise ExecutorError("--scheduler needs --executor dask")
-    if executor == "dask":
-        import_dask()
-
-
-def each_result(jobs, *, executor: str = "sequential", workers=None, scheduler=None):
-    """Run `jobs` [(i, fn, args)] as independent tasks; yield (i, fn(*args)) as each finishes."""
-    check_executor(executor, scheduler)
-    if executor == "sequential":
-        for i, fn, args in jobs:
-            yield i, fn(*args)
-    elif executor == "threads":
-        yield from _threads(jobs, _workers(workers))
-    elif scheduler is None:
-        yield from _dask_threads(jobs, _workers(workers))
-    else:
-        with dask_client(scheduler, workers) as client:
-            yield from _distributed(jobs, client)
-
-
-def _threads(jobs, n):
-    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="blockgraph-sweep")
-    try:
-        futs = {pool.submit(fn, *args): i for i, fn, args in jobs}
-        for f in as_completed(futs):
-            yield futs.pop(f), f.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-_QUEUES: dict[str, queue.Queue] = {}
-
-
-def _deliver(token, i, fn, *args):
-    """A dask task of an in-process sweep: hand the value to the caller as soon as it exists."""
-    value = fn(*args)
-    q = _QUEUES.get(token)
-    if q is not None:          # None: the caller stopped listening (Ctrl-C)
-        q.put((i, value))
-
-
-def _dask_threads(jobs, n):
-    import dask.threaded
-    token = uuid.uuid4().hex
-    q = _QUEUES[token] = queue.Queue()
-    dsk = {f"blockgraph-sweep-{token}-{i}": (partial(_deliver, token, i, fn, *args),)
-           for i, fn, args in jobs}
-    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="blockgraph-sweep-dask")
-    box = {}
-    end = object()
-
-    def target():
-        try:
-            dask.threaded.get(dsk, list(dsk), pool=pool)
-        except BaseException as e:
-            box["error"] = e
-        finally:
-            q.put(end)
-
-    thread = threading.Thread(target=target, name="blockgraph-sweep-get", daemon=True)
-    thread.start()
-    complete = False
-    try:
-        while True:
-            item = q.get()
-            if item is end:
-                complete = True
-                break
-            yield item
-    finally:
-        if complete:
-            thread.join()
-        pool.shutdown(wait=False, cancel_futures=True)
-        _QUEUES.pop(token, None)
-    if "error" in box:
-        raise box["error"]
-
-
-def _distributed(jobs, client):
-    from distributed import as_completed as dask_completed
-    token = uuid.uuid4().hex[:12]
-    futs = {}
-    for i, fn, args in jobs:
-        f = client.submit(fn, *args, key=f"blockgraph-sweep-{token}-{i}", pure=False)
-        futs[f.key] = (i, f)
-    try:
-        for f, value in dask_completed([f for _, f in futs.values()], loop=client.loop,
-                                       with_results=True, raise_errors=False):
-            i, _ = futs.pop(f.key)
-            if f.status != "finished":
-                exc = value[1] if isinstance(value, tuple) and len(value) == 3 else value
-                raise ExecutorError(f"the dask cluster could not run sweep run {i}: "
-                                    f"{type(exc).__name__}: {exc}")
-            yield i, value
-    finally:
-        if futs:
-            client.cancel([f for _, f in futs.values()])
 
 
 # ---------------------------------------------------------------- the sweep
 
 def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequential",
           workers=None, scheduler=None, keep=None, allow_outside: bool = False,
-          max_bytes: int | None = -1, progress: bool | None = None, report=None) -> dict:
-    """Run `page` (a path or a loaded Page) once per --grid combination or --feeds-dir file,
-    write OUT/run-NNNN.npz for each and OUT/index.json + index.csv; return the index.
+          progress: bool | None = None, report=None) -> dict:
+    """Run a loaded page (`blockgraph.load_page`) once per --grid combination or --feeds-dir
+    file, write OUT/run-NNNN.npz for each and OUT/index.json + index.csv; return the index. Runs
+    are independent jobs of the executor (`Executor.map`); within a run blocks run in order.
 
     report(line) gets each problem as one line (default: stderr). Raises SweepError for a
     sweep that cannot start, PageError for a page that cannot run, ExecutorError for an
     executor that is not available."""
     say = report or (lambda line: print(line, file=sys.stderr))
-    check_executor(executor, scheduler)
-    if not isinstance(page, Page):
-        page = load_page(page, allow_outside=allow_outside, max_bytes=max_bytes)
+    with executors.get(executor)(workers=workers, scheduler=scheduler) as runner:
+        return _sweep(page, runner, grid, feeds_dir, out, executor, scheduler, keep,
+                      allow_outside, progress, say)
+
+
+def _sweep(page, runner, grid, feeds_dir, out, executor, scheduler, keep, allow_outside,
+           progress, say) -> dict:
     if not page.runnable:
         raise PageError(page.diagnostics)
     for d in page.diagnostics:
@@ -323,7 +216,7 @@ def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequent
         if r.error is not None:
             say(f"blockgraph: error: sweep run {r.index} ({r.label()}): {r.error}")
             entries[r.index] = _entry(r, None, 0.0, None)
-    todo = [(r.index, run_one, (r.scope, r.feeds, list(keep) if keep else None))
+    todo = [(r.index, (r.scope, r.feeds, list(keep) if keep else None))
             for r in runs if r.error is None]
     bar = Progress(len(runs), "runs", enabled=progress) if progress is not False else None
     if bar:
@@ -331,8 +224,7 @@ def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequent
             bar.on_block(SimpleNamespace(id=str(i), status="failed"))
     by_index = {r.index: r for r in runs}
     t0 = time.perf_counter()
-    for i, (results, seconds) in each_result(todo, executor=executor, workers=workers,
-                                             scheduler=scheduler):
+    for i, (results, seconds) in runner.map(run_one, todo):
         r = by_index[i]
         path = os.path.join(out, r.file)
         try:
@@ -377,13 +269,13 @@ def _csv(index) -> str:
     w.writerow(["run", "file", *keys, "ok", "failed", "skipped", "seconds", "error"])
     for e in index["runs"]:
         err = e["error"] or "; ".join(f"{b}: {m}" for b, m in e["errors"].items())
-        w.writerow([e["run"], e["file"] or "", *[_text(e["settings"][k]) for k in keys],
+        w.writerow([e["run"], e["file"] or "", *[setting_text(e["settings"][k]) for k in keys],
                     "true" if e["ok"] else "false", e["blocks"]["failed"], e["blocks"]["skipped"],
                     e["seconds"], err])
     return buf.getvalue()
 
 
-def _text(v) -> str:
+def setting_text(v) -> str:
     """A setting as it would be written in the page (strings bare, the rest as JSON/YAML)."""
     return v if isinstance(v, str) else dumps(v) if _jsonable(v) else str(v)
 
@@ -403,59 +295,3 @@ def _with_run(d: Diagnostic, run: Run) -> Diagnostic:
 
 def _hint(h) -> str:
     return f" ({h})" if h else ""
-
-
-# ---------------------------------------------------------------- the command
-
-def main(args) -> int:
-    """`blockgraph sweep`: 0 every run ok, 1 a failed run or an invalid page, 2 a usage error."""
-    def err(line):
-        print(line, file=sys.stderr)
-    try:
-        page = load_page(args.page, allow_outside=args.allow_outside, max_bytes=args.max_bytes)
-    except OSError as e:
-        err(f"{args.page}:1:1: error: cannot read the page: {e.strerror or e}")
-        return 1
-    try:
-        index = sweep(page, grid=args.grid, feeds_dir=args.feeds_dir, out=args.out,
-                      executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                      keep=getattr(args, "keep", None) or None, allow_outside=args.allow_outside,
-                      report=err)
-    except PageError as e:
-        for d in e.diagnostics:
-            err(d.format())
-        return 1
-    except (SweepError, ExecutorError) as e:
-        err(f"blockgraph: error: {e}")
-        return 2
-    except OSError as e:
-        err(f"blockgraph: error: {e.strerror or e}: {getattr(e, 'filename', '') or args.out}")
-        return 1
-    print(summary(index, args.out))
-    return 0 if index["ok"] else 1
-
-
-def summary(index, out) -> str:
-    runs = index["runs"]
-    keys = list(runs[0]["settings"]) if runs else []
-    rows = [("run", "file", *keys, "status", "s")]
-    for e in runs:
-        if e["ok"]:
-            status = "ok"
-        elif e["error"]:
-            status = "error: " + e["error"]
-        elif e["errors"]:
-            bid, msg = next(iter(e["errors"].items()))
-            status = f"failed: block '{bid}': {msg}"
-        else:
-            status = "failed"
-        if len(status) > 60:
-            status = status[:59] + "…"
-        rows.append((str(e["run"]), e["file"] or "-", *[_text(e["settings"][k]) for k in keys],
-                     status, f"{e['seconds']:.3f}"))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    ok = sum(e["ok"] for e in runs)
-    lines.append(f"{len(runs)} runs: {ok} ok, {len(runs) - ok} not ok; index: "
-                 f"{os.path.join(out, 'index.json')}, {os.path.join(out, 'index.csv')}")
-    return "\n".join(lines)

@@ -15,7 +15,8 @@ import json
 
 import numpy as np
 
-from .render import Outcome, changed_attrs, in_ports, out_port_of, port_rows, shape_text, value_text
+from .ports import Outcome, changed_attrs, in_ports, out_port_of, port_rows, value_text
+from .render import shape_text
 from .show import levels, stats, stats_items
 
 MAX_ROWS, MAX_COLS = 100, 20
@@ -75,7 +76,7 @@ def _block_data(scope, b, o: Outcome | None, rows: dict, budget: list) -> dict:
     changed = {k for k, _ in changed_attrs(b)}
     attrs = [{"name": a.name, "value": value_text(b.attrs.get(a.name), 200),
               "changed": a.name in changed} for a in (b.defn.attrs if b.defn else ()) if a.name in b.attrs]
-    fake_quant = b.op.startswith("FakeQuant") and not b.op.endswith("Gradient")
+    quantizes = b.defn.describe.quantizes if b.defn is not None and b.defn.describe else {}
     outs = []
     for r in rows[b.id]:
         if r.header:
@@ -85,7 +86,7 @@ def _block_data(scope, b, o: Outcome | None, rows: dict, budget: list) -> dict:
                 "table": None}
         if r.array is not None:
             item["stats"] = stats_items(stats(r.array, r.dtype))
-            if fake_quant:
+            if r.suffix in quantizes:
                 n, step = levels(r.array, r.dtype)
                 item["levels"] = f"{n} distinct values" + (f" (gaps are multiples of {step:.6g})"
                                                             if step else "")

@@ -23,12 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.errors import UsageError
 from . import report
 
-MAX_PLOTTED = 6     # tensors in one --plot figure
-
-
-class ShowError(Exception):
+class ShowError(UsageError):
     """A problem to report as one line (exit status in `.status`)."""
 
     def __init__(self, message: str, status: int = 1, located: bool = False):
@@ -190,14 +188,16 @@ def levels(a: np.ndarray, dtype: str) -> tuple[int, float | None]:
     return int(u.size), smallest
 
 
-def fake_quant_port(port: str | None) -> bool:
-    """True when `port` is an output name that only forward FakeQuant blocks use (`outputs`),
-    so a BLOCK.PORT key of a results file can be recognised without the page."""
+def quantized_port(port: str | None) -> bool:
+    """True when `port` is an output name that only quantizing blocks use (their declarations
+    say so: the forward FakeQuant blocks' `outputs`), so a BLOCK.PORT key of a results file can
+    be recognised without the page."""
     if not port:
         return False
     from ..core import registry
-    users = [n for n in registry.names() if any(o.name == port for o in registry.get(n).outputs)]
-    return bool(users) and all(n.startswith("FakeQuant") and not n.endswith("Gradient") for n in users)
+    users = [registry.get(n) for n in registry.names()]
+    users = [d for d in users if any(o.name == port for o in d.outputs)]
+    return bool(users) and all(d.describe is not None and port in d.describe.quantizes for d in users)
 
 
 def num(v) -> str:
@@ -245,7 +245,7 @@ def describe(t: Tensor, linewidth: int | None = None, view=None, tensors=None) -
     y = numeric(t.array, t.dtype) if q is not None else None
     if y is not None:
         lines.append(q.describe(y))
-    elif fake_quant_port(t.port) and (b is None or b.op.startswith("FakeQuant")):
+    elif quantized_port(t.port) and (b is None or view.quantized_input(t.key) is not None):
         n, step = levels(t.array, t.dtype)
         lines.append(f"levels: {n} distinct values used" + (f" (gaps are multiples of {step:.6g})"
                                                            if step else "") + "  [FakeQuant output]")
@@ -268,160 +268,6 @@ def table(tensors: dict[str, Tensor], view=None) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
 
-# ------------------------------------------------------------------ plotting
-
-def staircase_input(tensors: dict[str, Tensor], out: Tensor) -> Tensor | None:
-    """The input of a FakeQuant output found among the file's tensors: the first other float
-    tensor of the same shape that `out` is a quantization of (out non-decreasing in it, and within
-    half a step of it inside the output's range). None when there is no such tensor."""
-    y = numeric(out.array, out.dtype)
-    if y is None or y.dtype.kind != "f" or y.size < 2:
-        return None
-    n, step = levels(out.array, out.dtype)
-    if step is None:
-        return None
-    y = y.astype(np.float64).ravel()
-    for t in tensors.values():
-        if t.key == out.key or t.array.shape != out.array.shape:
-            continue
-        x = numeric(t.array, t.dtype)
-        if x is None or x.dtype.kind != "f" or fake_quant_port(t.port):
-            continue
-        x = x.astype(np.float64).ravel()
-        ok = np.isfinite(x) & np.isfinite(y)
-        if ok.sum() < 2:
-            continue
-        xs, ys = x[ok], y[ok]
-        order = np.argsort(xs, kind="stable")
-        if np.any(np.diff(ys[order]) < -1e-6 * max(abs(step), 1e-30)):
-            continue
-        inside = (xs >= ys.min()) & (xs <= ys.max())
-        if np.all(np.abs(xs[inside] - ys[inside]) <= step * 0.5 * (1 + 1e-3) + 1e-7):
-            return t
-    return None
-
-
-def plot(selected: list[Tensor], tensors: dict[str, Tensor], path: str, view=None) -> list[str]:
-    """Save a PNG with one row per tensor: histogram, heatmap (2-D), staircase (FakeQuant).
-    Returns a line per tensor saying what was drawn. With `view` (a `show_page.PageView`) the
-    staircase is drawn against the tensor the page feeds the FakeQuant block, when saved."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ShowError("--plot needs matplotlib: pip install 'blockgraph[render]'") from None
-    rows = []
-    for t in selected[:MAX_PLOTTED]:
-        x = numeric(t.array, t.dtype)
-        if x is None:
-            raise ShowError(f"cannot plot '{t.key}': it holds strings")
-        if x.dtype.kind == "c":
-            x = np.abs(x)
-        panels = ["hist"] + (["heat"] if x.ndim == 2 and x.size else [])
-        src = _staircase_source(t, tensors, view)
-        if src is not None:
-            panels.append("stairs")
-        rows.append((t, x, panels, src))
-    ncols = max(len(p) for _, _, p, _ in rows)
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(5.2 * ncols, 3.8 * len(rows)), squeeze=False)
-    said = []
-    for r, (t, x, panels, src) in enumerate(rows):
-        for c, kind in enumerate(panels):
-            ax = axes[r][c]
-            if kind == "hist":
-                _histogram(ax, t, x)
-            elif kind == "heat":
-                _heatmap(fig, ax, t, x)
-            else:
-                _staircase(ax, t, src)
-        for c in range(len(panels), ncols):
-            axes[r][c].axis("off")
-        said.append(f"{t.key}: " + ", ".join({"hist": "histogram", "heat": "heatmap",
-                                              "stairs": f"staircase against {src.key if src else ''}"}[k]
-                                             for k in panels))
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=100)
-    except OSError as e:
-        raise ShowError(f"cannot write {path}: {e.strerror or e}") from None
-    finally:
-        plt.close(fig)
-    if len(selected) > MAX_PLOTTED:
-        said.append(f"(plotted the first {MAX_PLOTTED} of {len(selected)} tensors)")
-    return said
-
-
-def _staircase_source(t: Tensor, tensors: dict, view) -> Tensor | None:
-    """The input to plot a FakeQuant output against: the page's when known, else a guess."""
-    if view is not None and view.quantization(t.key, tensors) is not None:
-        key = view.source_key(t.key, "inputs")
-        return tensors.get(key) if key else None
-    return staircase_input(tensors, t) if fake_quant_port(t.port) else None
-
-
-def _title(t: Tensor) -> str:
-    return f"{t.key}  {t.dtype} {report.shape_text(t.array.shape)}"
-
-
-def _histogram(ax, t: Tensor, x: np.ndarray):
-    x = x.astype(np.float64) if x.dtype.kind in "bfiu" else x
-    fin = x[np.isfinite(x)].ravel()
-    ax.set_title(_title(t), fontsize=9)
-    ax.set_xlabel("value")
-    ax.set_ylabel("count")
-    if not fin.size:
-        ax.text(0.5, 0.5, "no finite values", ha="center", va="center", transform=ax.transAxes)
-        return
-    u = np.unique(fin)
-    if u.size <= 64:          # few distinct values (levels, ints, bools): one bar per value
-        counts = np.array([np.count_nonzero(fin == v) for v in u])
-        width = np.diff(u).min() * 0.8 if u.size > 1 else 0.8
-        ax.bar(u, counts, width=width, color="#4c72b0")
-    else:
-        ax.hist(fin, bins=min(60, max(10, int(np.sqrt(fin.size)))), color="#4c72b0")
-    _integer_ticks(ax.yaxis)
-    bad = x.size - fin.size
-    if bad:
-        ax.set_xlabel(f"value ({bad} NaN/inf not shown)")
-
-
-def _heatmap(fig, ax, t: Tensor, x: np.ndarray):
-    im = ax.imshow(x.astype(np.float64), aspect="auto", interpolation="nearest", cmap="viridis")
-    fig.colorbar(im, ax=ax)
-    ax.set_title(f"{t.key} (rows x columns)", fontsize=9)
-    ax.set_xlabel("column")
-    ax.set_ylabel("row")
-    _integer_ticks(ax.xaxis)
-    _integer_ticks(ax.yaxis)
-
-
-def _integer_ticks(axis):
-    from matplotlib.ticker import MaxNLocator
-    axis.set_major_locator(MaxNLocator(integer=True))
-
-
-def _staircase(ax, t: Tensor, src: Tensor):
-    """Output against input: the samples, the levels they land on, and output = input. Only the
-    samples are drawn (no line between them), so sparse inputs show no invented steps; dense
-    inputs trace the quantizer's staircase."""
-    x = numeric(src.array, src.dtype).astype(np.float64).ravel()
-    y = numeric(t.array, t.dtype).astype(np.float64).ravel()
-    ok = np.isfinite(x) & np.isfinite(y)
-    xs, ys = x[ok], y[ok]
-    used = np.unique(ys)
-    if used.size <= 64:
-        for v in used:
-            ax.axhline(v, color="#e3b7b8", lw=0.8, zorder=0)
-    lo, hi = float(min(xs.min(), ys.min())), float(max(xs.max(), ys.max()))
-    ax.plot([lo, hi], [lo, hi], ls="--", color="#999999", lw=1, label="output = input")
-    ax.plot(xs, ys, ".", color="#c44e52", ms=7 if xs.size < 50 else 3, label="samples")
-    ax.set_title(f"{t.key} vs {src.key}: {used.size} levels used", fontsize=9)
-    ax.set_xlabel(f"input ({src.key})")
-    ax.set_ylabel(f"output ({t.key})")
-    ax.legend(fontsize=8, loc="upper left")
-
-
 # ------------------------------------------------------------------ command
 
 def main(args) -> int:
@@ -440,6 +286,7 @@ def main(args) -> int:
         selected = select(tensors, args.key)
         print("\n\n".join(describe(t, view=view, tensors=tensors) for t in selected))
         if args.plot:
+            from .plots import plot
             for line in plot(selected, tensors, args.plot, view):
                 print(f"plotted {line}", file=sys.stderr)
             print(f"wrote {args.plot}", file=sys.stderr)

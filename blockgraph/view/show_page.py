@@ -1,6 +1,7 @@
 """What a page tells `blockgraph show RESULTS.npz --page PAGE.yaml` about the saved results: the
-op behind each key, and for a FakeQuant output the tensor it quantized and its exact nudged range
-(so the levels are counted on TF's grid, not guessed from the gaps between values).
+op behind each key, and for a quantized output (a block whose declaration says so, e.g. the
+forward FakeQuant blocks) the tensor it quantized and its exact grid (so the levels are counted
+on TF's grid, not guessed from the gaps between values).
 
 Keys of a results file are `BLOCK.PORT[.I]`, with a `PAGE/` prefix when `run` saved several
 pages; keys of other pages are left alone.
@@ -13,13 +14,9 @@ import numpy as np
 
 from ..core.scope import Literal, Ref
 
-FORWARD_OPS = ("FakeQuantWithMinMaxArgs", "FakeQuantWithMinMaxVars",
-               "FakeQuantWithMinMaxVarsPerChannel")
-
-
 @dataclass
 class Quantization:
-    """The grid a FakeQuant output lies on: nudged min/max and step (one per channel, or 0-d)."""
+    """The grid a quantized output lies on: min/max and step (one per channel, or 0-d)."""
     num_bits: int
     narrow_range: bool
     min: np.ndarray
@@ -104,26 +101,29 @@ class PageView:
         src = self.source_key(key, port)
         return tensors[src].array if src in tensors else None
 
-    def quantization(self, key: str, tensors: dict) -> Quantization | None:
-        """The grid of a forward FakeQuant block's `outputs` key, or None (another key, or its
-        min/max are not known from the page and the file)."""
-        from blocks.kernels.fake_quant import nudged
+    def quantized_input(self, key: str) -> str | None:
+        """The input port that the output behind `key` quantizes (its block's declaration
+        says), or None."""
         b = self.block(key)
-        if b is None or b.op not in FORWARD_OPS or not key.endswith(".outputs"):
+        d = b.defn.describe if b is not None and b.defn is not None else None
+        port = key.rpartition("/")[2].split(".")[1] if "." in key else None
+        return d.quantizes.get(port) if d is not None else None
+
+    def quantization(self, key: str, tensors: dict) -> Quantization | None:
+        """The grid of a quantized output, or None (another key, or its range is not known from
+        the page and the file)."""
+        if self.quantized_input(key) is None:
             return None
-        bits, narrow = int(b.attrs.get("num_bits", 8)), bool(b.attrs.get("narrow_range", False))
-        if b.op == "FakeQuantWithMinMaxArgs":
-            lo, hi = b.attrs.get("min", -6.0), b.attrs.get("max", 6.0)
-        else:
-            lo, hi = (self.input_value(key, p, tensors) for p in ("min", "max"))
-        if lo is None or hi is None:
+        b = self.block(key)
+        if b.defn.describe.grid is None:
             return None
         try:
-            n = nudged(np.asarray(lo, np.float32), np.asarray(hi, np.float32), bits, narrow)
+            g = b.defn.describe.grid(b.attrs, lambda port: self.input_value(key, port, tensors))
         except (ValueError, TypeError):
             return None
-        return Quantization(bits, narrow, np.asarray(n.min), np.asarray(n.max),
-                            np.asarray(n.scale))
+        if g is None:
+            return None
+        return Quantization(g["num_bits"], g["narrow_range"], g["min"], g["max"], g["step"])
 
 
 def load(path: str) -> PageView:

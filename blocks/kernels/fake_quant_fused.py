@@ -31,11 +31,11 @@ import functools
 import math
 import os
 import threading
-import types
 
 import numpy as np
 
 from . import buffers
+from .jit import Jit
 
 F32 = np.float32
 F64 = np.float64
@@ -60,10 +60,9 @@ SUM_ROWS = 8
 COL_BLOCK = 1024
 
 prange = range          # numba.prange in the parallel=True versions of the drivers
-_atomic_add = None      # the numba intrinsic made by _compile()
+_atomic_add = None      # the numba intrinsic, in the jitted namespace only (see `jit`)
 
-_STATE = {"ok": None}   # None: not tried; True: compiled kernels in globals(); False: unavailable
-_LOCK = threading.Lock()
+_LOCK = threading.Lock()    # one parallel kernel at a time (numba's workqueue is not thread-safe)
 
 
 # ----------------------------------------------------------------- element helpers (jitted)
@@ -483,42 +482,14 @@ _HELPERS = ("_ftz", "_clamp", "_qdq", "_claim", "_first", "_next", "_fwd_chunk",
             "_flush", "_mask_chunk", "_bwd_channel_chunk", "_bwd_channel_pair32")
 _KERNELS = ("_fwd_scalar", "_fwd_channel", "_fwd_level", "_bwd_scalar", "_mask_scalar",
             "_bwd_channel_tiled", "_bwd_channel_cols")
-_SERIAL = {}     # kernel name -> serial dispatcher (one thread)
-_PARALLEL = {}   # kernel name -> parallel=True dispatcher
+#: the jitted kernels (compiled on first use; see `jit`)
+_JIT = Jit(globals(), _HELPERS, _KERNELS, serial_only=("_fold",),
+           extra=lambda: {"_atomic_add": _atomic_add_intrinsic()})
 
 
 def _load() -> bool:
     """Import numba and jit the kernels (once); False when numba is unavailable or disabled."""
-    if _STATE["ok"] is None:
-        with _LOCK:
-            if _STATE["ok"] is None:
-                _STATE["ok"] = _compile()
-    return _STATE["ok"]
-
-
-def _compile() -> bool:
-    if os.environ.get("BLOCKGRAPH_NO_FUSED", "") not in ("", "0"):
-        return False
-    try:
-        import numba
-    except ImportError:
-        return False
-    g = globals()
-    g["_atomic_add"] = _atomic_add_intrinsic()
-    for name in _HELPERS:
-        g[name] = numba.njit(cache=True, nogil=True, error_model="numpy")(g[name])
-    _SERIAL["_fold"] = numba.njit(cache=True, nogil=True, error_model="numpy")(_fold)
-    _THREADS["numba"] = numba.config.NUMBA_NUM_THREADS
-    for name in _KERNELS:
-        py = g[name]
-        _SERIAL[name] = numba.njit(cache=True, nogil=True, error_model="numpy")(py)
-        # the same code with prange = numba.prange, under its own qualified name for the cache
-        par = types.FunctionType(py.__code__, dict(g, prange=numba.prange), name + "_parallel",
-                                 py.__defaults__, py.__closure__)
-        par.__qualname__ = name + "_parallel"
-        _PARALLEL[name] = numba.njit(cache=True, parallel=True, nogil=True,
-                                     error_model="numpy")(par)
-    return True
+    return _JIT.load()
 
 
 def _atomic_add_intrinsic():
@@ -544,15 +515,12 @@ def _atomic_add_intrinsic():
     return _atomic_add
 
 
-_THREADS = {"numba": 1}   # numba's thread count (NUMBA_NUM_THREADS), set by _compile()
-
-
 def _threads() -> int:
     """Threads for a kernel: BLOCKGRAPH_THREADS, else numba's thread count (NUMBA_NUM_THREADS)."""
     env = os.environ.get("BLOCKGRAPH_THREADS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)
-    return _THREADS["numba"]
+    return _JIT.threads
 
 
 _NO_COUNTER = np.zeros(0, np.int64)
@@ -578,10 +546,10 @@ def _run(name, args, items):
     parallel=True version, one prange iteration per thread, each claiming items."""
     nthreads = min(_threads(), items)
     if nthreads <= 1:
-        _SERIAL[name](*args, _NO_COUNTER, 0, items)
+        _JIT.serial[name](*args, _NO_COUNTER, 0, items)
         return
     with _LOCK:   # one parallel kernel at a time (numba's workqueue layer is not thread-safe)
-        _PARALLEL[name](*args, _ranges(nthreads, items), 0, nthreads)
+        _JIT.parallel[name](*args, _ranges(nthreads, items), 0, nthreads)
 
 
 def available() -> bool:
@@ -748,7 +716,7 @@ def _backprop_into(gs, xs, out, r, ch: bool, rows: int):
         sums = np.empty((items, 2, 1), F64)
         _run("_bwd_scalar", (gs.reshape(-1), xs.reshape(-1), out.reshape(-1), *r.scalars[:2],
                              SUM_LANES, rows, sums, ONE, ZERO, r.bwd_daz, CHUNK), items)
-        total = _SERIAL["_fold"](sums, 1)
+        total = _JIT.serial["_fold"](sums, 1)
         return total[0], total[1]
     c = r.channels
     lo, hi = r.p[:2]
@@ -765,14 +733,14 @@ def _backprop_into(gs, xs, out, r, ch: bool, rows: int):
                                    lo, hi, acc, smin, smax, rows, ONE, ZERO, r.bwd_daz, COL_BLOCK,
                                    rows_per), nb * -(-nrows // rows_per))
         if acc.shape[0]:
-            smin, smax = _SERIAL["_fold"](acc, c)
+            smin, smax = _JIT.serial["_fold"](acc, c)
     else:
         items = -(-size // CHUNK)
         tlo, thi = r.tiled(2)
         acc = np.zeros((items, 2, tlo.size), F64)
         _run("_bwd_channel_tiled", (gs.reshape(-1), xs.reshape(-1), out.reshape(-1), tlo, thi,
                                     acc, rows, ONE, ZERO, r.bwd_daz, CHUNK), items)
-        smin, smax = _SERIAL["_fold"](acc, c)
+        smin, smax = _JIT.serial["_fold"](acc, c)
     if not r.all_used:   # min == max == 0: gradients pass through raw, sums are 0
         unused = ~r.used
         out.reshape(-1, c)[:, unused] = gs.reshape(-1, c)[:, unused]
