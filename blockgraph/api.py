@@ -55,13 +55,18 @@ class Page:
         return self._plan
 
     def run(self, feeds=None, *, fail_fast=False, callbacks=None, executor="sequential",
-            workers=None, scheduler=None, keep=None):
+            workers=None, scheduler=None, keep=None, cycles: int = 1, state=None, trace=None,
+            on_cycle=None):
         """Run the page; raises PageError when it cannot run at all (bad YAML, cycle, unknown feed).
 
         executor: "sequential" (the reference), "threads" or "dask" (`run.executors`), with
         `workers` and, for dask, `scheduler` (an address, 'local' or a distributed.Client); or
         an open `Executor`, which several runs can share.
         keep: glob patterns of BLOCK.PORT to keep (others are freed after their last consumer).
+        cycles: how many cycles a page with Variables runs (each reads the Variables' values at
+        its start; updates are committed at its end); state: {Variable id: array} to start from
+        instead of their `init:`; trace: glob patterns of BLOCK.PORT whose value in every cycle
+        is kept (`results.traces`). The Results are the last cycle's, with `.state`.
         The memory limit is the one the page was loaded with.
         """
         if not self.runnable:
@@ -73,14 +78,22 @@ class Page:
                             f"(placeholders: {', '.join(feedable) or 'none'})",
                             hint=did_you_mean(k, feedable)) for k in unknown]
             raise PageError(d)
+        from .run import cycles as cycling
         from .run import executors
         from .run.plan import Callbacks, RunOptions
         options = RunOptions(fail_fast=fail_fast, keep=list(keep) if keep else None,
                              max_bytes=self.scope.max_bytes, callbacks=callbacks or Callbacks())
+        plan = self.plan()
+
+        def go(ex):
+            if plan.stateful or cycles != 1 or trace or state:
+                return cycling.run(ex, plan, feeds or {}, options, cycles=cycles, state=state,
+                                   trace=trace, on_cycle=on_cycle)
+            return ex.run(plan, feeds or {}, options)
         if not isinstance(executor, str):       # an Executor the caller keeps open
-            return executor.run(self.plan(), feeds or {}, options)
+            return go(executor)
         with executors.get(executor)(workers=workers, scheduler=scheduler) as ex:
-            return ex.run(self.plan(), feeds or {}, options)
+            return go(ex)
 
     def locate(self, block: str, port: str | None = None) -> tuple[int, int]:
         """(line, col) of a block (or of one of its input ports) in the page's file."""

@@ -29,45 +29,55 @@ def load_array(path: str, key: str | None) -> np.ndarray:
 
 def _prepare_const(attrs, ctx):
     """Build the Const's value once, when the page is built: literal, fill, or file."""
-    dtype, shape = attrs.get("dtype"), attrs.get("shape")
-    if attrs.get("file") is not None:
-        if attrs.get("value") is not None:
-            raise AttrError("give either 'value' or 'file', not both", attr="file")
-        path = ctx.resolve_path(attrs["file"])
+    if attrs.get("file") is not None and attrs.get("value") is not None:
+        raise AttrError("give either 'value' or 'file', not both", attr="file")
+    if attrs.get("file") is None and attrs.get("value") is None:
+        raise AttrError("a Const needs attr 'value' (or 'file')")
+    arr, name = tensor_value(attrs, dtype=attrs.get("dtype"), shape=attrs.get("shape"), ctx=ctx)
+    return {**attrs, "value": arr, "dtype": name}
+
+
+def tensor_value(spec: dict, dtype=None, shape=None, *, ctx, where=None):
+    """A read-only tensor from `spec` ({value} a literal, or {file, key} a .npy/.npz beside the
+    page) with an optional dtype and a shape to fill (one value) or reshape to: (array, TF dtype).
+    AttrError names the attr at fault, or `where` (e.g. a Variable's `init`) when given."""
+    def bad(message, attr):
+        return AttrError(message if where is None else f"{where}: {message}", attr=where or attr)
+
+    if spec.get("file") is not None:
+        path = ctx.resolve_path(spec["file"])
         try:
-            arr = load_array(path, attrs.get("key"))
+            arr = load_array(path, spec.get("key"))
         except (OSError, ValueError) as e:
-            raise AttrError(f"cannot load {attrs['file']!r}: {e}", attr="file") from None
+            raise bad(f"cannot load {spec['file']!r}: {e}", "file") from None
         name = dt.from_numpy(arr.dtype)
         if arr.dtype.kind in "SU":
             arr = dt.as_array(arr, "string")
         if dtype is not None and dtype != name:
             if not (dt.to_numpy(dtype) == arr.dtype or
                     (dtype == "bfloat16" and arr.dtype.itemsize == 2 and arr.dtype.kind in "uV")):
-                raise AttrError(f"file {attrs['file']!r} holds {name}, attr dtype says {dtype}", attr="dtype")
+                raise bad(f"file {spec['file']!r} holds {name}, attr dtype says {dtype}", "dtype")
             arr = arr.view(dt.to_numpy(dtype)) if dtype == "bfloat16" else arr
             name = dtype
     else:
-        if attrs.get("value") is None:
-            raise AttrError("a Const needs attr 'value' (or 'file')")
         try:
-            arr, name = to_array(attrs["value"], dtype)
+            arr, name = to_array(spec.get("value"), dtype)
         except (LiteralError, dt.DTypeError) as e:
-            raise AttrError(f"attr 'value': {e}", attr="value") from None
+            raise bad(f"attr 'value': {e}" if where is None else str(e), "value") from None
     if shape is not None:
         if any(d is None for d in shape):
-            raise AttrError(f"a Const shape must be fully known, got {fmt(shape)}", attr="shape")
+            raise bad(f"a Const shape must be fully known, got {fmt(shape)}", "shape")
         if arr.size == 1 and arr.ndim <= 1:
-            ctx.check_bytes(shape, name, attr="shape")
+            ctx.check_bytes(shape, name, attr=where or "shape")
             arr = np.full(shape, arr.reshape(()), dtype=arr.dtype) if name != "string" else \
                 dt.as_array(np.full(shape, arr.reshape(())[()], dtype=object), "string")
         elif arr.size == num_elements(shape):
             arr = arr.reshape(shape)
         else:
-            raise AttrError(f"value has {arr.size} elements, shape {fmt(shape)} needs "
-                            f"{num_elements(shape)} (or give one value to fill it)", attr="value")
+            raise bad(f"value has {arr.size} elements, shape {fmt(shape)} needs "
+                      f"{num_elements(shape)} (or give one value to fill it)", "value")
     arr.setflags(write=False)
-    return {**attrs, "value": arr, "dtype": name}
+    return arr, name
 
 
 def _const_shape(ctx):

@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from types import SimpleNamespace
 
 from ..api import load_page
 from ..core import registry
 from ..core.diagnostics import Diagnostic
-from ..core.errors import ExecutorError, PageError
+from ..core.errors import ExecutorError, PageError, UsageError
 from ..core.results import dumps, write_npz
 from ..run import executors
 from ..run.progress import Progress
@@ -90,6 +91,10 @@ def run(args) -> int:
     feeds = _read_feeds(args)
     if feeds is None:
         return 2
+    state = _read_npz(args.state, "--state") if args.state else {}
+    if state is None:
+        return 2
+    args.state_values = state
     pages = _load_pages(args.pages, args)
     many = len(args.pages) > 1
     try:     # one executor (one dask client or cluster) serves every page of the command
@@ -102,15 +107,7 @@ def run(args) -> int:
     for k in unused:
         _err(f"blockgraph: error: feed '{k}' matches no placeholder of the pages given")
         ok = False
-    if args.out:
-        arrays = {}
-        for p, results in all_results:
-            arrays.update(results.arrays(prefix=f"{p.name}/" if many else ""))
-        try:
-            write_npz(args.out, arrays)
-        except OSError as e:
-            _err(f"blockgraph: error: cannot write {args.out}: {e.strerror or e}")
-            ok = False
+    ok = _write_outputs(args, all_results, many) and ok
     if args.json:
         _print_json(all_results, many, ok)
     else:
@@ -118,8 +115,59 @@ def run(args) -> int:
             if many:
                 print(f"== {p.name} ({p.path})")
             print(report.results_table(results))
+            if results.cycles > 1 or results.state:
+                print(f"cycles: {results.cycles}" + (f"; variables: {', '.join(results.state)}"
+                                                     if results.state else ""))
             _show(args.show, p, results)
     return 0 if ok else 1
+
+
+def _cycle_progress(bar):
+    """on_cycle for Page.run: advance a cycles progress bar."""
+    if bar is None:
+        return None
+    return lambda k, results: bar.on_block(SimpleNamespace(id=str(k), status="ok" if results.ok
+                                                           else "failed"))
+
+
+def _write_outputs(args, all_results, many) -> bool:
+    """--out (outputs, and traces unless --trace-out), --trace-out, --save-state; False when
+    one cannot be written (said on stderr)."""
+    files = {}
+    if args.out:
+        files[args.out] = {}
+    if args.trace and args.trace_out:
+        files[args.trace_out] = {}
+    if args.save_state:
+        files[args.save_state] = {}
+    for p, results in all_results:
+        prefix = f"{p.name}/" if many else ""
+        if args.out:
+            files[args.out].update(results.arrays(prefix=prefix))
+        if args.trace and (args.trace_out or args.out):
+            files[args.trace_out or args.out].update(
+                {f"{prefix}trace:{k}": v for k, v in results.trace_arrays().items()})
+        if args.save_state:
+            files[args.save_state].update({f"{prefix}{k}": v for k, v in results.state.items()})
+    ok = True
+    for path, arrays in files.items():
+        try:
+            write_npz(path, arrays)
+        except OSError as e:
+            _err(f"blockgraph: error: cannot write {path}: {e.strerror or e}")
+            ok = False
+    return ok
+
+
+def _read_npz(path, what):
+    """{key: array} of an .npz given to `what`; prints and returns None when it cannot be read."""
+    import numpy as np
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError) as e:
+        _err(f"blockgraph: error: {what}: cannot read {path}: {e}")
+        return None
 
 
 def _run_pages(pages, feeds, many, args, ex):
@@ -137,15 +185,25 @@ def _run_pages(pages, feeds, many, args, ex):
             continue
         mine = _feeds_for(p, feeds, many)
         used |= {k for k in feeds if k in mine or k == f"{p.name}/{k.rpartition('/')[2]}"}
+        cycles = args.cycles
+        bar = Progress.for_terminal(cycles, "cycles") if cycles > 1 else None
         try:
             results = p.run(mine, fail_fast=args.fail_fast, executor=ex,
-                            callbacks=Progress.for_terminal(len(p.scope.blocks)),
-                            keep=args.keep or None)
-        except PageError as e:
-            for d in e.diagnostics:
-                _err(d.format())
+                            callbacks=None if bar else Progress.for_terminal(len(p.scope.blocks)),
+                            keep=args.keep or None, cycles=cycles, trace=args.trace or None,
+                            state=_feeds_for(p, args.state_values, many) or None,
+                            on_cycle=_cycle_progress(bar))
+        except (PageError, UsageError) as e:
+            for line in (d.format() for d in e.diagnostics) if isinstance(e, PageError) else \
+                    [f"blockgraph: error: {e}"]:
+                _err(line)
             ok = False
             continue
+        finally:
+            if bar:
+                bar.on_finish(None)
+        if results.cycles < cycles:
+            _err(f"{p.path}: stopped after cycle {results.cycles} of {cycles}: a block failed")
         for r in results:
             if r.status == "failed" and not p.scope.blocks[r.id].error:   # static ones are printed
                 line, col = p.locate(r.id, r.error_port)

@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--keep", action="append", default=[], metavar="PATTERN",
                      help="keep only results whose BLOCK.PORT matches this glob (repeatable); "
                           "other intermediates are freed after their last consumer ran")
+    _cycle_options(run)
     _executor_options(run)
     _common(run)
 
@@ -82,6 +83,29 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
     schema.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return ap
+
+
+def _cycle_options(p):
+    p.add_argument("--cycles", type=_positive, default=1, metavar="N",
+                   help="run N cycles: Variables keep their values between cycles (default 1)")
+    p.add_argument("--trace", action="append", default=[], metavar="GLOB",
+                   help="record the matching BLOCK.PORT outputs of every cycle (repeatable), saved "
+                        "as trace:BLOCK.PORT with a leading cycle axis in --out or --trace-out")
+    p.add_argument("--trace-out", metavar="FILE.npz", help="write the traces to this file")
+    p.add_argument("--state", metavar="FILE.npz",
+                   help="start from these Variable values (keys = Variable ids)")
+    p.add_argument("--save-state", metavar="FILE.npz",
+                   help="write the Variables' values after the last cycle (keys = Variable ids)")
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
 
 
 def _executor_options(p):

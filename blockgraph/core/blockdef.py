@@ -22,7 +22,9 @@ The contracts, documented once:
   `context=True` gets a `CallContext` as its first argument (a feed, output specs, the memory
   limit, state), never module globals.
 - **pure or stateful**: a pure block's outputs depend only on its inputs and attrs (results may be
-  reused); `stateful=True` blocks read or write Variables.
+  reused); `stateful=True` blocks read or write Variables: a block declared `variable=True` holds
+  one (its kernel reads it through `CallContext.state`), and an update block's `ref=True` ports
+  name the Variables it updates (its kernel stages their new values with `CallContext.assign`).
 """
 from __future__ import annotations
 
@@ -57,13 +59,15 @@ class Spec:
 @dataclass(frozen=True)
 class Input:
     """An input port. `type_attr` names the type attr it sets (ports sharing it agree);
-    `list=True` makes it a list port; `type_list_attr` a list port of mixed dtypes."""
+    `list=True` makes it a list port; `type_list_attr` a list port of mixed dtypes. `ref=True`
+    (update blocks): the port must be fed directly by a Variable block, which the block updates."""
     name: str
     dtypes: tuple = dt.ALL
     type_attr: str | None = None
     list: bool = False
     type_list_attr: str | None = None
     doc: str = ""
+    ref: bool = False
 
     @property
     def is_list(self) -> bool:
@@ -144,6 +148,7 @@ class BlockDef:
     prepare: Callable | None = None
     feedable: bool = False
     stateful: bool = False
+    variable: bool = False
     context: bool = False
     aliases: tuple = ()
     describe: Describe | None = None
@@ -179,6 +184,11 @@ class BlockDef:
         return tuple(seen)
 
     @cached_property
+    def ref_ports(self) -> tuple:
+        """The ports naming the Variables an update block updates."""
+        return tuple(p.name for p in self.inputs if p.ref)
+
+    @cached_property
     def argument_names(self) -> frozenset:
         """Every name a kernel may take: ports, attrs, type attrs."""
         return frozenset([p.name for p in self.inputs] + [a.name for a in self.attrs]
@@ -202,7 +212,8 @@ class BlockDef:
 
 
 def block(name: str, *, inputs=(), attrs=(), outputs=(), shape, prepare=None, feedable=False,
-          stateful=False, context=False, kernels=(), aliases=(), describe=None, doc=None, **extra):
+          stateful=False, variable=False, context=False, kernels=(), aliases=(), describe=None,
+          doc=None, **extra):
     """Declare the decorated function as the reference kernel of block `name` and register it.
 
     shape: the shape function (see the module docstring). kernels: faster `Kernel`s tried first.
@@ -229,7 +240,8 @@ def block(name: str, *, inputs=(), attrs=(), outputs=(), shape, prepare=None, fe
         defn = BlockDef(
             name=name, doc=text, inputs=tuple(inputs), attrs=tuple(attrs), outputs=tuple(outputs),
             shape=shape, kernels=(*kernels, ref), prepare=prepare, feedable=feedable,
-            stateful=stateful, context=context, aliases=tuple(aliases), describe=describe,
+            stateful=stateful or variable or any(p.ref for p in inputs), variable=variable,
+            context=context, aliases=tuple(aliases), describe=describe,
             family=fn.__module__.rsplit(".", 1)[-1], extra=dict(extra))
         registry.register(defn)
         return fn

@@ -128,17 +128,31 @@ def _spec(s, dtype, value) -> Spec:
 
 class CallContext:
     """What a kernel declared with `context=True` may use besides its arrays and attrs."""
-    __slots__ = ("block", "op", "specs", "feed", "state", "max_bytes", "stop")
+    __slots__ = ("block", "op", "specs", "feed", "state", "refs", "updates", "max_bytes", "stop")
 
     def __init__(self, block: str, op: str, specs: list, feed=None, state=None, max_bytes=None,
-                 stop=None):
+                 stop=None, refs=None):
         self.block = block
         self.op = op
         self.specs = specs            # output Specs from the shape function, in declaration order
         self.feed = feed              # the fed array (feedable blocks), or None
-        self.state = state            # the Variable store of the run (stateful blocks), or None
+        self.state = state            # the Variable values of the run (stateful blocks), or None
+        self.refs = refs or {}        # update blocks: {ref port: id of the Variable it names}
+        self.updates: dict = {}       # {Variable id: new value} staged by `assign`
         self.max_bytes = max_bytes    # the per-block output limit (None: no limit)
         self.stop = stop              # a threading.Event set when the run is cancelled, or None
+
+    def variable(self):
+        """The value of this Variable block at the start of the cycle (OpError when it has none)."""
+        if self.state is None:
+            raise OpError(f"variable '{self.block}' has no value: run the page as a whole "
+                          "(its state lives in the run)")
+        return self.state.read(self.block)
+
+    def assign(self, port: str, value) -> None:
+        """Stage the new value of the Variable that ref port `port` names; the run commits every
+        update of a cycle together at its end."""
+        self.updates[self.refs[port]] = value
 
     def check_bytes(self, need: int) -> None:
         """OpError when outputs of `need` bytes exceed the limit; for kernels whose output size

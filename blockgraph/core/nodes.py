@@ -49,6 +49,7 @@ class Block:
     valid: bool = True
     error: str | None = None
     error_port: str | None = None
+    init: Ref | None = None          # a Variable initialised from another block's output
 
     def output_index(self, port: str | None) -> int | None:
         if self.defn is None:
@@ -68,10 +69,16 @@ class Block:
 class PrepareContext:
     """What a block's prepare hook may use: the page's folder, and whether paths may leave it."""
 
-    def __init__(self, folder: str, allow_outside: bool = False, max_bytes: int | None = None):
+    def __init__(self, folder: str, allow_outside: bool = False, max_bytes: int | None = None,
+                 init=None):
         self.folder = os.path.realpath(folder)
         self.allow_outside = allow_outside
         self.max_bytes = max_bytes
+        self.init = init        # a Variable's literal or file `init:` ({value, dtype} | {file, key})
+
+    def with_init(self, init) -> "PrepareContext":
+        """This context for a Variable whose page gives it `init` (a literal or a file)."""
+        return PrepareContext(self.folder, self.allow_outside, self.max_bytes, init)
 
     def check_bytes(self, shape, dtype: str, attr: str | None = None):
         """AttrError when a tensor of `shape` and `dtype` would need more than max_bytes."""

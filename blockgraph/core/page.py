@@ -29,6 +29,13 @@ class TensorLiteral(BaseModel):
 InputValue = Union[Reference, Scalar, list, TensorLiteral]
 
 
+class FileValue(BaseModel):
+    """A tensor read from a file beside the page: `{file: w0.npy}` or `{file: w.npz, key: w}`."""
+    model_config = ConfigDict(extra="forbid")
+    file: str = Field(description=".npy or .npz file, relative to the page's folder")
+    key: str | None = Field(None, description="array name inside a .npz file")
+
+
 class BlockSpec(BaseModel):
     """One block: an op with its inputs (references or literals) and attrs."""
     model_config = ConfigDict(extra="forbid")
@@ -38,6 +45,9 @@ class BlockSpec(BaseModel):
         description="port -> BLOCK | BLOCK.PORT | BLOCK.PORT.I | literal | {value, dtype}; "
                     "a list port takes a list of these")
     attrs: dict[str, Any] = Field(default_factory=dict, description="attr name -> value")
+    init: Union[Reference, Scalar, list, TensorLiteral, FileValue, None] = Field(
+        None, description="a Variable's initial value: a literal, {value, dtype}, {file, key}, "
+                          "or BLOCK[.PORT] of the page, evaluated once before the first cycle")
     note: str | None = Field(None, description="free text kept with the block")
     pos: tuple[float, float] | None = Field(None, description="[x, y] for diagram tools")
 

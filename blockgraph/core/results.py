@@ -64,6 +64,9 @@ class Results:
     def __init__(self, page: str, blocks: dict[str, BlockResult]):
         self.page = page
         self.blocks = blocks
+        self.cycles = 1                 # cycles run (pages with Variables run several)
+        self.state: dict = {}           # Variable id -> value after the last cycle
+        self.traces: dict = {}          # BLOCK.PORT -> array with a leading cycle axis (--trace)
 
     @property
     def ok(self) -> bool:
@@ -115,8 +118,12 @@ class Results:
                     out[f"{prefix}{r.id}.{suffix}"] = _storable(a, d)
         return out
 
+    def trace_arrays(self) -> dict[str, np.ndarray]:
+        """The traces as storable arrays ({BLOCK.PORT: array with a leading cycle axis})."""
+        return {k: _storable(a, "string" if a.dtype == object else "") for k, a in self.traces.items()}
+
     def to_json(self) -> dict:
-        return {"page": self.page, "ok": self.ok, "blocks": {
+        return {"page": self.page, "ok": self.ok, "cycles": self.cycles, "blocks": {
             r.id: {"op": r.op, "status": r.status, "error": r.error, "seconds": round(r.seconds, 6),
                    "outputs": {port: _tensor_json(r.outputs[port], r.dtypes[port]) for port in r.outputs}}
             for r in self.blocks.values()}}

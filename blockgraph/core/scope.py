@@ -17,6 +17,7 @@ from .attrs import bind_attrs
 from .blockdef import Spec
 from .diagnostics import Diagnostic, did_you_mean
 from .errors import AttrError, BlockBug, LiteralError, OpError
+from . import variables
 from .literals import to_array
 from .page import PageSpec, TensorLiteral
 from .nodes import REF as _REF
@@ -37,6 +38,7 @@ class Scope:
         self._graph = None
         self.diagnostics: list[Diagnostic] = []
         self.order: list[str] | None = None
+        self.updated_by: dict[str, str] = {}     # Variable id -> the block that updates it
         self._ctx = PrepareContext(os.path.dirname(os.path.abspath(source.path)) or ".", allow_outside,
                                    max_bytes)
         for bid, bspec in spec.blocks.items():
@@ -76,11 +78,15 @@ class Scope:
         attrs, errors = bind_attrs(defn, given)
         for name, msg in errors:
             self._diag(b, base + ("attrs", name) if name in given else base + ("op",), msg)
+        init = variables.take_init(self, b, bspec, base)
         if defn.prepare and not errors:
             try:
-                attrs = defn.prepare(attrs, self._ctx)
+                attrs = defn.prepare(attrs, self._ctx if init is None else self._ctx.with_init(init))
             except AttrError as e:
-                where = base + ("attrs", e.attr) if e.attr in given else base + ("attrs",)
+                if e.attr == "init":
+                    where = base + ("init",)
+                else:
+                    where = base + ("attrs", e.attr) if e.attr in given else base + ("attrs",)
                 self._diag(b, where, str(e), key=e.attr not in given)
             except (ValueError, TypeError, OverflowError, MemoryError) as e:   # a bug, still located
                 self._diag(b, base + ("attrs",), f"cannot build the block: {type(e).__name__}: {e}")
@@ -144,10 +150,11 @@ class Scope:
                 self.blocks[bid].valid = False
             return
         self.order = order
+        variables.check(self)
 
-    def _check_ref(self, b, port, ref) -> bool:
+    def _check_ref(self, b, port, ref, path=None) -> bool:
         """True when `ref` names an existing output of another block; else a Diagnostic."""
-        path = ("blocks", b.id, "inputs", port)
+        path = path or ("blocks", b.id, "inputs", port)
         if ref.block == b.id:
             self._diag(b, path, f"input '{port}' refers to the block itself", key=False)
             return False

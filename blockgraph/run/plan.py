@@ -40,32 +40,38 @@ class RunOptions:
     max_bytes: int | None = None
     callbacks: Callbacks = field(default_factory=Callbacks)
     seam: Seam = DEFAULT
+    state: object = None              # the run's Variable values (`run.state.State`)
 
 
 @dataclass(slots=True, eq=False)
 class Step:
-    """One block of the plan: the block and its RunMemo (its literal inputs may shape a
-    memoised result)."""
+    """One block of the plan: the block, its RunMemo (its literal inputs may shape a memoised
+    result) and, for an update block, {ref port: the Variable it names}."""
     block: Block
     memo: RunMemo
+    refs: dict | None = None
 
 
 class Plan:
     """The prepared run of one Scope."""
 
-    def __init__(self, scope: Scope):
+    def __init__(self, scope: Scope, only=None):
+        """`only`: run just these blocks (a set closed under their upstream), else every block."""
         self.scope = scope
         self.name = scope.name
-        self.order = scope.run_order()
+        self.order = [b for b in scope.run_order() if only is None or b in only]
         self.runnable = scope.order is not None
         self.pos = {b: i for i, b in enumerate(self.order)}
-        self.steps = {bid: Step(scope.blocks[bid], _memo(scope.blocks[bid])) for bid in self.order}
+        self.steps = {bid: _step(scope.blocks[bid]) for bid in self.order}
         consumers = scope.consumers()
-        self.succs = {b: set(c) for b, c in consumers.items()}
+        self.succs = {b: {c for c in consumers[b] if c in self.pos} for b in self.order}
         self.preds = {b: set() for b in self.succs}
         for u, vs in self.succs.items():
             for v in vs:
                 self.preds[v].add(u)
+        #: the page's Variables, and whether any block updates one (then runs have cycles)
+        self.variables = [b for b in self.order if _is_variable(scope.blocks[b])]
+        self.stateful = bool(self.variables)
         self._release: dict[str, list] | None = None
 
     def outcome(self, bid: str, results: dict, stopped: bool = False) -> BlockResult | None:
@@ -76,7 +82,8 @@ class Plan:
         """The Task of block `bid`, its inputs gathered from literals and upstream results."""
         step = self.steps[bid]
         arrays, dtypes = gather(step.block, results)
-        return Task(step.block, arrays, dtypes, feeds.get(bid), step.memo, None, options.max_bytes)
+        return Task(step.block, arrays, dtypes, feeds.get(bid), step.memo, options.state,
+                    options.max_bytes, step.refs)
 
     def release_after(self) -> dict[str, list]:
         """{block id: blocks whose outputs may be dropped once it has run} (their last consumer)."""
@@ -90,10 +97,17 @@ class Plan:
         return self._release
 
 
-def _memo(b: Block) -> RunMemo:
+def _step(b: Block) -> Step:
     constant = [p for p, v in b.inputs.items()
                 if all(isinstance(x, Literal) for x in (v if isinstance(v, list) else [v]))]
-    return RunMemo(constant)
+    refs = None
+    if b.defn is not None and b.defn.ref_ports:
+        refs = {p: b.inputs[p].block for p in b.defn.ref_ports if isinstance(b.inputs.get(p), Ref)}
+    return Step(b, RunMemo(constant), refs)
+
+
+def _is_variable(b: Block) -> bool:
+    return b.defn is not None and b.defn.variable
 
 
 def static_outcome(b: Block, results: dict, stopped: bool = False) -> BlockResult | None:

@@ -40,6 +40,8 @@ class Task:
     memo: object = None
     state: object = None
     max_bytes: int | None = None
+    refs: dict | None = None          # update blocks: {ref port: Variable id}
+    updates: dict | None = None       # set by compute: {Variable id: new value} it staged
     _bound: tuple | None = None
 
     def bind(self) -> tuple:
@@ -61,8 +63,11 @@ def compute(task: Task) -> BlockResult:
     attrs, specs, _ = task.bind()
     ctx = None
     if defn.context:
-        ctx = CallContext(b.id, b.op, specs, task.feed, task.state, task.max_bytes, cancel.STOP)
+        ctx = CallContext(b.id, b.op, specs, task.feed, task.state, task.max_bytes, cancel.STOP,
+                          task.refs)
     outputs = binding.compute(defn, task.inputs, attrs, specs, ctx)
+    if ctx is not None and ctx.updates:
+        task.updates = ctx.updates
     r = BlockResult(b.id, b.op, "ok")
     for out, value, spec in zip(defn.outputs, outputs, specs):
         r.outputs[out.name] = value
@@ -109,6 +114,7 @@ class Seam:
     wrappers a run adds between timing and the memory limit (state commit, cache)."""
 
     def __init__(self, extra=()):
+        self.extra = tuple(extra)
         self.wrappers = (capture_errors, timed, *extra, memory_limit)
         fn = compute
         for w in reversed(self.wrappers):
@@ -118,8 +124,12 @@ class Seam:
     def execute(self, task: Task) -> BlockResult:
         return self._call(task)
 
+    def with_extra(self, *wrappers) -> "Seam":
+        """This chain with `wrappers` added (outermost first) before its own extras."""
+        return Seam((*wrappers, *self.extra))
+
     def __reduce__(self):
-        return (Seam, (self.wrappers[2:-1],))
+        return (Seam, (self.extra,))
 
 
 #: the chain of a plain run

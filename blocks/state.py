@@ -1,0 +1,267 @@
+"""State: Variables and the blocks that update them (Assign, AssignAdd, AssignSub and the
+training ops ApplyGradientDescent, ApplyMomentum, ApplyAdam, ApplyRMSProp), with TF's update
+formulas in TF's order of float operations (`training_ops.cc`, as the ResourceApply* kernels).
+
+A Variable's value lives in the run (`CallContext.state`): its block outputs the value at the
+start of the cycle; an update block computes the new value from its inputs, outputs it, and
+stages it (`CallContext.assign`) to be committed with every other update at the end of the
+cycle. A Variable gets its first value from the page (`init:`) or from saved state.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from blockgraph.core import dtypes as dt
+from blockgraph.core.blockdef import Attr, Input, Output, block
+from blockgraph.core.errors import AttrError, OpError
+from blockgraph.core.shapes import fmt
+from blocks.core import tensor_value
+from blocks.kernels.ieee import daz
+
+TRAIN_TYPES = ("float16", "bfloat16", "float32", "float64", "complex64", "complex128")
+ASSIGN_TYPES = tuple(d for d in dt.ALL if d != "string")
+LOCKING = Attr("use_locking", "bool", False, doc="TF's locking flag (a page's updates never race)")
+
+
+# ----------------------------------------------------------------------------- Variable
+
+def _prepare_variable(attrs, ctx):
+    """The Variable's dtype and shape: from its attrs, checked against (or taken from) its
+    literal or file `init:`, which becomes the `init` value."""
+    dtype, shape = attrs.get("dtype"), attrs.get("shape")
+    if ctx.init is not None:
+        arr, name = tensor_value(ctx.init, dtype=dtype or ctx.init.get("dtype"), shape=shape,
+                                 ctx=ctx, where="init")
+        return {**attrs, "init": arr, "dtype": name, "shape": arr.shape}
+    if dtype is None or shape is None or any(d is None for d in shape):
+        raise AttrError("a Variable needs attrs 'dtype' and a fully known 'shape' (or an "
+                        "`init:` value to take them from)", attr="dtype" if dtype is None else "shape")
+    return attrs
+
+
+def _variable_shape(ctx):
+    ctx.set_output("ref", ctx.attrs["shape"], dtype=ctx.attrs["dtype"])
+
+
+@block("VariableV2", aliases=("Variable",),
+       attrs=[Attr("shape", "shape", None, doc="dims of the value (taken from init: when absent)"),
+              Attr("dtype", "type", None, doc="dtype of the value (taken from init: when absent)"),
+              Attr("container", "string", "", doc="TF's resource container (unused here)"),
+              Attr("shared_name", "string", "", doc="TF's sharing name (unused here)")],
+       outputs=[Output("ref", "dtype")], shape=_variable_shape, prepare=_prepare_variable,
+       variable=True, context=True)
+def variable(ctx):
+    """State kept between cycles: its value at the start of this cycle."""
+    return ctx.variable()
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _same_shape(ctx, a, b, what=None):
+    """TF's check that two operands of an update have the same shape."""
+    sa, sb = ctx.shape(a), ctx.shape(b)
+    if sa is not None and sb is not None and None not in sa and None not in sb and sa != sb:
+        raise OpError(what.format(fmt(sa), fmt(sb)) if what else
+                      f"{a} and {b} do not have the same shape{fmt(sa)} {fmt(sb)}", port=b)
+
+
+def _scalar(ctx, port, sep=""):
+    s = ctx.shape(port)
+    if s is not None and len(s) != 0 and None not in s:
+        raise OpError(f"{port} is not a scalar{sep}: {fmt(s)}", port=port)
+
+
+def _update_shape(output, slots=(), scalars=(), grad="grad", scalar_sep=""):
+    """Shape function of a training op: slots and grad shaped like var, hyper-parameters 0-d;
+    the output is the updated var."""
+    def shape(ctx):
+        for s in slots:
+            _same_shape(ctx, "var", s)
+        for s in scalars:
+            _scalar(ctx, s, scalar_sep)
+        _same_shape(ctx, "var", grad)
+        ctx.set_output(output, ctx.shape("var"))
+    return shape
+
+
+class _Arith:
+    """T's arithmetic as TF's CPU kernels do it: half types round after every operation (numpy
+    does that for float16 and ml_dtypes for bfloat16), float32/float64 flush denormal results."""
+
+    def __init__(self, dtype):
+        self.t = dt.to_numpy(dtype).type
+        self.flush = dtype in ("float32", "float64")
+
+    def __call__(self, a):
+        a = np.asarray(a, self.t)
+        return daz(a) if self.flush else a
+
+    def c(self, v):
+        """A scalar constant of T."""
+        return self.t(v)
+
+
+def _inputs(T, *arrays):
+    """The operands as T, denormals read as zeros."""
+    return [daz(np.asarray(a)) for a in arrays]
+
+
+# ----------------------------------------------------------------------------- assignments
+
+def _assign_shape(ctx):
+    if ctx.attrs.get("validate_shape", True):
+        sr, sv = ctx.shape("ref"), ctx.shape("value")
+        if sr is not None and sv is not None and None not in sr and None not in sv and sr != sv:
+            raise OpError(f"Assign requires shapes of both tensors to match. lhs shape= {fmt(sr)} "
+                          f"rhs shape= {fmt(sv)}", port="value")
+    ctx.set_output("output_ref", ctx.shape("ref"))
+
+
+@block("Assign",
+       inputs=[Input("ref", ASSIGN_TYPES, type_attr="T", ref=True, doc="the Variable to set"),
+               Input("value", ASSIGN_TYPES, type_attr="T", doc="its new value")],
+       attrs=[Attr("validate_shape", "bool", True, doc="value must have the Variable's shape"),
+              Attr("use_locking", "bool", True, doc="TF's locking flag (unused here)")],
+       outputs=[Output("output_ref", "T")], shape=_assign_shape, context=True)
+def assign(ctx, ref, value):
+    """Set a Variable to `value` (committed at the end of the cycle); outputs the new value."""
+    if value.shape != ref.shape:
+        raise OpError(f"a Variable keeps its shape here: '{ctx.refs['ref']}' is {fmt(ref.shape)}, "
+                      f"the value {fmt(value.shape)}", port="value")
+    ctx.assign("ref", value)
+    return value
+
+
+def _assign_op(name, sign):
+    def kernel(ctx, ref, value, T):
+        ar = _Arith(T)
+        r, v = _inputs(T, ref, value)
+        with np.errstate(all="ignore"):
+            new = ar(r + v) if sign > 0 else ar(r - v)
+        ctx.assign("ref", new)
+        return new
+    kernel.__doc__ = (f"{'Add' if sign > 0 else 'Subtract'} `value` {'to' if sign > 0 else 'from'} "
+                      "a Variable (committed at the end of the cycle); outputs the new value.")
+    kernel.__name__ = name
+    return kernel
+
+
+def _add_sub_shape(op):
+    def shape(ctx):
+        _same_shape(ctx, "ref", "value", what=f"Shapes of ref and value must match: {{}} vs {{}}")
+        ctx.set_output("output_ref", ctx.shape("ref"))
+    return shape
+
+
+for _name, _sign in (("AssignAdd", 1), ("AssignSub", -1)):
+    block(_name,
+          inputs=[Input("ref", dt.NUMBERS, type_attr="T", ref=True, doc="the Variable to change"),
+                  Input("value", dt.NUMBERS, type_attr="T", doc="the amount")],
+          attrs=[LOCKING], outputs=[Output("output_ref", "T")], shape=_add_sub_shape(_name),
+          context=True)(_assign_op(_name.lower(), _sign))
+
+
+# ----------------------------------------------------------------------------- training ops
+
+@block("ApplyGradientDescent",
+       inputs=[Input("var", TRAIN_TYPES, type_attr="T", ref=True, doc="the Variable to update"),
+               Input("alpha", TRAIN_TYPES, type_attr="T", doc="learning rate (0-d)"),
+               Input("delta", TRAIN_TYPES, type_attr="T", doc="the change, shaped like var")],
+       attrs=[LOCKING], outputs=[Output("out", "T")],
+       shape=_update_shape("out", scalars=("alpha",), grad="delta"), context=True)
+def apply_gradient_descent(ctx, var, alpha, delta, T):
+    """var -= alpha * delta (TF: `var - delta * alpha`)."""
+    ar = _Arith(T)
+    var, alpha, delta = _inputs(T, var, alpha, delta)
+    with np.errstate(all="ignore"):
+        out = ar(var - ar(delta * alpha))
+    ctx.assign("var", out)
+    return out
+
+
+@block("ApplyMomentum",
+       inputs=[Input("var", TRAIN_TYPES, type_attr="T", ref=True, doc="the Variable to update"),
+               Input("accum", TRAIN_TYPES, type_attr="T", ref=True, doc="its momentum Variable"),
+               Input("lr", TRAIN_TYPES, type_attr="T", doc="learning rate (0-d)"),
+               Input("grad", TRAIN_TYPES, type_attr="T", doc="the gradient, shaped like var"),
+               Input("momentum", TRAIN_TYPES, type_attr="T", doc="momentum (0-d)")],
+       attrs=[LOCKING, Attr("use_nesterov", "bool", False, doc="Nesterov momentum")],
+       outputs=[Output("out", "T")],
+       shape=_update_shape("out", slots=("accum",), scalars=("lr", "momentum")), context=True)
+def apply_momentum(ctx, var, accum, lr, grad, momentum, use_nesterov, T):
+    """accum = accum * momentum + grad; var -= accum * lr (Nesterov: grad * lr + accum *
+    momentum * lr)."""
+    ar = _Arith(T)
+    var, accum, lr, grad, momentum = _inputs(T, var, accum, lr, grad, momentum)
+    with np.errstate(all="ignore"):
+        acc = ar(ar(accum * momentum) + grad)
+        if use_nesterov:
+            step = ar(ar(grad * lr) + ar(ar(acc * momentum) * lr))
+        else:
+            step = ar(acc * lr)
+        out = ar(var - step)
+    ctx.assign("accum", acc)
+    ctx.assign("var", out)
+    return out
+
+
+@block("ApplyAdam",
+       inputs=[Input("var", TRAIN_TYPES, type_attr="T", ref=True, doc="the Variable to update"),
+               Input("m", TRAIN_TYPES, type_attr="T", ref=True, doc="first-moment Variable"),
+               Input("v", TRAIN_TYPES, type_attr="T", ref=True, doc="second-moment Variable"),
+               *[Input(n, TRAIN_TYPES, type_attr="T", doc=d) for n, d in (
+                   ("beta1_power", "beta1^t (0-d)"), ("beta2_power", "beta2^t (0-d)"),
+                   ("lr", "learning rate (0-d)"), ("beta1", "(0-d)"), ("beta2", "(0-d)"),
+                   ("epsilon", "(0-d)"))],
+               Input("grad", TRAIN_TYPES, type_attr="T", doc="the gradient, shaped like var")],
+       attrs=[LOCKING, Attr("use_nesterov", "bool", False, doc="Nesterov momentum")],
+       outputs=[Output("out", "T")],
+       shape=_update_shape("out", slots=("m", "v"), scalars=(
+           "beta1_power", "beta2_power", "lr", "beta1", "beta2", "epsilon")), context=True)
+def apply_adam(ctx, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad,
+               use_nesterov, T):
+    """Adam: m += (g - m)(1 - beta1); v += (g^2 - v)(1 - beta2); var -= m * alpha /
+    (sqrt(v) + epsilon), alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t)."""
+    ar = _Arith(T)
+    var, m, v, b1p, b2p, lr, b1, b2, eps, g = _inputs(
+        T, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad)
+    one = ar.c(1)
+    with np.errstate(all="ignore"):
+        alpha = ar(ar(lr * ar(np.sqrt(ar(one - b2p)))) / ar(one - b1p))
+        m_new = ar(m + ar(ar(g - m) * ar(one - b1)))
+        v_new = ar(v + ar(ar(ar(g * g) - v) * ar(one - b2)))
+        den = ar(ar(np.sqrt(v_new)) + eps)
+        if use_nesterov:
+            num = ar(ar(ar(g * ar(one - b1)) + ar(b1 * m_new)) * alpha)
+        else:
+            num = ar(m_new * alpha)
+        out = ar(var - ar(num / den))
+    ctx.assign("m", m_new)
+    ctx.assign("v", v_new)
+    ctx.assign("var", out)
+    return out
+
+
+@block("ApplyRMSProp",
+       inputs=[Input("var", TRAIN_TYPES, type_attr="T", ref=True, doc="the Variable to update"),
+               Input("ms", TRAIN_TYPES, type_attr="T", ref=True, doc="mean-square Variable"),
+               Input("mom", TRAIN_TYPES, type_attr="T", ref=True, doc="momentum Variable"),
+               *[Input(n, TRAIN_TYPES, type_attr="T", doc="(0-d)")
+                 for n in ("lr", "rho", "momentum", "epsilon")],
+               Input("grad", TRAIN_TYPES, type_attr="T", doc="the gradient, shaped like var")],
+       attrs=[LOCKING], outputs=[Output("out", "T")],
+       shape=_update_shape("out", slots=("ms", "mom"), scalars=("lr", "rho", "momentum", "epsilon"),
+                           scalar_sep=" "), context=True)
+def apply_rms_prop(ctx, var, ms, mom, lr, rho, momentum, epsilon, grad, T):
+    """RMSProp: ms += (g^2 - ms)(1 - rho); mom = mom * momentum + g * lr / sqrt(ms + epsilon);
+    var -= mom."""
+    ar = _Arith(T)
+    var, ms, mom, lr, rho, momentum, eps, g = _inputs(T, var, ms, mom, lr, rho, momentum, epsilon, grad)
+    with np.errstate(all="ignore"):
+        ms_new = ar(ms + ar(ar(ar(g * g) - ms) * ar(ar.c(1) - rho)))
+        mom_new = ar(ar(mom * momentum) + ar(ar(g * lr) / ar(np.sqrt(ar(ms_new + eps)))))
+        out = ar(var - mom_new)
+    ctx.assign("ms", ms_new)
+    ctx.assign("mom", mom_new)
+    ctx.assign("var", out)
+    return out
