@@ -11,7 +11,7 @@ import os
 
 from pydantic import ValidationError
 
-from .core import source
+from .core import gradients, source
 from .core.diagnostics import Diagnostic, did_you_mean
 from .core.errors import PageError
 from .core.gcpause import paused_gc
@@ -96,9 +96,10 @@ class Page:
             return go(ex)
 
     def locate(self, block: str, port: str | None = None) -> tuple[int, int]:
-        """(line, col) of a block (or of one of its input ports) in the page's file."""
+        """(line, col) of a block (or of one of its input ports) in the page's file (a gradient
+        block's is its AddSymbolicGradients block's)."""
         path = ("blocks", block) + (("inputs", port) if port else ())
-        return self.source.mark(path)
+        return self.scope.mark(path) if self.scope is not None else self.source.mark(path)
 
 
 def _default_name(path):
@@ -146,6 +147,14 @@ def _load(path, text, allow_outside, max_bytes):
             return Page(path, src, None, None, diags)
     name = spec.page or _default_name(path)
     scope = Scope(name, spec, src, allow_outside=allow_outside, max_bytes=max_bytes)
+    expanded, origin, problems = gradients.expand(scope, spec)
+    if origin or problems:     # AddSymbolicGradients: the page again, with its gradient blocks
+        scope = Scope(name, expanded, src, allow_outside=allow_outside, max_bytes=max_bytes,
+                      origin=origin)
+        for d in problems:      # a gradient that could not be built fails its block
+            b = scope.blocks[d.block]
+            b.valid, b.error = False, d.message
+        diags.extend(problems)
     diags.extend(scope.diagnostics)
     return Page(path, src, spec, scope, diags)
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from blockgraph.core.blockdef import DECLINE, Attr, Describe, Input, Kernel, Output, block
 from blockgraph.core.errors import OpError
+from blockgraph.core.gradients import gradient
 from blockgraph.core.shapes import fmt, merge, with_rank, with_rank_at_least
 from blocks.kernels import fake_quant as fq
 from blocks.kernels import fake_quant_fused as fused
@@ -240,3 +241,28 @@ def fake_quant_with_min_max_vars_per_channel_gradient(gradients, inputs, min, ma
     return fq.backprop(gradients, inputs, fq.nudged(min, max, num_bits, narrow_range),
                        reduce_axis=-1)
 
+
+
+# ----------------------------------------------------------------- gradients (TF's array_grad.py)
+
+@gradient("FakeQuantWithMinMaxArgs")
+def _args_gradient(op, grad):
+    a = op.attrs
+    return {"inputs": op.add("FakeQuantWithMinMaxArgsGradient", gradients=grad,
+                             inputs=op.input("inputs"), min=a["min"], max=a["max"],
+                             num_bits=a["num_bits"], narrow_range=a["narrow_range"])}
+
+
+def _vars_gradient(gradient_op):
+    def grad_fn(op, grad):
+        g = op.add(gradient_op, gradients=grad, inputs=op.input("inputs"), min=op.input("min"),
+                   max=op.input("max"), num_bits=op.attrs["num_bits"],
+                   narrow_range=op.attrs["narrow_range"])
+        return {"inputs": f"{g}.backprops_wrt_input", "min": f"{g}.backprop_wrt_min",
+                "max": f"{g}.backprop_wrt_max"}
+    return grad_fn
+
+
+gradient("FakeQuantWithMinMaxVars")(_vars_gradient("FakeQuantWithMinMaxVarsGradient"))
+gradient("FakeQuantWithMinMaxVarsPerChannel")(
+    _vars_gradient("FakeQuantWithMinMaxVarsPerChannelGradient"))

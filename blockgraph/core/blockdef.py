@@ -60,7 +60,8 @@ class Spec:
 class Input:
     """An input port. `type_attr` names the type attr it sets (ports sharing it agree);
     `list=True` makes it a list port; `type_list_attr` a list port of mixed dtypes. `ref=True`
-    (update blocks): the port must be fed directly by a Variable block, which the block updates."""
+    (update blocks): the port must be fed directly by a Variable block, which the block updates.
+    `optional=True`: a page may leave it unwired (the kernel then does not get it)."""
     name: str
     dtypes: tuple = dt.ALL
     type_attr: str | None = None
@@ -68,6 +69,7 @@ class Input:
     type_list_attr: str | None = None
     doc: str = ""
     ref: bool = False
+    optional: bool = False
 
     @property
     def is_list(self) -> bool:

@@ -28,8 +28,11 @@ class Scope:
     """The blocks of one page and their dataflow graph."""
 
     def __init__(self, name: str, spec: PageSpec, source: Source, *, allow_outside=False,
-                 max_bytes: int | None = None):
+                 max_bytes: int | None = None, origin: dict | None = None):
+        """`origin`: {block id: the page's block it was generated for} (gradient blocks, which
+        are located at their AddSymbolicGradients block)."""
         self.name = name
+        self.origin = origin or {}
         self.max_bytes = max_bytes
         self.source = source
         self.path = source.path
@@ -48,8 +51,14 @@ class Scope:
             self._propagate()
 
     # ------------------------------------------------------------ diagnostics
+    def mark(self, path: tuple, key: bool = True) -> tuple[int, int]:
+        """(line, col) of `path` in the page's file; a generated block's is its origin's."""
+        if len(path) >= 2 and path[0] == "blocks" and path[1] in self.origin:
+            path = ("blocks", self.origin[path[1]])
+        return self.source.mark(path, key=key)
+
     def _diag(self, block: Block | None, path: tuple, message: str, hint=None, key=True, port=None):
-        line, col = self.source.mark(path, key=key)
+        line, col = self.mark(path, key=key)
         d = Diagnostic(self.path, line, col, message, block=block.id if block else None,
                        op=block.op if block else None, hint=hint, port=port)
         if d not in self.diagnostics:
@@ -100,7 +109,7 @@ class Scope:
                 continue
             b.inputs[port] = self._input(b, p, value, base + ("inputs", port))
         for p in defn.inputs:
-            if p.name not in bspec.inputs:
+            if p.name not in bspec.inputs and not p.optional:
                 self._diag(b, base + ("op",), f"missing required input '{p.name}'",
                            hint="inputs: " + ", ".join(q.name for q in defn.inputs))
         return b
@@ -305,6 +314,31 @@ class Scope:
         return None
 
     # ------------------------------------------------------------ queries
+    def input_spec(self, b: Block, port: str):
+        """The static Spec of input `port` of block `b` (a list of Specs for a list port), or
+        None when it is not known."""
+        v = b.inputs.get(port)
+        items = v if isinstance(v, list) else [v]
+        out = []
+        for item in items:
+            if isinstance(item, Ref):
+                src = self.blocks.get(item.block)
+                if src is None or src.specs is None or src.output_index(item.port) is None:
+                    out.append(None)
+                    continue
+                s = src.specs[src.output_index(item.port)]
+                if isinstance(s, list):
+                    if item.index is None:
+                        out.extend(s)
+                        continue
+                    s = s[item.index] if item.index < len(s) else None
+                out.append(s)
+            elif isinstance(item, Literal) and item.array is not None:
+                out.append(Spec(item.dtype, item.array.shape, item.array))
+            else:
+                out.append(None)
+        return out if isinstance(v, list) else (out[0] if out else None)
+
     @property
     def graph(self):
         """The page's dataflow DAG as a `networkx.MultiDiGraph` (nodes in file order; one edge per
