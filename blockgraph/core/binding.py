@@ -15,39 +15,85 @@ from .errors import BlockBug, OpError
 
 
 def infer_types(defn: BlockDef, in_dtypes: dict, attrs: dict) -> dict:
-    """Set the type attrs from the input dtypes; OpError(port=...) when a dtype is not allowed or
-    ports sharing a type attr disagree. `in_dtypes` maps port -> dtype name or list of names
-    (None where unknown)."""
+    """Set the type attrs from the input dtypes, checked as TF checks them (its texts): inputs
+    sharing a type attr agree (`cannot compute Op as input #1(zero-based) was expected to be a
+    float tensor but is a double tensor`), then each type is in the op-def's allowed list, then
+    TF's CPU kernel registers it (`Could not find device for node: ...`). `in_dtypes` maps port ->
+    dtype name or list of names (None where unknown)."""
     attrs = dict(attrs)
     explicit = {n: attrs[n] for n in defn.type_attrs if n in attrs}
     seen: dict[str, tuple[str, str]] = {}
+    index = 0
     for p in defn.inputs:
         got = in_dtypes.get(p.name)
-        if got is None:
-            continue
-        items = got if isinstance(got, list) else [got]
-        for d in items:
-            if d is not None and d not in p.dtypes:
-                raise OpError(f"input '{p.name}' must be {_allowed(p.dtypes)}, got {d}", port=p.name)
+        items = got if isinstance(got, list) else [got] if p.name in in_dtypes else []
         if p.type_list_attr:
-            attrs[p.type_list_attr] = list(items)
-            continue
-        if not p.type_attr:
+            if got is not None:
+                attrs[p.type_list_attr] = list(items)
+                for d in items:
+                    if d is not None and d not in p.dtypes:
+                        _unregistered(defn, p, d, attrs)
+            index += len(items)
             continue
         for d in items:
+            i, index = index, index + 1
             if d is None:
                 continue
-            prev = seen.get(p.type_attr)
-            if prev and prev[0] != d:
-                raise OpError(f"input '{p.name}' is {d} but input '{prev[1]}' is {prev[0]}: they must "
-                              f"have the same dtype (attr {p.type_attr})", port=p.name)
-            seen.setdefault(p.type_attr, (d, p.name))
-    for name, (d, port) in seen.items():
+            if p.type_attr:
+                prev = seen.get(p.type_attr)
+                if prev is not None and prev[0] != d:
+                    raise OpError(_cannot_compute(defn, i, prev[0], d), port=p.name)
+                seen.setdefault(p.type_attr, (d, p.name, p))
+            elif d not in p.dtypes:
+                raise OpError(_cannot_compute(defn, i, p.dtypes[0], d), port=p.name)
+    for name, (d, port, p) in seen.items():
         if name in explicit and explicit[name] != d:
             raise OpError(f"attr {name}={explicit[name]} does not match input '{port}' of dtype {d}",
                           port=port)
         attrs[name] = d
+    for name, (d, port, p) in seen.items():
+        if d not in p.dtypes:
+            _unregistered(defn, p, d, attrs, name)
     return attrs
+
+
+def _cannot_compute(defn, index, want, got) -> str:
+    return (f"cannot compute {defn.name} as input #{index}(zero-based) was expected to be a "
+            f"{dt.tf_name(want)} tensor but is a {dt.tf_name(got)} tensor")
+
+
+def _unregistered(defn, p, d, attrs, attr_name=None):
+    """TF's error for a dtype its op-def does not allow, or that its CPU kernel does not
+    register (first line of TF's text)."""
+    attr_name = attr_name or p.type_attr or p.type_list_attr
+    allowed = p.allowed or p.dtypes
+    if d not in allowed:
+        raise OpError(f"Value for attr '{attr_name}' of {dt.tf_name(d)} is not in the list of "
+                      f"allowed values: {', '.join(dt.tf_name(a) for a in allowed)}", port=p.name)
+    raise OpError(f"Could not find device for node: {{{{node {defn.name}}}}} = "
+                  f"{defn.name}[{_node_attrs(defn, attrs)}]", port=p.name)
+
+
+def _node_attrs(defn, attrs) -> str:
+    """A NodeDef's attrs as TF prints them: sorted by name, types as DT_*."""
+    parts = []
+    for k in sorted(attrs):
+        v = attrs[k]
+        is_type = k in defn.type_attrs or (defn.attr(k) is not None and defn.attr(k).type == "type")
+        if is_type and isinstance(v, str):
+            text = dt.enum_name(v)
+        elif is_type and isinstance(v, list):
+            text = "[" + ", ".join(dt.enum_name(x) for x in v) + "]"
+        elif isinstance(v, bool):
+            text = str(v).lower()
+        elif isinstance(v, (int, float)):
+            text = str(v)
+        elif isinstance(v, str):
+            text = f'"{v}"'
+        else:
+            continue
+        parts.append(f"{k}={text}")
+    return ", ".join(parts)
 
 
 def output_dtype(out, attrs):

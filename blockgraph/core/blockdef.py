@@ -61,7 +61,9 @@ class Input:
     """An input port. `type_attr` names the type attr it sets (ports sharing it agree);
     `list=True` makes it a list port; `type_list_attr` a list port of mixed dtypes. `ref=True`
     (update blocks): the port must be fed directly by a Variable block, which the block updates.
-    `optional=True`: a page may leave it unwired (the kernel then does not get it)."""
+    `optional=True`: a page may leave it unwired (the kernel then does not get it). `dtypes` are
+    those TF's CPU kernel registers; `allowed` those its op-def allows (default: the same), in
+    the op-def's order — a dtype allowed but not registered is TF's "Could not find device"."""
     name: str
     dtypes: tuple = dt.ALL
     type_attr: str | None = None
@@ -70,6 +72,7 @@ class Input:
     doc: str = ""
     ref: bool = False
     optional: bool = False
+    allowed: tuple | None = None
 
     @property
     def is_list(self) -> bool:

@@ -57,6 +57,20 @@ if _BFLOAT16 is not None:
 from .errors import DTypeError  # noqa: E402  (re-exported: dt.DTypeError)
 
 
+#: TF's own names of its dtypes (DataTypeString), where they differ from ours
+_TF_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
+
+
+def tf_name(name: str) -> str:
+    """TF's C++ name of a dtype, as its error texts print it: float32 -> float."""
+    return _TF_NAMES.get(name, name)
+
+
+def enum_name(name: str) -> str:
+    """TF's enum name of a dtype: float32 -> DT_FLOAT."""
+    return "DT_" + tf_name(name).upper()
+
+
 def canonical(name: str) -> str:
     """Return the canonical TF name for `name` (accepting `tf.as_dtype` aliases).
 
