@@ -28,12 +28,17 @@ One JSON object keyed by op name; per op:
                      # DEFAULT kernels are what TF falls back to on a CPU without a CPU kernel for the node
                      # (IdentityN has only those); a labelled kernel ("custom", "eigen_tensor") is chosen
                      # only by a node's _kernel attr, never by tf.raw_ops, and counts for nothing below
-     "cpu_dtypes": {type attr: [dtype, ...]},   # union over the unlabelled CPU and DEFAULT kernels; an attr
-                                                # some kernel leaves unconstrained contributes the OpDef's
-                                                # allowed list
+     "cpu_dtypes": {type attr: [dtype, ...]},   # what runs on CPU: the union over the unlabelled CPU and
+                                                # DEFAULT kernels (an attr some kernel leaves unconstrained
+                                                # contributes the OpDef's allowed list), intersected with the
+                                                # OpDef's allowed list
+     "cpu_kernel_dtypes_not_in_opdef": {attr: [dtype, ...]},  # registered kernels the OpDef check rejects
+                                                # first (LeakyRelu int32: "Value for attr 'T' of int32 is not
+                                                # in the list of allowed values"), so never reachable
      "cpu_dtypes_any": [type attr, ...],        # unconstrained by some CPU kernel AND no OpDef allowed list
      "cpu_dtype_combos": [{attr: dtype, ...}],  # for ops with several type attrs: every registered combination
-                                                # (unlabelled kernels; unconstrained attrs omitted)
+                                                # the OpDef allows (unlabelled kernels; unconstrained attrs
+                                                # omitted)
      "other_devices": [device type, ...]}       # non-CPU device types with kernels (information only)
 
 dtype names are `tf.dtypes.DType.name` ("float32", "bfloat16", "qint8", "resource", ...), sorted in TF's
@@ -232,10 +237,18 @@ def op_entry(op: str) -> dict:
                     expand(i + 1, cur)
                 cur.pop(keys[i], None)
             expand(0, {})
-    cpu_dtypes = {t: _order(v) for t, v in cpu_dtypes.items()}
+    # a kernel registered for a dtype the OpDef does not allow is unreachable (LeakyRelu's integer kernels)
+    unreachable = {}
+    for t, v in list(cpu_dtypes.items()):
+        if allowed_of.get(t) is not None:
+            out = sorted(set(v) - set(allowed_of[t]))
+            if out:
+                unreachable[t] = _order(out)
+            v = [d for d in v if d in allowed_of[t]]
+        cpu_dtypes[t] = _order(v)
     uniq = []
     for c in combos:
-        if c not in uniq:
+        if c not in uniq and all(allowed_of.get(a) is None or d in allowed_of[a] for a, d in c.items()):
             uniq.append(c)
     return {"tf_op": True, "summary": od.summary, "is_stateful": bool(od.is_stateful),
             "is_commutative": bool(od.is_commutative), "is_aggregate": bool(od.is_aggregate),
@@ -243,6 +256,7 @@ def op_entry(op: str) -> dict:
             "outputs": [_arg(a) for a in od.output_arg], "attrs": attrs,
             "py_signature": params, "cpu_kernels": cpu, "cpu_dtypes": cpu_dtypes,
             "cpu_dtypes_any": sorted(any_attrs), "cpu_dtype_combos": uniq,
+            "cpu_kernel_dtypes_not_in_opdef": unreachable,
             "other_devices": sorted(others)}
 
 
