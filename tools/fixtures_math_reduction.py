@@ -117,7 +117,7 @@ class Gen:
         attrs = {"keep_dims": keep} if keep is not None else None
         ref = red_ref(op, dt, axis, bool(keep)) if op in ("Sum", "Mean", "Prod") and not err else None
         return self.b(op, {"input": x, "axis": ax}, attrs, tfd=tfd(dt, "input"), tags=[dt, *tags], note=note,
-                      err=err, ref=(lambda rec: ref(rec, self.b)) if ref else None)
+                      err=err, ref=ref)
 
     def reductions(self, op):
         dts = cpu_dtypes(op) or ["bool"]
@@ -252,8 +252,7 @@ class Gen:
         self.b.dtype_errors(op, lambda d: ({"x": r((2, 2), d, 1, 3), "axis": np.int32(0)}, None, tfd(d, "x")))
 
     def _scan_ref(self, op, dt, ax, ex, rev):
-        f = scan_ref(op, dt, ax, ex, rev)
-        return lambda rec: f(rec, self.b)
+        return scan_ref(op, dt, ax, ex, rev)
 
     def build(self):
         for op in RED:

@@ -290,7 +290,7 @@ class MathBuilder:
     def __call__(self, op, inputs, attrs=None, *, tfd=None, tags=(), note=None, err=False, ulp=False,
                  ref=None, run=None, state_after=None, compare=None, exact_ports=()):
         """One case. ulp: float/complex outputs compared within 1 ulp (True, or a set of ports).
-        ref: function(rec) -> {port: (float64 value, S, n)} for "sum" outputs (float outputs only; the
+        ref: function(rec, builder) -> {port: (float64 value, S, n)} for "sum" outputs (float outputs only; the
         integer/bool outputs of a ref'd op stay exact). err: an error is expected."""
         if op not in self.ops_order:
             self.ops_order.append(op)
@@ -326,7 +326,7 @@ class MathBuilder:
             if want_ulp and o["port"] not in exact_ports and o["compare"] == "exact":
                 self.fs.set_compare(rec, o, ("ulp", 1))
         if ref is not None:
-            refs = ref(rec)
+            refs = ref(rec, self)
             for o in rec["outputs"]:
                 if o["port"] not in refs or o["tf_dtype"] not in FLOATS + COMPLEX:
                     continue
