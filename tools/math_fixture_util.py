@@ -338,7 +338,10 @@ class MathBuilder:
         dt = o["tf_dtype"]
         got = f64(self.arr(o["key"]), dt, daz=False)
         value = np.broadcast_to(np.asarray(value), got.shape)
-        atol = np.broadcast_to(sum_atol(S, n, dt), got.shape).astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            atol = np.broadcast_to(sum_atol(S, n, dt), got.shape).astype(np.float64)
+        # an infinite / NaN S only occurs where the expected value is itself non-finite (matched exactly)
+        atol = np.where(np.isfinite(atol), atol, 0.0)
         with np.errstate(invalid="ignore", over="ignore"):
             fin = np.isfinite(got) & np.isfinite(value)
             diff = np.where(fin, np.abs(got - value), 0.0)
@@ -346,13 +349,16 @@ class MathBuilder:
         if np.any(bad_nonfinite):
             self.surprises.append(f"{rec['id']}: TF gives inf where the float64 reference is finite "
                                   f"({int(bad_nonfinite.sum())} elements)")
-        r = float(np.max(diff / atol)) if diff.size else 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(diff == 0, 0.0, diff / np.where(atol > 0, atol, 0.0))
+        r = float(np.max(ratio)) if diff.size else 0.0
         op = rec["op"]
         if r > 0.5:
             new = np.maximum(atol, 2.0 * diff * 1.25)
             self.widened.append(f"{rec['id']} {o['port']}: max |f64 - TF| / atol = {r:.3g}, atol widened to "
-                                f"2.5 * |f64 - TF| on {int((diff / atol > 0.5).sum())} element(s)")
+                                f"2.5 * |f64 - TF| on {int((ratio > 0.5).sum())} element(s)")
             rec["note"] = (rec.get("note", "") + f" [atol of {o['port']} widened: |f64-TF|/atol was {r:.3g}]").strip()
+            ratio = np.where(ratio > 0.5, 0.5, ratio)
             atol = new
         self.ratio[op] = max(self.ratio[op], r)
         if got.ndim == 0:
