@@ -266,8 +266,10 @@ def disallowed_dtype(op, attr="T"):
 
 # ---- the builder -----------------------------------------------------------------------------------------
 def k_of(n):
-    n = max(int(n), 1)
-    return 8 + 2 * math.ceil(math.log2(n)) if n > 1 else 8
+    """k = 8 + 2*ceil(log2 n) (n >= 1; n may be an array of per-element term counts)."""
+    n = np.maximum(np.asarray(n, np.float64), 1.0)
+    k = 8 + 2 * np.ceil(np.log2(n))
+    return float(k) if k.ndim == 0 else k
 
 
 def sum_atol(S, n, dt):
