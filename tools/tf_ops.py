@@ -42,7 +42,7 @@ One JSON object keyed by op name; per op:
      "other_devices": [device type, ...]}       # non-CPU device types with kernels (information only)
 
 dtype names are `tf.dtypes.DType.name` ("float32", "bfloat16", "qint8", "resource", ...), sorted in TF's
-enum order. An op with no CPU kernel has `cpu_kernels: []` and `cpu_dtypes: {}`.
+enum order (string constraint values by name), so the file is reproducible. An op with no CPU kernel has `cpu_kernels: []` and `cpu_dtypes: {}`.
 """
 from __future__ import annotations
 
@@ -105,9 +105,9 @@ def _order(names):
     """Sort dtype names in TF's enum order."""
     def key(n):
         try:
-            return tf.dtypes.as_dtype(n.replace("_ref", "")).as_datatype_enum
+            return tf.dtypes.as_dtype(n.replace("_ref", "")).as_datatype_enum, n
         except TypeError:
-            return 10 ** 6
+            return 10 ** 6, n           # a string constraint (data_format, bad_indices_policy): by name
     return sorted(set(names), key=key)
 
 
