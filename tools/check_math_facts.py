@@ -205,6 +205,13 @@ def _():
     return r[0] == F(np.pi) and r[1] == -F(np.pi) and bits(r[2:]) == [0, 0x80000000]
 
 
+@fact("B11")
+def _():
+    a = run("Atan2", y=F([1e-40] * 9), x=F([0] * 9))
+    b = run("Atan2", y=F([1e-40] * 9), x=F([1] * 9))
+    return bits(a[:8]) == [0x3F490FDA] * 8 and a[8] == F(np.pi / 2) and (b[:8] == 0).all() and b[8] == F(1e-40)
+
+
 @fact("B10")
 def _():
     ok = run("BiasAdd", value=F(np.zeros((1, 2, 3))), bias=F([1, 2]), data_format="NCHW").tolist() == \
@@ -421,6 +428,7 @@ def _():
 @fact("N3")
 def _():
     return run("BiasAddGrad", out_backprop=F([[1, 2], [3, 4]]), data_format="NCHW").tolist() == [4, 6] and \
+        run("BiasAddGrad", out_backprop=F(np.ones((2, 3, 4))), data_format="NCHW").tolist() == [8, 8, 8] and \
         run("L2Loss", t=F([1e-20, 3])) == F(4.5)
 
 
