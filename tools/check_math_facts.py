@@ -488,6 +488,15 @@ def _():
     return a[-1] == 9 and a[2] == F((3 + 6) / 2)
 
 
+@fact("C6")
+def _():
+    x = F([np.nan, 1, 2, np.nan, np.nan, np.nan, 3, np.nan]).reshape(1, 4, 2, 1)
+    k = dict(ksize=[1, 1, 2, 1], strides=[1, 1, 2, 1], padding="VALID")
+    y = run("MaxPool", input=x, **k)
+    g = run("MaxPoolGrad", orig_input=x, orig_output=y, grad=F([10, 20, 30, 40]).reshape(1, 4, 1, 1), **k)
+    return y.ravel().tolist()[:2] == [1, 2] and g.ravel().tolist() == [10, 0, 20, 0, 30, 0, 40, 0]
+
+
 # ---- training -----------------------------------------------------------------------------------------------------------------
 def _train_sim(op, g, nest, dt):
     one = np.dtype(dt).type(1)

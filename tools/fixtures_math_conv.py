@@ -496,6 +496,24 @@ class Gen:
                 self.b(op, {"orig_input": x, "orig_output": y, "grad": self.t(y.shape, dt)},
                        {"ksize": ks, "strides": st, "padding": "VALID"}, tags=[dt, "ties"],
                        note="tied maxima: the gradient goes to the first in row-major window order")
+        for dt in ("float32", "float64", "bfloat16"):
+            x = self.t((1, 5, 4, 2), dt, -9, 9)
+            for ep, st in (([0, 0, 1, 0, 0, 1, 0, 0], [1, 2, 1, 1]), ([0, 0, 1, 1, 1, 0, 0, 0], [1, 2, 2, 1])):
+                a = {"ksize": [1, 2, 2, 1], "strides": st, "padding": "EXPLICIT", "explicit_paddings": ep}
+                with tf.device("/CPU:0"):
+                    y = self.b.tf_to_stored(tf.raw_ops.MaxPool(input=self.b.fs_to_tf(x, dt), **a))
+                overlap = st[2] < 2
+                self.b(op, {"orig_input": x, "orig_output": y, "grad": self.t(y.shape, dt, -4, 4)}, a,
+                       tfd=tfd(dt, "orig_input", "orig_output", "grad"), tags=[dt, "explicit"] + (["overlap"] if overlap else []),
+                       note=f"EXPLICIT paddings {ep}", ref=ref_maxpool_grad(dt) if overlap else None)
+            xn = store([np.nan, 1, 2, np.nan, np.nan, np.nan, 3, np.nan, -0.0, 0.0, 0.0, -0.0], dt).reshape(1, 6, 2, 1)
+            a = {"ksize": [1, 1, 2, 1], "strides": [1, 1, 2, 1], "padding": "VALID"}
+            with tf.device("/CPU:0"):
+                y = self.b.tf_to_stored(tf.raw_ops.MaxPool(input=self.b.fs_to_tf(xn, dt), **a))
+            self.b(op, {"orig_input": xn, "orig_output": y, "grad": store([10, 20, 30, 40, 50, 60], dt).reshape(1, 6, 1, 1)},
+                   a, tfd=tfd(dt, "orig_input", "orig_output", "grad"), tags=[dt, "nan", "signed_zero"],
+                   note="NaN in windows: the gradient goes to the window's first element unless a later one is "
+                        "greater (NaN compares false), even where MaxPool's output ignored the NaN")
         x = self.t((1, 4, 4, 1), "float32")
         self.b(op, {"orig_input": x, "orig_output": self.t((1, 2, 2, 1), "float32"), "grad": self.t((1, 3, 3, 1), "float32")},
                {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "VALID"}, tags=["shape"], err=True)
