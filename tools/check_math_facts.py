@@ -165,8 +165,10 @@ def _():
     mx = run("Maximum", x=x, y=y)
     mh = run("Maximum", x=H([0.0, -0.0]), y=H([-0.0, 0.0]))
     nan = run("Maximum", x=F([np.nan, 1] * 5), y=F([1, np.nan] * 5))
+    n = np.array([0xFFC00ABC] * 9, np.uint32).view(F)
+    pay = run("Maximum", x=F([1] * 9), y=n)
     return bits(mx[:8]) == bits(y[:8]) and bits(mx[8:]) == bits(x[8:]) and bits(mh) == bits(H([0.0, -0.0])) \
-        and set(bits(nan)) == {0x7FC00000}
+        and set(bits(nan)) == {0x7FC00000} and set(bits(pay)) == {0xFFC00ABC}
 
 
 @fact("B5")
@@ -234,7 +236,10 @@ def _():
 @fact("U2")
 def _():
     r = run("Relu", features=F([-0.0] * 9))
-    return bits(r) == [0] * 8 + [0x80000000]
+    d = run("Relu", features=F([-3e-39] * 9))
+    r6 = run("Relu6", features=F([1e-40] * 9))
+    return bits(r) == [0] * 8 + [0x80000000] and bits(d)[:8] == [0] * 8 and d[8] == F(-3e-39) and \
+        bits(r6)[:8] == [0] * 8 and r6[8] == F(1e-40)
 
 
 @fact("U3")
@@ -318,7 +323,8 @@ def _():
     return err("Sum", input=F([[1, 2]]), axis=np.int32([1, -1]))[1] == \
         "Invalid reduction arguments: Axes contains duplicate dimension: 1" and \
         err("Sum", input=F([[1, 2]]), axis=np.int32(2))[1] == "Invalid reduction dimension (2 for input with 2 dimension(s)" \
-        and run("Sum", input=F([[1, 2]]), axis=np.int32([[1]])).tolist() == [3]
+        and run("Sum", input=F([[1, 2]]), axis=np.int32([[1]])).tolist() == [3] and \
+        same(run("Mean", input=F([[1, 2]]), axis=np.zeros(0, np.int32)), F([[1, 2]]))
 
 
 @fact("R5")
