@@ -39,6 +39,9 @@ One JSON object keyed by op name; per op:
      "cpu_dtype_combos": [{attr: dtype, ...}],  # for ops with several type attrs: every registered combination
                                                 # the OpDef allows (unlabelled kernels; unconstrained attrs
                                                 # omitted)
+     "cpu_runtime_refusals": [{"attr", "dtype", "error"}],  # registered (so in cpu_dtypes) but the kernel
+                                                # refuses the dtype when run: Where float16 ("No WhereOp
+                                                # available for float16/half type on CPU")
      "other_devices": [device type, ...]}       # non-CPU device types with kernels (information only)
 
 dtype names are `tf.dtypes.DType.name` ("float32", "bfloat16", "qint8", "resource", ...), sorted in TF's
@@ -57,6 +60,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import tensorflow as tf  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tensorflow.core.framework import types_pb2  # noqa: E402
 from tensorflow.python.framework import kernels, op_def_registry  # noqa: E402
 
@@ -257,7 +261,27 @@ def op_entry(op: str) -> dict:
             "py_signature": params, "cpu_kernels": cpu, "cpu_dtypes": cpu_dtypes,
             "cpu_dtypes_any": sorted(any_attrs), "cpu_dtype_combos": uniq,
             "cpu_kernel_dtypes_not_in_opdef": unreachable,
+            "cpu_runtime_refusals": runtime_refusals(op),
             "other_devices": sorted(others)}
+
+
+# Registered CPU kernels that refuse their dtype when run (found by probing every OpDef dtype of the simple
+# ops with tiny inputs); each is re-run here so the table states what this TF does.
+RUNTIME_PROBES = {
+    "Where": [("T", "float16", lambda: tf.raw_ops.Where(condition=tf.ones([2], tf.float16)))],
+}
+
+
+def runtime_refusals(op):
+    out = []
+    for attr, dt, fn in RUNTIME_PROBES.get(op, []):
+        try:
+            with tf.device("/CPU:0"):
+                fn()
+        except tf.errors.OpError as e:
+            from fixture_lib import clean_message
+            out.append({"attr": attr, "dtype": dt, "error": f"{type(e).__name__}: {clean_message(e.message)}"})
+    return out
 
 
 def blockgraph_ops(blocks_file=None):
