@@ -1,6 +1,7 @@
 """Write `tests/fixtures/tf_ops.json`: TensorFlow's OpDefs and CPU kernel registrations (dev-only: needs TF).
 
     TF_ENABLE_ONEDNN_OPTS=0 python tools/tf_ops.py [--blocks blocks.json] [OUT]
+    TF_ENABLE_ONEDNN_OPTS=0 python tools/tf_ops.py --verify     # run the simple ops on every OpDef dtype
 
 The table covers every op that has (or is about to have) a blockgraph block: the math/nn op list of the
 math fixture sets (`MATH_OPS` below), the resource-variable kernels the training fixtures run, and every
@@ -59,6 +60,7 @@ import sys
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tensorflow.core.framework import types_pb2  # noqa: E402
@@ -300,7 +302,68 @@ def blockgraph_ops(blocks_file=None):
         return list(BLOCKGRAPH_OPS)
 
 
+def _probe_tensor(dt, shape):
+    if dt == "string":
+        return tf.fill(shape, "a")
+    d = tf.dtypes.as_dtype(dt)
+    if d.is_quantized:
+        base = {"qint8": np.int8, "quint8": np.uint8, "qint16": np.int16, "quint16": np.uint16, "qint32": np.int32}[dt]
+        return tf.constant(np.ones(shape, base), dtype=d)
+    if not (d.is_floating or d.is_integer or d.is_complex or d.is_bool) or dt.startswith(("float8", "int4", "uint4")) \
+            or dt in ("int2", "uint2", "float4_e2m1fn"):
+        return None
+    return tf.ones(shape, d)
+
+
+def verify(table):
+    """Run every OpDef dtype of the ops whose inputs all have type attr T and that need no other attr, on
+    ones of a few shapes: it must run exactly when cpu_dtypes says so (minus cpu_runtime_refusals).
+    Returns a list of disagreements."""
+    bad = []
+    for op, e in table.items():
+        if op.startswith("_") or not e.get("tf_op") or not e["inputs"] or any(
+                i["type_attr"] != "T" or i["number_attr"] or i["type_list_attr"] for i in e["inputs"]):
+            continue
+        if any(not a["has_default"] and not a["inferred"] and a["name"] != "T" for a in e["attrs"]):
+            continue
+        allowed = next(a for a in e["attrs"] if a["name"] == "T")["allowed_values"] or []
+        refused = {r["dtype"] for r in e["cpu_runtime_refusals"]}
+        for dt in allowed:
+            ran, msg, skip = False, "", False
+            for shp in [(2,), (2, 2), (1, 2, 2, 2)]:
+                x = _probe_tensor(dt, shp)
+                if x is None:
+                    skip = True
+                    break
+                kw = {i["py_name"]: x for i in e["inputs"]}
+                if op == "InvertPermutation":
+                    kw["x"] = tf.cast(tf.constant([1, 0]), x.dtype)
+                if op == "BiasAdd":
+                    kw["bias"] = _probe_tensor(dt, shp[-1:])
+                try:
+                    with tf.device("/CPU:0"):
+                        getattr(tf.raw_ops, op)(**kw)
+                    ran = True
+                    break
+                except RuntimeError:            # ref-typed ops (Apply*) cannot run eagerly
+                    skip = True
+                    break
+                except (tf.errors.OpError, TypeError, ValueError) as ex:
+                    msg = str(ex)[:120]
+            if skip:
+                continue
+            want = dt in e["cpu_dtypes"].get("T", []) and dt not in refused
+            if ran != want:
+                bad.append(f"{op} {dt}: {'runs' if ran else 'fails'}, table says {want} {msg}")
+    return bad
+
+
 def main(argv):
+    if "--verify" in argv:
+        with open(os.path.join(REPO, "tests", "fixtures", "tf_ops.json")) as fh:
+            bad = verify(json.load(fh))
+        print("\n".join(bad) or "every probed OpDef dtype runs exactly when cpu_dtypes says so")
+        return 1 if bad else 0
     blocks_file = None
     if "--blocks" in argv:
         i = argv.index("--blocks")
@@ -324,4 +387,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))
