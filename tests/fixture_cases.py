@@ -118,17 +118,75 @@ def compare(out, expected, got, got_dtype):
     if got.dtype != expected.dtype:
         return f"dtype {got.dtype} != {expected.dtype}"
     if out["compare"] == "sum":
-        atol = np.asarray(out["atol"], np.float64)
-        diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
-        if not np.all(diff <= atol):
-            return f"sum off: got {got} expected {expected} (atol {atol})"
+        atol = np.asarray(z_atol(out) if "atol_key" in out else out["atol"], np.float64)
+        g64, e64 = _as_float64(got, out), _as_float64(expected, out)
+        with np.errstate(invalid="ignore"):
+            ok = np.where(np.isfinite(e64), np.abs(g64 - e64) <= atol,
+                          np.where(np.isnan(e64), np.isnan(g64), g64 == e64))
+        if not np.all(ok):
+            i = int(np.flatnonzero(~np.asarray(ok).ravel())[0])
+            return (f"sum off at {int((~ok).sum())}/{ok.size}, first [{i}] got {g64.ravel()[i]!r} "
+                    f"expected {e64.ravel()[i]!r} (atol {np.broadcast_to(atol, e64.shape).ravel()[i]!r})")
         return None
+    if out["compare"] == "ulp":
+        return _ulp_compare(got, expected, out)
     if got.tobytes() != expected.tobytes():
         w = max(expected.dtype.itemsize, 1)
         ne = (np.frombuffer(got.tobytes(), np.uint8).reshape(-1, w) !=
               np.frombuffer(expected.tobytes(), np.uint8).reshape(-1, w)).any(1)
         i = int(np.flatnonzero(ne)[0])
         return f"{int(ne.sum())}/{expected.size} differ, first [{i}] got {got.ravel()[i]!r} expected {expected.ravel()[i]!r}"
+    return None
+
+
+_ATOL = {}
+
+
+def z_atol(out):
+    """The atol array an output names by "atol_key" (set by check_case)."""
+    return _ATOL["z"][out["atol_key"]]
+
+
+def _as_float64(a, out):
+    if out["tf_dtype"] == "bfloat16":
+        a = (np.asarray(a).view(np.uint16).astype(np.uint32) << 16).view(np.float32)
+    if np.iscomplexobj(a):
+        return np.asarray(a, np.complex128)
+    return np.asarray(a, np.float64)
+
+
+def _ordered(bits, nbits):
+    """Float bit patterns (as unsigned ints) -> integers in float order (+0 and -0 both 0)."""
+    sint = {16: np.int16, 32: np.int32, 64: np.int64}[nbits]
+    b = np.ascontiguousarray(bits).view(sint).astype(np.int64)
+    return np.where(b < 0, -(b & np.int64(np.iinfo(sint).max)), b)
+
+
+def _ulp_compare(got, expected, out):
+    """Same NaN positions (any payload) and infinities, others within out["ulp"] units in the last place."""
+    if expected.dtype.kind == "c":
+        parts = [(got.real, expected.real), (got.imag, expected.imag)]
+    else:
+        parts = [(got, expected)]
+    for g, e in parts:
+        g, e = np.ascontiguousarray(g), np.ascontiguousarray(e)
+        nbits = e.dtype.itemsize * 8
+        uint = {16: np.uint16, 32: np.uint32, 64: np.uint64}[nbits]
+        with np.errstate(invalid="ignore"):
+            if out["tf_dtype"] == "bfloat16":
+                gf, ef = _as_float64(g, out), _as_float64(e, out)
+            else:
+                gf, ef = g.astype(np.float64), e.astype(np.float64)
+        gi, ei = _ordered(g.view(uint), nbits), _ordered(e.view(uint), nbits)
+        with np.errstate(invalid="ignore", over="ignore"):
+            # a distance beyond int64 (opposite-signed huge values) overflows only when far outside any ulp bound
+            ok = np.where(np.isnan(ef), np.isnan(gf),
+                          np.where(np.isinf(ef), gf == ef,
+                                   ~np.isnan(gf) & (np.abs(gi - ei) <= out.get("ulp", 1))))
+        if not np.all(ok):
+            i = int(np.flatnonzero(~ok.ravel())[0])
+            return (f"{int((~ok).sum())}/{ok.size} beyond {out.get('ulp', 1)} ulp, first [{i}] got "
+                    f"{gf.ravel()[i]!r} expected {ef.ravel()[i]!r}")
     return None
 
 
@@ -140,6 +198,7 @@ def check_case(set_name, case, const_inputs=False):
     """Run one fixture case through load_page + run; return a list of problems (empty = pass).
     const_inputs: feed the inputs as Const blocks instead of Placeholders."""
     man, z = load_set(set_name)
+    _ATOL["z"] = z
     page, feeds = page_for(case, z, const_inputs=const_inputs)
     text = yaml.safe_dump(page, sort_keys=False)
     p = blockgraph.load_page(os.path.join(const_folder(), f"{safe_id(page['page'])}.yaml"), text=text)

@@ -7,8 +7,28 @@ acceptance goldens, except that input ports and attrs use the `tf.raw_ops` *Pyth
     {"format_version": 1, "generator": "...", "npz": "cases.npz", "cases": [
       {"id", "op", "inputs": {port: key | [key, ...]}, "attrs": {...}, "input_tf_dtypes": {port: name},
        "tags": [...], "note": str,
-       "outputs": [{"port", "key", "dtype", "tf_dtype", "shape", "compare", ["index"], ["atol"]}]
-       | "expect_error": {"type", "message"}}]}
+       "outputs": [{"port", "key", "dtype", "tf_dtype", "shape", "compare", ["index"], ["atol" | "atol_key"],
+                    ["ulp"]}]
+       | "expect_error": {"type", "message"},
+       ["state_after": {slot port: npz key}]}]}
+
+Compare modes (per output):
+  * "exact": bit for bit (`tobytes()` equal, same shape and dtype): NaN payload and sign and -0.0 included.
+    Exactly rounded IEEE formulas and every integer / bool / string output.
+  * "ulp" with "ulp": N (1 in practice): same shape and dtype; where the expected value is NaN the result
+    must be NaN (any payload), where it is +-inf the same infinity; every other element within N units in
+    the last place (distance along the ordered bit patterns of the stored dtype, so bfloat16 counts in
+    bfloat16 ulps; +0 and -0 are 0 apart; complex: per component). Transcendentals and approximations.
+  * "sum" with "atol" (a number, or a list per element in older sets) or "atol_key" (the npz key of a
+    float64 array shaped like the output): `|got - expected| <= atol` element by element, computed in
+    float64; where the expected value is NaN or +-inf the result must be NaN / the same infinity. For
+    results that depend on the summation order. The math sets use
+    `atol = k * eps(dtype) * S + smallest_normal(dtype)`, `k = 8 + 2*ceil(log2 n)` (n = terms summed, at
+    least 1), S = the sum of |terms| of that element in float64 on DAZ'd inputs (each generator documents
+    its S and n per op, and checks |float64 reference - TF| <= atol/2 for every element).
+  * Training ops are run as their ResourceApply* kernels through `FixtureSet.custom_case`: the case uses the
+    ref op's name and ports, `out` is the updated var, and `state_after` names the npz arrays of the other
+    updated slots (information, not compared by the page runner).
 
 Dtype-valued attrs are written as {"dtype": "int64"}. Quantized tensors are stored on their integer
 base type (quint8 -> uint8, ...), bfloat16 as its uint16 bit pattern, strings as numpy bytes ('S').
@@ -69,12 +89,19 @@ class FixtureSet:
         self.arrays: dict[str, np.ndarray] = {}
 
     def case(self, op, inputs, attrs=None, *, tags=(), note=None, input_tf_dtypes=None,
-             sum_outputs=None, case_id=None):
+             sum_outputs=None, case_id=None, compare=None, run=None, state_after=None):
         """Run one op in TF and record inputs, attrs and outputs (or the error it raises).
 
         inputs: {port: array | [array, ...]} by Python kwarg name. attrs: plain values; dtype attrs
         as strings wrapped in {"dtype": name}. sum_outputs: {port: atol} for float reductions
-        (atol may be a list per element); those outputs are compared with that tolerance.
+        (atol may be a list per element); those outputs are compared with that tolerance (only when
+        every expected value is finite; the older sets' convention).
+        compare: {port: "exact" | ("ulp", n) | ("sum", atol)} with atol a number or an array shaped like
+        the output (stored in the npz under `<id>/atol/<port>` and named by "atol_key"); a "sum" output
+        may hold NaN/inf (they must then be matched exactly). Ports not named stay "exact".
+        run: a function (kwargs of tf tensors and attr values) -> the op's result, instead of
+        `tf.raw_ops.<op>`; with state_after ([slot port, ...]) it returns (result, {slot: tensor}) and the
+        slots are stored under `<id>/state/<slot>` and listed in the case's "state_after".
         """
         attrs = dict(attrs or {})
         input_tf_dtypes = dict(input_tf_dtypes or {})
@@ -105,18 +132,61 @@ class FixtureSet:
             kwargs[name] = tf.dtypes.as_dtype(val["dtype"]) if isinstance(val, dict) and "dtype" in val else val
         try:
             with tf.device("/CPU:0"):
-                result = getattr(tf.raw_ops, op)(**kwargs)
+                result = (run or getattr(tf.raw_ops, op))(**kwargs)
         except (tf.errors.OpError, ValueError, TypeError) as e:
             msg = e.message if isinstance(e, tf.errors.OpError) else str(e)
             rec["expect_error"] = {"type": type(e).__name__, "message": clean_message(msg)}
             self.cases.append(rec)
             return rec
+        slots = None
+        if state_after is not None:
+            result, slots = result
         rec["outputs"] = self._outputs(cid, op, result, sum_outputs or {})
+        if slots is not None:
+            rec["state_after"] = {}
+            for slot in state_after:
+                arr, _ = _to_numpy(slots[slot])
+                k = f"{cid}/state/{slot}"
+                self.arrays[k] = arr
+                rec["state_after"][slot] = k
+        for o in rec["outputs"]:
+            spec = (compare or {}).get(o["port"] if "index" not in o else f"{o['port']}/{o['index']}",
+                    (compare or {}).get(o["port"]))
+            if spec is not None:
+                self.set_compare(rec, o, spec)
         self.cases.append(rec)
         return rec
 
+    def custom_case(self, op, inputs, run, attrs=None, *, state_after=None, **kw):
+        """A case computed by `run(**kwargs)` (tf tensors + attr values) rather than `tf.raw_ops.<op>`,
+        recorded under `op`'s name and ports (e.g. ApplyAdam computed by ResourceApplyAdam). With
+        state_after, `run` returns (out, {slot: tensor}); see `case`."""
+        return self.case(op, inputs, attrs, run=run, state_after=state_after, **kw)
+
+    def set_compare(self, rec, out, spec):
+        """Set one output's compare mode: "exact", ("ulp", n) or ("sum", atol number | array)."""
+        for k in ("atol", "atol_key", "ulp"):
+            out.pop(k, None)
+        if spec == "exact":
+            out["compare"] = "exact"
+            return
+        mode, val = spec
+        out["compare"] = mode
+        if mode == "ulp":
+            out["ulp"] = int(val)
+        elif mode == "sum":
+            a = np.asarray(val, np.float64)
+            if a.ndim == 0:
+                out["atol"] = float(a)
+            else:
+                a = np.broadcast_to(a, out["shape"]).astype(np.float64)
+                key = f"{rec['id']}/atol/{out['port']}" + (f"/{out['index']}" if "index" in out else "")
+                self.arrays[key] = a
+                out["atol_key"] = key
+        else:
+            raise ValueError(mode)
+
     def _outputs(self, cid, op, result, sum_outputs):
-        op_def = getattr(tf.raw_ops, op)
         names = _output_names(op)
         if not isinstance(result, (list, tuple)) or (len(names) == 1 and isinstance(result, list)):
             result = [result]
@@ -136,11 +206,34 @@ class FixtureSet:
                     atol = sum_outputs[name]
                     o["atol"] = [float(a) for a in np.ravel(atol)] if np.ndim(atol) else float(atol)
                 outs.append(o)
-        del op_def
         return outs
 
-    def write(self, root):
-        """Write `<root>/<name>/cases.json` and `cases.npz`."""
+    def dedupe_inputs(self, min_bytes=1024):
+        """Cases whose input arrays are identical (dtype, shape, bytes) share one npz key (the first)."""
+        import hashlib
+        first = {}
+        for c in self.cases:
+            for port, key in c["inputs"].items():
+                keys = key if isinstance(key, list) else [key]
+                new = []
+                for k in keys:
+                    a = self.arrays.get(k)
+                    if a is None or a.nbytes < min_bytes:
+                        new.append(k)
+                        continue
+                    h = (a.dtype.str, a.shape, hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest())
+                    if h in first and first[h] != k:
+                        del self.arrays[k]
+                        new.append(first[h])
+                    else:
+                        first.setdefault(h, k)
+                        new.append(k)
+                c["inputs"][port] = new if isinstance(key, list) else new[0]
+
+    def write(self, root, dedupe=False):
+        """Write `<root>/<name>/cases.json` and `cases.npz` (dedupe: identical inputs share a key)."""
+        if dedupe:
+            self.dedupe_inputs()
         d = os.path.join(root, self.name)
         os.makedirs(d, exist_ok=True)
         man = {"format_version": 1, "generator": f"tf.raw_ops eager, tensorflow-cpu {tf.__version__}, "
