@@ -16,7 +16,7 @@ from blockgraph.core.blockdef import Attr, Input, Output, block
 from blockgraph.core.errors import AttrError, OpError
 from blockgraph.core.shapes import fmt
 from blocks.core import tensor_value
-from blocks.kernels.ieee import daz
+from blocks.kernels.ieee import bf16_packet_nans, cmul, daz
 
 TRAIN_TYPES = ("float16", "bfloat16", "float32", "float64", "complex64", "complex128")
 ASSIGN_TYPES = tuple(d for d in dt.ALL if d != "string")
@@ -91,10 +91,20 @@ class _Arith:
     def __init__(self, dtype):
         self.t = dt.to_numpy(dtype).type
         self.flush = dtype in ("float32", "float64")
+        self.complex = dtype in dt.COMPLEX
+        self.bfloat16 = dtype == "bfloat16"
+
+    def result(self, a):
+        """A result as TF writes it (bfloat16 packets store NaN as +qNaN)."""
+        return bf16_packet_nans(a) if self.bfloat16 else a
 
     def __call__(self, a):
         a = np.asarray(a, self.t)
         return daz(a) if self.flush else a
+
+    def mul(self, a, b):
+        """a * b (complex as Eigen's packets multiply: no fused multiply-add)."""
+        return cmul(a, b) if self.complex else self(a * b)
 
     def c(self, v):
         """A scalar constant of T."""
@@ -174,7 +184,7 @@ def apply_gradient_descent(ctx, var, alpha, delta, T):
     ar = _Arith(T)
     var, alpha, delta = _inputs(T, var, alpha, delta)
     with np.errstate(all="ignore"):
-        out = ar(var - ar(delta * alpha))
+        out = ar.result(ar(var - ar.mul(delta, alpha)))
     ctx.assign("var", out)
     return out
 
@@ -194,12 +204,13 @@ def apply_momentum(ctx, var, accum, lr, grad, momentum, use_nesterov, T):
     ar = _Arith(T)
     var, accum, lr, grad, momentum = _inputs(T, var, accum, lr, grad, momentum)
     with np.errstate(all="ignore"):
-        acc = ar(ar(accum * momentum) + grad)
+        acc = ar(ar.mul(accum, momentum) + grad)
         if use_nesterov:
-            step = ar(ar(grad * lr) + ar(ar(acc * momentum) * lr))
+            step = ar(ar.mul(grad, lr) + ar.mul(ar.mul(acc, momentum), lr))
         else:
-            step = ar(acc * lr)
-        out = ar(var - step)
+            step = ar.mul(acc, lr)
+        out = ar.result(ar(var - step))
+        acc = ar.result(acc)
     ctx.assign("accum", acc)
     ctx.assign("var", out)
     return out
@@ -227,15 +238,16 @@ def apply_adam(ctx, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsil
         T, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad)
     one = ar.c(1)
     with np.errstate(all="ignore"):
-        alpha = ar(ar(lr * ar(np.sqrt(ar(one - b2p)))) / ar(one - b1p))
-        m_new = ar(m + ar(ar(g - m) * ar(one - b1)))
-        v_new = ar(v + ar(ar(ar(g * g) - v) * ar(one - b2)))
+        alpha = ar(ar.mul(lr, ar(np.sqrt(ar(one - b2p)))) / ar(one - b1p))
+        m_new = ar(m + ar.mul(ar(g - m), ar(one - b1)))
+        v_new = ar(v + ar.mul(ar(ar.mul(g, g) - v), ar(one - b2)))
         den = ar(ar(np.sqrt(v_new)) + eps)
         if use_nesterov:
-            num = ar(ar(ar(g * ar(one - b1)) + ar(b1 * m_new)) * alpha)
+            num = ar.mul(ar(ar.mul(g, ar(one - b1)) + ar.mul(b1, m_new)), alpha)
         else:
-            num = ar(m_new * alpha)
-        out = ar(var - ar(num / den))
+            num = ar.mul(m_new, alpha)
+        out = ar.result(ar(var - ar(num / den)))
+        m_new, v_new = ar.result(m_new), ar.result(v_new)
     ctx.assign("m", m_new)
     ctx.assign("v", v_new)
     ctx.assign("var", out)
@@ -258,9 +270,10 @@ def apply_rms_prop(ctx, var, ms, mom, lr, rho, momentum, epsilon, grad, T):
     ar = _Arith(T)
     var, ms, mom, lr, rho, momentum, eps, g = _inputs(T, var, ms, mom, lr, rho, momentum, epsilon, grad)
     with np.errstate(all="ignore"):
-        ms_new = ar(ms + ar(ar(ar(g * g) - ms) * ar(ar.c(1) - rho)))
-        mom_new = ar(ar(mom * momentum) + ar(ar(g * lr) / ar(np.sqrt(ar(ms_new + eps)))))
-        out = ar(var - mom_new)
+        ms_new = ar(ms + ar.mul(ar(ar.mul(g, g) - ms), ar(ar.c(1) - rho)))
+        mom_new = ar(ar.mul(mom, momentum) + ar(ar.mul(g, lr) / ar(np.sqrt(ar(ms_new + eps)))))
+        out = ar.result(ar(var - mom_new))
+        ms_new, mom_new = ar.result(ms_new), ar.result(mom_new)
     ctx.assign("ms", ms_new)
     ctx.assign("mom", mom_new)
     ctx.assign("var", out)

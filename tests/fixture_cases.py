@@ -11,6 +11,7 @@ import yaml
 
 import blockgraph
 from blockgraph.core import dtypes as dt
+from blockgraph.core import registry
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
@@ -72,6 +73,8 @@ def page_for(case, z, bid="c", const_inputs=False):
     with const_inputs, Const blocks (so the statically known values reach the shape functions)."""
     blocks, feeds, inputs = {}, {}, {}
     tf_dtypes = case.get("input_tf_dtypes") or {}
+    defn = registry.get(case["op"])
+    ref_ports = set(defn.ref_ports) if defn is not None else set()
     for port, key in case["inputs"].items():
         keys = key if isinstance(key, list) else [key]
         refs = []
@@ -79,7 +82,10 @@ def page_for(case, z, bid="c", const_inputs=False):
             ph = f"{bid}_{port}" + (f"_{i}" if isinstance(key, list) else "")
             arr = z[k]
             dtype = tf_dtypes.get(port) or ("string" if arr.dtype.kind in "SU" else arr.dtype.name)
-            if const_inputs and (arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)) or
+            if port in ref_ports:     # an updated input: a Variable holding the value
+                blocks[ph] = {"op": "VariableV2", "init": _init_value(case, ph, arr, dtype),
+                              "attrs": {"dtype": dtype, "shape": [int(d) for d in arr.shape]}}
+            elif const_inputs and (arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)) or
                                  arr.dtype.kind in "cV" or dtype == "bfloat16"):
                 # NaN payloads and complex values survive only in a file: a Const reading a .npy
                 fname = f"{safe_id(case['id'])}_{ph}.npy"
@@ -97,6 +103,14 @@ def page_for(case, z, bid="c", const_inputs=False):
     attrs = {k: (v["dtype"] if isinstance(v, dict) and "dtype" in v else v) for k, v in case["attrs"].items()}
     blocks[bid] = {"op": case["op"], "inputs": inputs, "attrs": attrs}
     return {"format": 1, "page": f"case_{case['id']}", "blocks": blocks}, feeds
+
+
+def _init_value(case, ph, arr, dtype):
+    """A Variable's `init:` holding `arr` exactly: a .npy file (bfloat16 as its uint16 bits,
+    read as bfloat16 by the Variable's dtype attr)."""
+    fname = f"{safe_id(case['id'])}_{ph}.npy"
+    np.save(os.path.join(const_folder(), fname), arr)
+    return {"file": fname}
 
 
 def compare(out, expected, got, got_dtype):
@@ -230,6 +244,13 @@ def check_case(set_name, case, const_inputs=False):
             if spec.shape is not None and (len(spec.shape) != np.ndim(v) or any(
                     a is not None and a != b for a, b in zip(spec.shape, np.shape(v)))):
                 problems.append(f"{out['port']}: static shape {spec.shape} != {np.shape(v)}")
+    for slot, key in (case.get("state_after") or {}).items():   # updated slots of training ops
+        out = case["outputs"][0]
+        if out["compare"] == "exact":
+            got = r.state.get(f"c_{slot}")
+            why = compare({**out, "port": slot}, z[key], got, out["tf_dtype"])
+            if why:
+                problems.append(f"state {slot}: {why}")
     return problems
 
 
@@ -238,9 +259,10 @@ def _error_problems(case, page, feeds) -> list:
     normalised; for TF's kernel-registry errors, their first line): statically if it can, else
     when the block runs."""
     err = case["expect_error"]
-    want = norm(err["message"])
+    # TF ran the training ops as ResourceApply* (its ref ops cannot run eagerly): same kernels
+    want = norm(err["message"].replace("ResourceApply", "Apply"))
     if _registry_error(err):
-        want = norm(err["message"].split("\n")[0])
+        want = norm(err["message"].replace("ResourceApply", "Apply").split("\n")[0])
     elif _dtype_or_kernel_error(err):
         want = None   # TF's text names its op signature or resource kernels: only require a failure
     errs = [norm(d.message) for d in page.diagnostics if d.block == "c"]

@@ -27,3 +27,36 @@ def daz(a):
 
 
 ftz = daz   # the same flush, applied to a result
+
+
+def cmul(a, b):
+    """Complex `a * b` as Eigen's packets compute it (no fused multiply-add): re = ar*br - ai*bi,
+    im = ar*bi + ai*br, each product and sum rounded to the component type (numpy's own complex
+    multiply may fuse them)."""
+    a, b = np.asarray(a), np.asarray(b)
+    dtype = np.result_type(a, b)
+    ar, ai, br, bi = daz(a.real), daz(a.imag), daz(b.real), daz(b.imag)
+    with np.errstate(all="ignore"):
+        re = daz(daz(ar * br) - daz(ai * bi))
+        im = daz(daz(ar * bi) + daz(ai * br))
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape), dtype)
+    out.real, out.imag = re, im
+    return out
+
+
+BF16_NAN = np.uint16(0x7fc0)
+
+
+def bf16_packet_nans(a):
+    """bfloat16 `a` with the NaNs of its packet part made +qNaN (0x7fc0), as Eigen's 8-lane
+    float32 -> bfloat16 conversion writes them; the scalar tail (the last n % 8 elements of the
+    flat output) keeps the NaN's sign. Returns `a` unchanged when there is no such NaN."""
+    flat = np.ascontiguousarray(a).reshape(-1)
+    n = flat.size - flat.size % 8
+    bits = flat.view(np.uint16)
+    nan = np.isnan(flat[:n].astype(np.float32)) & (bits[:n] != BF16_NAN)
+    if not nan.any():
+        return a
+    out = flat.copy()
+    out.view(np.uint16)[:n][nan] = BF16_NAN
+    return out.reshape(np.shape(a))
