@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Attr, OpError
+from blockgraph.core.blockdef import Attr, Spec
+from blockgraph.core.errors import OpError
 
 NO_Q16 = tuple(d for d in dt.ALL if d not in ("qint16", "quint16"))
 NO_QUANT = tuple(d for d in dt.ALL if d not in dt.QUANTIZED)
@@ -27,6 +28,16 @@ def _scalar(spec):
     if spec is None or spec.value is None or np.size(spec.value) < 1:
         return None
     return int(np.asarray(spec.value).reshape(-1)[0])
+
+
+def _fold_spec(ctx, port):
+    """Input `port` of a shape function's `ctx` as a Spec holding its known value (a list of
+    Specs for a list port) read with `ctx.fold_value`: not a recorded read, so only for
+    computing an output's value (constant folding), never for a shape, dtype or error."""
+    s = ctx.inputs[port]
+    if type(s) is list:
+        return [Spec(x.dtype, x.shape, ctx.fold_value(port, i)) for i, x in enumerate(s)]
+    return Spec(s.dtype, s.shape, ctx.fold_value(port))
 
 
 def _foldable(*specs) -> bool:

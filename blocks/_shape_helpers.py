@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Attr, OpError, Spec
+from blockgraph.core.blockdef import Attr, Spec
+from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt
 from blockgraph.core.shapes import fully_known as known  # noqa: F401  (re-exported for the block modules)
 

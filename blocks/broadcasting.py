@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Input, OpError, Output, Spec, block
-from blockgraph.core.shapes import fmt, int_list
+from blockgraph.core.blockdef import Input, Output, Spec, block
+from blockgraph.core.errors import OpError
+from blockgraph.core.shapes import fmt, int_list, same_shape
 
 from ._shape_helpers import (FILL_TYPES, INT64_MAX, NO_QUANT, NO_QUANT_STRING, TILE_TYPES, bcast,
                              known, make_shape, rank_check, value_spec, vector_len)
@@ -19,10 +20,10 @@ from ._shape_helpers import (FILL_TYPES, INT64_MAX, NO_QUANT, NO_QUANT_STRING, T
 
 # ----------------------------------------------------------------------------- BroadcastArgs
 
-def _broadcast_args_result(inputs):
+def _broadcast_args_result(s0, s1):
+    """BCast of the Specs of s0 and s1 with the kernel's checks: (shape or None, both vectors)."""
     shapes = []
-    for i, port in enumerate(("s0", "s1")):
-        s = inputs[port]
+    for i, (port, s) in enumerate((("s0", s0), ("s1", s1))):
         if s.shape is None:
             return None, False
         if len(s.shape) != 1:
@@ -40,14 +41,15 @@ def _broadcast_args_result(inputs):
     return out, True
 
 
-def _broadcast_args_shape(inputs, attrs):
-    out, vectors = _broadcast_args_result(inputs)
+def _broadcast_args_shape(ctx):
+    out, vectors = _broadcast_args_result(ctx.spec("s0"), ctx.spec("s1"))
     if out is not None:
-        return value_spec((len(out),), out, attrs["T"])
-    if vectors:
-        n0, n1 = inputs["s0"].shape[0], inputs["s1"].shape[0]
-        return (None if n0 is None or n1 is None else max(n0, n1),)
-    return (None,)
+        ctx.set_output("r0", value_spec((len(out),), out, ctx.attrs["T"]))
+    elif vectors:
+        n0, n1 = ctx.shape("s0")[0], ctx.shape("s1")[0]
+        ctx.set_output("r0", (None if n0 is None or n1 is None else max(n0, n1),))
+    else:
+        ctx.set_output("r0", (None,))
 
 
 @block("BroadcastArgs",
@@ -56,7 +58,7 @@ def _broadcast_args_shape(inputs, attrs):
        outputs=[Output("r0", "T")], shape=_broadcast_args_shape)
 def broadcast_args(s0, s1, T):
     """The shape two shapes broadcast to (numpy rules): r0 = broadcast(s0, s1)."""
-    out, _ = _broadcast_args_result({"s0": Spec(T, s0.shape, s0), "s1": Spec(T, s1.shape, s1)})
+    out, _ = _broadcast_args_result(Spec(T, s0.shape, s0), Spec(T, s1.shape, s1))
     return np.array(out, dtype=dt.to_numpy(T)).reshape(-1)
 
 
@@ -90,11 +92,14 @@ def _broadcast_to_target(in_shape, shape_spec):
     return tuple(dims)
 
 
+def _broadcast_to_shape(ctx):
+    ctx.set_output("output", _broadcast_to_target(ctx.shape("input"), ctx.spec("shape")))
+
+
 @block("BroadcastTo",
        inputs=[Input("input", NO_QUANT, type_attr="T"),
                Input("shape", dt.INDEX, type_attr="Tidx", doc="1-D target shape")],
-       outputs=[Output("output", "T")],
-       shape=lambda inputs, attrs: _broadcast_to_target(inputs["input"].shape, inputs["shape"]))
+       outputs=[Output("output", "T")], shape=_broadcast_to_shape)
 def broadcast_to(input, shape):
     """`input` broadcast (numpy rules) to the given shape."""
     target = _broadcast_to_target(input.shape, Spec(None, shape.shape, shape))
@@ -103,8 +108,12 @@ def broadcast_to(input, shape):
 
 # ----------------------------------------------------------------------------- Fill, *Like
 
-def _fill_shape(inputs, attrs):
-    ds, vs = inputs["dims"].shape, inputs["value"].shape
+def _fill_shape(ctx):
+    ctx.set_output("output", _fill_target(ctx))
+
+
+def _fill_target(ctx):
+    ds, vs = ctx.shape("dims"), ctx.shape("value")
     if not rank_check(ds, lambda x: len(x) <= 1, "dims must represent a vector, got shape {}", "dims"):
         return None
     n = vector_len(ds)
@@ -112,7 +121,7 @@ def _fill_shape(inputs, attrs):
     if not rank_check(vs, lambda x: len(x) == 0 or (len(x) == 1 and x[0] == 1),
                        "value must represent a scalar, got shape {}", "value"):
         return unknown
-    v = inputs["dims"].value
+    v = ctx.value("dims")
     if v is None:
         return unknown
     return make_shape(int_list(v), "dims")
@@ -128,7 +137,7 @@ def fill(dims, value):
 
 
 @block("ZerosLike", inputs=[Input("x", NO_QUANT, type_attr="T")], outputs=[Output("y", "T")],
-       shape=lambda inputs, attrs: inputs["x"].shape)
+       shape=same_shape("x", "y"))
 def zeros_like(x):
     """Zeros (empty strings for strings) of the shape and dtype of `x`."""
     if x.dtype == object:
@@ -139,7 +148,7 @@ def zeros_like(x):
 
 
 @block("OnesLike", inputs=[Input("x", NO_QUANT_STRING, type_attr="T")], outputs=[Output("y", "T")],
-       shape=lambda inputs, attrs: inputs["x"].shape)
+       shape=same_shape("x", "y"))
 def ones_like(x):
     """Ones (True for bool) of the shape and dtype of `x`."""
     return np.ones(x.shape, dtype=x.dtype)
@@ -182,11 +191,14 @@ def _tile_target(in_shape, mult_spec):
     return tuple(out)
 
 
+def _tile_shape(ctx):
+    ctx.set_output("output", _tile_target(ctx.shape("input"), ctx.spec("multiples")))
+
+
 @block("Tile",
        inputs=[Input("input", TILE_TYPES, type_attr="T"),
                Input("multiples", dt.INDEX, type_attr="Tmultiples", doc="1-D, one per input dim")],
-       outputs=[Output("output", "T")],
-       shape=lambda inputs, attrs: _tile_target(inputs["input"].shape, inputs["multiples"]))
+       outputs=[Output("output", "T")], shape=_tile_shape)
 def tile(input, multiples):
     """Repeat `input` multiples[i] times along each dimension i."""
     if input.ndim == 0:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Attr, Input, OpError, Output, Spec, block
+from blockgraph.core.blockdef import Attr, Input, Output, block
+from blockgraph.core.errors import OpError
+from blocks.core import pass_through
 from blocks.kernels import casts as kc
 
 _CAST_TYPES = tuple(d for d in dt.ALL if d != "string")
@@ -21,12 +23,13 @@ _ENUM = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8":
 
 # ----------------------------------------------------------------------------- Cast
 
-def _cast_shape(inputs, attrs):
-    x = inputs["x"]
-    if x.value is not None and np.size(x.value) <= _STATIC_VALUE_LIMIT:
-        return Spec(None, x.shape, kc.cast(np.asarray(x.value), attrs["SrcT"], attrs["DstT"],
-                                           attrs["Truncate"]))
-    return x.shape
+def _cast_shape(ctx):
+    v = ctx.fold_value("x")         # only folded into the output's value
+    if v is not None and np.size(v) <= _STATIC_VALUE_LIMIT:
+        v = kc.cast(np.asarray(v), ctx.attrs["SrcT"], ctx.attrs["DstT"], ctx.attrs["Truncate"])
+    else:
+        v = None
+    ctx.set_output("y", ctx.shape("x"), value=v)
 
 
 @block("Cast",
@@ -42,9 +45,11 @@ def cast(x, SrcT, DstT, Truncate):
 
 # ----------------------------------------------------------------------------- Bitcast
 
-def _bitcast_shape(inputs, attrs):
-    src, dst = attrs["T"], attrs["type"]
-    shape = inputs["input"].shape
+def _bitcast_shape(ctx):
+    ctx.set_output("output", _bitcast_target(ctx.shape("input"), ctx.attrs["T"], ctx.attrs["type"]))
+
+
+def _bitcast_target(shape, src, dst):
     n_in, n_out = dt.to_numpy(src).itemsize, dt.to_numpy(dst).itemsize
     if n_in == n_out:
         return shape
@@ -77,8 +82,7 @@ def bitcast(input, T, type):
 @block("CheckNumerics",
        inputs=[Input("tensor", dt.FLOATS, type_attr="T")],
        attrs=[Attr("message", "string", doc="prefix of the error raised on NaN/Inf")],
-       outputs=[Output("output", "T")],
-       shape=lambda inputs, attrs: Spec(None, inputs["tensor"].shape, inputs["tensor"].value))
+       outputs=[Output("output", "T")], shape=pass_through("tensor"))
 def check_numerics(tensor, message):
     """Pass the tensor through; fail with `message` if it has any NaN or Inf."""
     f = tensor if tensor.dtype.kind == "f" and tensor.dtype.itemsize >= 4 else tensor.astype(np.float32)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Attr, Input, OpError, Output, block
+from blockgraph.core.blockdef import Attr, Input, Output, block
+from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, fully_known as _known, known_ints as _ints
 
 from ._shape_helpers import rank_check
@@ -15,23 +16,27 @@ _VALUE_TYPES = dt.REALS + ("bool",) + dt.COMPLEX + ("string",)   # every non-qua
 
 # ----------------------------------------------------------------- OneHot
 
-def _check_scalar(inputs, port):
+def _check_scalar(ctx, port):
     """Raise the kernel's error when `port` is known not to be a scalar; False when undecided.
     (Called in the kernel's order; all() stops at the first undecided port.)"""
-    return rank_check(inputs[port].shape, lambda s: len(s) == 0,
+    return rank_check(ctx.shape(port), lambda s: len(s) == 0,
                       f"{port} must be a scalar, but got: {{}}", port)
 
 
-def _one_hot_shape(inputs, attrs):
-    axis = attrs["axis"]
-    x = inputs["indices"].shape
+def _one_hot_shape(ctx):
+    ctx.set_output("output", _one_hot_target(ctx))
+
+
+def _one_hot_target(ctx):
+    axis = ctx.attrs["axis"]
+    x = ctx.shape("indices")
     if x is None:
         return None
     nd = len(x) + 1
     if not (axis == -1 or 0 <= axis < nd):
         raise OpError(f"Expected axis to be -1 or between [0, {nd}).  But received: {axis}")
-    sure = all(_check_scalar(inputs, p) for p in ("depth", "on_value", "off_value"))
-    depth = _ints(inputs["depth"])
+    sure = all(_check_scalar(ctx, p) for p in ("depth", "on_value", "off_value"))
+    depth = _ints(ctx.spec("depth"))
     d = depth[0] if depth is not None and len(depth) == 1 else None
     if d is not None and d < 0:
         if sure:
@@ -125,17 +130,18 @@ def _edit_distance_checks(shapes, values):
     return True
 
 
-def _edit_distance_shape(inputs, attrs):
-    shapes = {p: inputs[p].shape for p in _SPARSE}
-    values = {p: _ints(inputs[p]) for p in ("hypothesis_shape", "truth_shape")}
+def _edit_distance_shape(ctx):
+    shapes = {p: ctx.shape(p) for p in _SPARSE}
+    values = {p: _ints(ctx.spec(p)) for p in ("hypothesis_shape", "truth_shape")}
     _edit_distance_checks(shapes, values)
     hs, ts = shapes["hypothesis_shape"], shapes["truth_shape"]
     n = next((s[0] for s in (hs, ts) if s is not None and len(s) == 1 and s[0] is not None), None)
     if n is None or n < 1:
-        return None
+        ctx.set_output("output", None)
+        return
     hv, tv = values["hypothesis_shape"], values["truth_shape"]
-    return tuple(max(hv[i], tv[i]) if hv is not None and tv is not None and len(hv) == n == len(tv)
-                 else None for i in range(n - 1))
+    ctx.set_output("output", tuple(max(hv[i], tv[i]) if hv is not None and tv is not None and
+                                   len(hv) == n == len(tv) else None for i in range(n - 1)))
 
 
 def _groups(indices, values, ngroup):

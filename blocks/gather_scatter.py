@@ -19,7 +19,8 @@ import math
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Attr, Input, OpError, Output, block
+from blockgraph.core.blockdef import Attr, Input, Output, block
+from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt
 
 _QUANT16 = ("qint16", "quint16")
@@ -201,12 +202,21 @@ def _gather_checks(p, i, axis_spec, bd, got):
                               f"indices.shape[{k}]: {i[k]}", port="indices")
 
 
-def _gather_shape_common(inputs, attrs, has_axis):
+def _gather_shape(ctx):
+    ctx.set_output("output", _gather_shape_common(ctx, has_axis=False))
+
+
+def _gather_v2_shape(ctx):
+    ctx.set_output("output", _gather_shape_common(ctx, has_axis=True))
+
+
+def _gather_shape_common(ctx, has_axis):
     """GatherOp's checks, then params[:axis] + indices[batch_dims:] + params[axis+1:]."""
-    p, i = inputs["params"].shape, inputs["indices"].shape
+    p, i = ctx.shape("params"), ctx.shape("indices")
     got = {}
     try:
-        _gather_checks(p, i, inputs["axis"] if has_axis else None, attrs.get("batch_dims", 0), got)
+        _gather_checks(p, i, ctx.spec("axis") if has_axis else None,
+                       ctx.attrs.get("batch_dims", 0), got)
     except _Unknown:
         pass
     bd, axis = got.get("batch_dims"), got.get("axis")
@@ -245,8 +255,7 @@ def _gather(params, indices, axis, batch_dims):
        inputs=[Input("params", GATHER_T, type_attr="Tparams", doc="tensor to gather from"),
                Input("indices", dt.INDEX, type_attr="Tindices", doc="indices into params' dim 0")],
        attrs=[Attr("validate_indices", "bool", True, doc="ignored: CPU always validates")],
-       outputs=[Output("output", "Tparams")],
-       shape=lambda inputs, attrs: _gather_shape_common(inputs, attrs, has_axis=False))
+       outputs=[Output("output", "Tparams")], shape=_gather_shape)
 def gather(params, indices):
     """Gather slices of `params` along dim 0 (output shape indices.shape + params.shape[1:])."""
     return _gather(params, indices, 0, 0)
@@ -257,8 +266,7 @@ def gather(params, indices):
                Input("indices", INDEX16, type_attr="Tindices", doc="indices into params' axis"),
                Input("axis", dt.INDEX, type_attr="Taxis", doc="0-d axis of params (may be negative)")],
        attrs=[Attr("batch_dims", "int", 0, doc="leading dims shared by params and indices")],
-       outputs=[Output("output", "Tparams")],
-       shape=lambda inputs, attrs: _gather_shape_common(inputs, attrs, has_axis=True))
+       outputs=[Output("output", "Tparams")], shape=_gather_v2_shape)
 def gather_v2(params, indices, axis, batch_dims):
     """Gather slices of `params` along `axis` at `indices`, with optional batch dims."""
     return _gather(params, indices, int(np.asarray(axis).reshape(())), batch_dims)
@@ -286,16 +294,17 @@ def _gather_nd_checks(p, i):
                           f"  Requested rank: {ix}", port="indices")
 
 
-def _gather_nd_shape(inputs, attrs):
-    _check_policy(attrs)
-    p, i = inputs["params"].shape, inputs["indices"].shape
+def _gather_nd_shape(ctx):
+    _check_policy(ctx.attrs)
+    p, i = ctx.shape("params"), ctx.shape("indices")
     try:
         _gather_nd_checks(p, i)
     except _Unknown:
         pass
     if p is None or i is None or i[-1] is None:
-        return None   # the output rank depends on the index depth
-    return tuple(i[:-1]) + tuple(p[i[-1]:])
+        ctx.set_output("output", None)   # the output rank depends on the index depth
+    else:
+        ctx.set_output("output", tuple(i[:-1]) + tuple(p[i[-1]:]))
 
 
 @block("GatherNd",
@@ -421,22 +430,22 @@ def _scatter_prepare_checks(out, ind, upd):
                       f"Requested rank: {slice_dim}", port="indices")
 
 
-def _scatter_output_shape(inputs):
+def _scatter_output_shape(ctx):
     """The output shape from the `shape` input: its value, else one unknown dim per element."""
-    s = inputs["shape"]
-    if s.value is not None:
-        return tuple(int(v) for v in np.asarray(s.value).reshape(-1))
-    if s.shape is not None and len(s.shape) == 1 and s.shape[0] is not None:
-        return (None,) * s.shape[0]
+    v, s = ctx.value("shape"), ctx.shape("shape")
+    if v is not None:
+        return tuple(int(x) for x in np.asarray(v).reshape(-1))
+    if s is not None and len(s) == 1 and s[0] is not None:
+        return (None,) * s[0]
     return None
 
 
-def _scatter_nd_shape(inputs, attrs):
-    _check_policy(attrs)
-    ind, upd = inputs["indices"].shape, inputs["updates"].shape
-    out = _scatter_output_shape(inputs)
+def _scatter_nd_shape(ctx):
+    _check_policy(ctx.attrs)
+    ind, upd = ctx.shape("indices"), ctx.shape("updates")
+    out = _scatter_output_shape(ctx)
     try:
-        _scatter_kernel_checks(ind, upd, inputs["shape"].shape, out)
+        _scatter_kernel_checks(ind, upd, ctx.shape("shape"), out)
         _scatter_prepare_checks(out, ind, upd)
     except _Unknown:
         pass
@@ -445,17 +454,17 @@ def _scatter_nd_shape(inputs, attrs):
         ix, outer = ind[-1], len(ind) - 1   # fill unknown trailing dims from updates
         out = tuple(o if o is not None or k < ix else upd[outer + k - ix]
                     for k, o in enumerate(out))
-    return out
+    ctx.set_output("output", out)
 
 
-def _non_aliasing_shape(inputs, attrs):
-    _check_policy(attrs)
-    out = inputs["input"].shape
+def _non_aliasing_shape(ctx):
+    _check_policy(ctx.attrs)
+    out = ctx.shape("input")
     try:
-        _scatter_prepare_checks(out, inputs["indices"].shape, inputs["updates"].shape)
+        _scatter_prepare_checks(out, ctx.shape("indices"), ctx.shape("updates"))
     except _Unknown:
         pass
-    return out
+    ctx.set_output("output", out)
 
 
 def _scatter_into(out, indices, updates, policy, T):
@@ -518,17 +527,14 @@ def scatter_nd_non_aliasing_add(input, indices, updates, bad_indices_policy, T):
 
 # ----------------------------------------------------------------- Where
 
-def _where_shape(inputs, attrs):
-    c = inputs["condition"]
-    if c.dtype == "float16":
+def _where_shape(ctx):
+    if ctx.dtype("condition") == "float16":
         raise OpError("No WhereOp available for float16/half type on CPU; dying in CPU WhereOp to "
                       "avoid silently creating costly copies from device.", port="condition")
-    if c.shape is None:
-        return (None, None)
-    r = len(c.shape)
-    if r < 1 or r > 8:
+    r = ctx.rank("condition")
+    if r is not None and (r < 1 or r > 8):
         raise OpError(f"WhereOp : Unhandled input dimensions: {r}", port="condition")
-    return (None, r)
+    ctx.set_output("index", (None, r))
 
 
 @block("Where",

@@ -9,24 +9,22 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import AttrError, Attr, Input, OpError, Output, Spec, block
+from blockgraph.core.blockdef import Attr, Input, Output, block
+from blockgraph.core.errors import AttrError, OpError
 from blockgraph.core.shapes import fmt
+from blocks.core import pass_through
 
 _SNAPSHOT_TYPES = tuple(d for d in dt.ALL if d != "string" and d not in dt.QUANTIZED)
-
-
-def _pass_on(inputs, attrs):
-    x = inputs["input"]
-    return Spec(None, x.shape, x.value)
+_pass_on = pass_through("input")      # shape and known value
 
 
 # ----------------------------------------------------------------------------- identities
 
-def _identity_n_shape(inputs, attrs):
-    items = inputs["input"]
-    if not items:
+def _identity_n_shape(ctx):
+    shapes = ctx.shape("input")
+    if not shapes:
         raise OpError("Length for attr 'T' of 0 must be at least minimum 1", port="input")
-    return [[Spec(None, s.shape, s.value) for s in items]]
+    ctx.set_output("output", shapes, value=[ctx.fold_value("input", i) for i in range(len(shapes))])
 
 
 @block("IdentityN", inputs=[Input("input", dt.ALL, type_list_attr="T", doc="tensors of any dtypes")],
@@ -127,12 +125,16 @@ def _prepare_immutable(attrs, ctx):
     return {**attrs, "memory_region_name": path}
 
 
+def _immutable_const_shape(ctx):
+    ctx.set_output("tensor", ctx.attrs["shape"])
+
+
 @block("ImmutableConst",
        attrs=[Attr("dtype", "type", choices=_MMAP_TYPES, doc="dtype of the tensor in the file"),
               Attr("shape", "shape", doc="its shape (fully known)"),
               Attr("memory_region_name", "path", doc=".npy file, relative to the page's folder")],
        outputs=[Output("tensor", "dtype")],
-       shape=lambda inputs, attrs: attrs["shape"], prepare=_prepare_immutable)
+       shape=_immutable_const_shape, prepare=_prepare_immutable)
 def immutable_const(dtype, shape, memory_region_name):
     """A constant tensor memory-mapped (read-only) from a .npy file, checked against dtype and shape."""
     try:

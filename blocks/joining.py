@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Attr, Input, OpError, Output, Spec, block
+from blockgraph.core.blockdef import Attr, Input, Output, Spec, block
+from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, fully_known as _known, int_list
 from blocks._array_helpers import (I32, NO_QUANT, SPLITV_LEN, SPLIT_T,
-                                     _fill, _foldable, _n_min, _scalar)
+                                     _fill, _fold_spec, _foldable, _n_min, _scalar)
 
 
 # ----------------------------------------------------------------- Split / SplitV
@@ -24,22 +25,27 @@ def _split_axis(value_shape, axis):
     return a
 
 
-def _split_shape(inputs, attrs):
-    a, v, n = inputs["axis"], inputs["value"], attrs["num_split"]
+def _split_shape(ctx):
+    ctx.set_output("output", _split_outputs(ctx))
+
+
+def _split_outputs(ctx):
+    """Split's checks; the shapes of its num_split outputs."""
+    a, v, n = ctx.spec("axis"), ctx.shape("value"), ctx.attrs["num_split"]
     if a.shape is not None and len(a.shape) != 0:
         raise OpError(f"split_dim must be a scalar but has rank {len(a.shape)}", port="axis")
-    if v.shape is None:
-        return [[None] * n]
-    ax = _split_axis(v.shape, _scalar(a))
+    if v is None:
+        return [None] * n
+    ax = _split_axis(v, _scalar(a))
     if ax is None:
-        return [[(None,) * len(v.shape)] * n]
-    d = v.shape[ax]
+        return [(None,) * len(v)] * n
+    d = v[ax]
     if d is not None and d % n:
         raise OpError(f"Number of ways to split should evenly divide the split dimension, but got "
                       f"split_dim {ax} (size = {d}) and num_split {n}")
-    out = list(v.shape)
+    out = list(v)
     out[ax] = None if d is None else d // n
-    return [[tuple(out)] * n]
+    return [tuple(out)] * n
 
 
 NUM_SPLIT = Attr("num_split", "int", min=1, doc="number of outputs",
@@ -84,19 +90,25 @@ def _split_sizes(sizes, d, n):
     return sizes
 
 
-def _splitv_shape(inputs, attrs):
-    v, z, a, n = inputs["value"], inputs["size_splits"], inputs["axis"], attrs["num_split"]
+def _splitv_shape(ctx):
+    ctx.set_output("output", _splitv_outputs(ctx))
+
+
+def _splitv_outputs(ctx):
+    """SplitV's checks; the shapes of its num_split outputs."""
+    v, z, a = ctx.shape("value"), ctx.shape("size_splits"), ctx.spec("axis")
+    n = ctx.attrs["num_split"]
     if _known(a.shape) and int(np.prod(a.shape)) != 1:
         raise OpError("split_dim_tensor must have exactly one element.", port="axis")
-    if _known(z.shape) and (len(z.shape) != 1 or z.shape[0] != n):
+    if _known(z) and (len(z) != 1 or z[0] != n):
         raise OpError("size of the split_tensor must be 1-D and have the same elements as outputs got "
-                      f"{len(z.shape)} -D and {int(np.prod(z.shape))} elements", port="size_splits")
-    if v.shape is None:
-        return [[None] * n]
-    ax = _split_axis(v.shape, _scalar(a))
+                      f"{len(z)} -D and {int(np.prod(z))} elements", port="size_splits")
+    if v is None:
+        return [None] * n
+    ax = _split_axis(v, _scalar(a))
     if ax is None:
-        return [[(None,) * len(v.shape)] * n]
-    sizes, d = int_list(z.value), v.shape[ax]
+        return [(None,) * len(v)] * n
+    sizes, d = int_list(ctx.value("size_splits")), v[ax]
     if sizes is not None and d is not None:
         sizes = _split_sizes(sizes, d, n)
     elif sizes is not None:
@@ -105,7 +117,7 @@ def _splitv_shape(inputs, attrs):
         sizes = [s if s >= 0 else None for s in sizes]
     else:
         sizes = [None] * n
-    return [[tuple(v.shape[:ax]) + (s,) + tuple(v.shape[ax + 1:]) for s in sizes]]
+    return [tuple(v[:ax]) + (s,) + tuple(v[ax + 1:]) for s in sizes]
 
 
 @block("SplitV",
@@ -125,7 +137,8 @@ def split_v(value, size_splits, axis, num_split):
 # ----------------------------------------------------------------- Concat family
 
 def _concat_shape_of(values, axis_spec, axis_name):
-    """Concat's kernel checks (TF's texts) and output shape, from what is known."""
+    """Concat's kernel checks (TF's texts) and output shape, from what is known: `values` are
+    Specs holding values only for folding, `axis_spec` holds the axis' known value."""
     _n_min(values, 2)
     ash = axis_spec.shape
     if _known(ash) and not (len(ash) == 0 or (len(ash) == 1 and ash[0] == 1)):
@@ -183,12 +196,13 @@ def _concat(values, axis):
     return np.concatenate(values, axis=ax)
 
 
-def _concat_v2_shape(inputs, attrs):
-    return _concat_shape_of(inputs["values"], inputs["axis"], "axis")
+def _concat_v2_shape(ctx):
+    ctx.set_output("output", _concat_shape_of(_fold_spec(ctx, "values"), ctx.spec("axis"), "axis"))
 
 
-def _concat_v1_shape(inputs, attrs):
-    return _concat_shape_of(inputs["values"], inputs["concat_dim"], "concat_dim")
+def _concat_v1_shape(ctx):
+    ctx.set_output("output", _concat_shape_of(_fold_spec(ctx, "values"), ctx.spec("concat_dim"),
+                                              "concat_dim"))
 
 
 @block("ConcatV2",
@@ -213,18 +227,17 @@ def concat(concat_dim, values):
     return _concat(values, concat_dim)
 
 
-def _parallel_concat_shape(inputs, attrs):
-    values, shape = inputs["values"], attrs["shape"]
+def _parallel_concat_shape(ctx):
+    values, shape = ctx.shape("values"), ctx.attrs["shape"]
     _n_min(values, 1)
     if shape is not None and None in shape:
         raise OpError(f"Shape {fmt(shape)} is not fully defined")
     shape = () if shape is None else tuple(shape)
     if len(shape) < 1:
         raise OpError("value should be at least rank 1.")
-    for i, v in enumerate(values):
+    for i, s in enumerate(values):
         if shape[0] <= i:
             raise OpError(f"0th dimension of value = {shape[0]} must be greater than loc_ = {i}")
-        s = v.shape
         if not _known(s):
             break                     # it may fail at run time: a later error is not TF's first
         if len(s) != len(shape):
@@ -233,7 +246,7 @@ def _parallel_concat_shape(inputs, attrs):
             raise OpError(f"value and update shape doesn't match {fmt(shape)} vs. {fmt(s)}", port="values")
         if s[0] is not None and s[0] != 1:
             raise OpError(f"update shape doesn't match: {fmt(s)}", port="values")
-    return shape
+    ctx.set_output("output", shape)
 
 
 @block("ParallelConcat",
@@ -252,8 +265,12 @@ def parallel_concat(values, shape):
 
 # ----------------------------------------------------------------- Pack / Unpack
 
-def _pack_shape(inputs, attrs):
-    values, axis = inputs["values"], attrs["axis"]
+def _pack_shape(ctx):
+    ctx.set_output("output", _pack_target(_fold_spec(ctx, "values"), ctx.attrs["axis"]))
+
+
+def _pack_target(values, axis):
+    """Pack's checks and output shape; `values` are Specs holding values only for folding."""
     _n_min(values, 1)
     shapes = [v.shape for v in values]
     first = shapes[0]
@@ -302,14 +319,15 @@ def _unpack_axis(shape, axis, num):
     return a
 
 
-def _unpack_shape(inputs, attrs):
-    s, num = inputs["value"].shape, attrs["num"]
+def _unpack_shape(ctx):
+    s, num = ctx.shape("value"), ctx.attrs["num"]
     if num == 0:
-        return [[]]           # TF runs no check when there is no output
-    if s is None:
-        return [[None] * num]
-    a = _unpack_axis(s, attrs["axis"], num)
-    return [[tuple(s[:a]) + tuple(s[a + 1:])] * num]
+        ctx.set_output("output", [])      # TF runs no check when there is no output
+    elif s is None:
+        ctx.set_output("output", [None] * num)
+    else:
+        a = _unpack_axis(s, ctx.attrs["axis"], num)
+        ctx.set_output("output", [tuple(s[:a]) + tuple(s[a + 1:])] * num)
 
 
 @block("Unpack",

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Input, OpError, Output, block
+from blockgraph.core.blockdef import Input, Output, block
+from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, fully_known as _known
 
 from ._shape_helpers import rank_check
@@ -24,13 +25,11 @@ def _at_least_2d(shape, port="input") -> bool:
 
 # ----------------------------------------------------------------- Diag / DiagPart
 
-def _diag_shape(inputs, attrs):
-    s = inputs["diagonal"].shape
-    if s is None:
-        return None
-    if len(s) == 0:
+def _diag_shape(ctx):
+    s = ctx.shape("diagonal")
+    if s is not None and len(s) == 0:
         raise OpError("Input must be at least rank 1, got 0", port="diagonal")
-    return tuple(s) + tuple(s)
+    ctx.set_output("output", None if s is None else tuple(s) + tuple(s))
 
 
 @block("Diag", inputs=[Input("diagonal", _DIAG_TYPES, type_attr="T", doc="rank k >= 1")],
@@ -43,8 +42,12 @@ def diag(diagonal):
     return out.reshape(diagonal.shape + diagonal.shape)
 
 
-def _diag_part_shape(inputs, attrs):
-    s = inputs["input"].shape
+def _diag_part_shape(ctx):
+    ctx.set_output("diagonal", _diag_part_target(ctx.shape("input")))
+
+
+def _diag_part_target(s):
+    """DiagPart's checks and output shape, from the input shape `s`."""
     if s is None:
         return None
     if len(s) % 2:
@@ -77,23 +80,29 @@ def diag_part(input):
 
 # ----------------------------------------------------------------- MatrixBandPart
 
-def _band_shape(inputs, attrs):
-    x = inputs["input"].shape
+def _band_shape(ctx):
+    _band_checks(ctx)
+    ctx.set_output("band", ctx.shape("input"))
+
+
+def _band_checks(ctx):
+    """MatrixBandPartOp's checks, in its order, as far as they are certain (the band has the
+    input's shape)."""
+    x = ctx.shape("input")
     if not _at_least_2d(x):
-        return x
+        return
     for port, dim, what in (("num_lower", -2, "rows"), ("num_upper", -1, "columns")):
-        if not rank_check(inputs[port].shape, lambda s: len(s) == 0,
+        if not rank_check(ctx.shape(port), lambda s: len(s) == 0,
                           f"{port} must be scalar, got shape {{}}", port):
-            return x
-        v = inputs[port].value
+            return
+        v = ctx.value(port)
         n = x[dim]
         if v is None or n is None:
-            return x
+            return
         v = int(np.asarray(v).reshape(()))
         if v > n:
             raise OpError(f"{port} must be negative or less or equal to number of {what} ({n}) got: {v}",
                           port=port)
-    return x
 
 
 @block("MatrixBandPart",
@@ -114,13 +123,11 @@ def matrix_band_part(input, num_lower, num_upper):
 
 # ----------------------------------------------------------------- MatrixDiag (v1)
 
-def _matrix_diag_shape(inputs, attrs):
-    s = inputs["diagonal"].shape
-    if s is None:
-        return None
-    if len(s) == 0:
+def _matrix_diag_shape(ctx):
+    s = ctx.shape("diagonal")
+    if s is not None and len(s) == 0:
         raise OpError(f"diagonal must be at least 1-dim, received shape: {fmt(s)}", port="diagonal")
-    return tuple(s) + (s[-1],)
+    ctx.set_output("output", None if s is None else tuple(s) + (s[-1],))
 
 
 @block("MatrixDiag", inputs=[Input("diagonal", _MATRIX_TYPES, type_attr="T", doc="[..., N]")],
@@ -140,11 +147,12 @@ def _min_dim(a, b):
     return min(a, b)
 
 
-def _matrix_diag_part_shape(inputs, attrs):
-    s = inputs["input"].shape
-    if not _at_least_2d(s):
-        return None
-    return tuple(s[:-2]) + (_min_dim(s[-2], s[-1]),)
+def _matrix_diag_part_shape(ctx):
+    s = ctx.shape("input")
+    if _at_least_2d(s):
+        ctx.set_output("diagonal", tuple(s[:-2]) + (_min_dim(s[-2], s[-1]),))
+    else:
+        ctx.set_output("diagonal", None)
 
 
 @block("MatrixDiagPart", inputs=[Input("input", _MATRIX_TYPES, type_attr="T", doc="[..., M, N]")],
@@ -154,8 +162,12 @@ def matrix_diag_part(input):
     return np.ascontiguousarray(np.diagonal(input, axis1=-2, axis2=-1))
 
 
-def _matrix_set_diag_shape(inputs, attrs):
-    x, d = inputs["input"].shape, inputs["diagonal"].shape
+def _matrix_set_diag_shape(ctx):
+    ctx.set_output("output", _matrix_set_diag_target(ctx.shape("input"), ctx.shape("diagonal")))
+
+
+def _matrix_set_diag_target(x, d):
+    """MatrixSetDiag's checks and output shape, from the input and diagonal shapes."""
     if not _at_least_2d(x):
         if x is not None:
             return x

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Attr, Input, OpError, Output, Spec, block
+from blockgraph.core.blockdef import Attr, Input, Output, block
+from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, fully_known as _known
 from blocks._array_helpers import NO_Q16, _fill
 
@@ -12,7 +13,8 @@ from blocks._array_helpers import NO_Q16, _fill
 # ----------------------------------------------------------------- Pad family
 
 def _pad_shape_of(x_shape, p, max_rank, sep, check):
-    """Kernel checks shared by Pad, PadV2 and MirrorPad; the output shape."""
+    """Kernel checks shared by Pad, PadV2 and MirrorPad; the output shape. `p` is the paddings'
+    Spec (its value, when it holds one, gives the padded dims)."""
     r = None if x_shape is None else len(x_shape)
     ps = p.shape
     n = r if r is not None else (None if ps is None or len(ps) != 2 else ps[0])
@@ -45,20 +47,26 @@ def _check_pad(before, after, d):
         raise OpError(f"Paddings must be non-negative: {before} {after}", port="paddings")
 
 
-def _pad_shape(inputs, attrs):
-    return _pad_shape_of(inputs["input"].shape, inputs["paddings"], 8, " ", _check_pad)
+def _pad_shape(ctx):
+    ctx.set_output("output", _pad_shape_of(ctx.shape("input"), ctx.spec("paddings"), 8, " ",
+                                           _check_pad))
 
 
-def _pad_v2_shape(inputs, attrs):
-    x, ps = inputs["input"], inputs["paddings"].shape
-    unknown = _pad_shape_of(x.shape, Spec(None, ps), 8, " ", _check_pad)   # shape checks come first
-    passed = x.rank is not None and _known(ps) and len(ps) == 2 and ps[1] == 2 and ps[0] == x.rank
-    cs = inputs["constant_values"].shape
+def _pad_v2_shape(ctx):
+    ctx.set_output("output", _pad_v2_target(ctx))
+
+
+def _pad_v2_target(ctx):
+    x, ps = ctx.shape("input"), ctx.shape("paddings")
+    # the shape checks come first: on the paddings' shape only (ctx.inputs holds no value)
+    unknown = _pad_shape_of(x, ctx.inputs["paddings"], 8, " ", _check_pad)
+    passed = x is not None and _known(ps) and len(ps) == 2 and ps[1] == 2 and ps[0] == len(x)
+    cs = ctx.shape("constant_values")
     if not (passed and _known(cs)):
         return unknown                # the checks before the paddings' values are not all certain
     if len(cs) != 0:
         raise OpError(f"constant_values must be a scalar. Found: {fmt(cs)}", port="constant_values")
-    return _pad_shape_of(x.shape, inputs["paddings"], 8, " ", _check_pad)
+    return _pad_shape_of(x, ctx.spec("paddings"), 8, " ", _check_pad)
 
 
 def _pad(input, paddings, value):
@@ -103,9 +111,9 @@ def _mirror_check(mode):
     return check
 
 
-def _mirror_pad_shape(inputs, attrs):
-    return _pad_shape_of(inputs["input"].shape, inputs["paddings"], 5, ", ",
-                         _mirror_check(attrs["mode"]))
+def _mirror_pad_shape(ctx):
+    ctx.set_output("output", _pad_shape_of(ctx.shape("input"), ctx.spec("paddings"), 5, ", ",
+                                           _mirror_check(ctx.attrs["mode"])))
 
 
 @block("MirrorPad",

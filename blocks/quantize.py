@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Attr, Input, OpError, Output, block
+from blockgraph.core.blockdef import Attr, Input, Output, block
+from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, num_elements
 from blocks.kernels import quantize as K
 from blocks.shapes import reshape_target
@@ -24,10 +25,6 @@ MODE = Attr("mode", "string", "MIN_COMBINED", choices=MODES,
             doc="how floats map to the quantized range")
 NARROW = Attr("narrow_range", "bool", False, doc="SCALED: leave out the lowest quantized value")
 AXIS = Attr("axis", "int", -1, doc="dimension with one range per slice (-1: one range)")
-
-
-def _value(spec):
-    return None if spec is None else spec.value
 
 
 def _first(a):
@@ -43,27 +40,28 @@ def _slices(x, axis):
 
 # ----------------------------------------------------------------- QuantizeV2
 
-def _quantize_v2_shape(inputs, attrs):
+def _quantize_v2_shape(ctx):
+    attrs = ctx.attrs
     mode, axis = attrs["mode"], attrs["axis"]
     if attrs["round_mode"] == "HALF_TO_EVEN" and mode != "SCALED":
         raise OpError(f"Round mode 'HALF_TO_EVEN' only supported for mode 'SCALED', but mode is "
                       f"'{mode}'.")
-    x = inputs["input"].shape
-    ranges = (("min_range", inputs["min_range"]), ("max_range", inputs["max_range"]))
+    x = ctx.shape("input")
+    ranges = (("min_range", ctx.shape("min_range")), ("max_range", ctx.shape("max_range")))
     if axis > -1:
         if x is not None and len(x) <= axis:
             raise OpError("Axis is on a zero-based index, so its value must always be less than "
                           f"number of input's dims, but given axis value was {axis} and input's "
                           f"dims was {len(x)}", port="input")
         depth = None if x is None else x[axis]
-        for name, spec in ranges:
-            if spec.shape is None:
+        for name, shape in ranges:
+            if shape is None:
                 continue
-            if len(spec.shape) != 1:
+            if len(shape) != 1:
                 raise OpError(f"If axis is specified, {name} must be a 1-D tensor whose size "
                               "matches the axis dimension of the input and output tensors, but "
-                              f"{name} dims are {len(spec.shape)}", port=name)
-            n = spec.shape[0]
+                              f"{name} dims are {len(shape)}", port=name)
+            n = shape[0]
             if n is not None and depth is not None and n != depth:
                 raise OpError(f"If axis is specified, {name} must be a 1-D tensor whose size "
                               "matches the axis dimension of the input and output tensors, but "
@@ -72,21 +70,23 @@ def _quantize_v2_shape(inputs, attrs):
             depth = n if depth is None else depth
     else:
         depth = 1
-        for name, spec in ranges:
-            n = num_elements(spec.shape)
+        for name, shape in ranges:
+            n = num_elements(shape)
             if n is not None and n != 1:
                 raise OpError(f"If axis is not specified, {name} must contain a single float "
                               f"element, but it contains {n} elements", port=name)
     if depth is not None and depth != 1 and mode == "MIN_FIRST":
         raise OpError("MIN_FIRST mode is not implemented for Quantize with axis != -1.")
-    lo, hi = _value(inputs["min_range"]), _value(inputs["max_range"])
+    lo, hi = ctx.value("min_range"), ctx.value("max_range")
     if lo is not None and hi is not None:
         lo, hi = np.asarray(lo, np.float32).reshape(-1), np.asarray(hi, np.float32).reshape(-1)
         pairs = zip(lo[:1], hi[:1]) if depth == 1 else zip(lo, hi)
         if any(b < a for a, b in pairs):
             raise OpError("input_max_range must be larger than input_min_range.")
     mm = () if depth == 1 else (None if depth is None else (depth,))
-    return [x, mm, mm]
+    ctx.set_output("output", x)
+    ctx.set_output("output_min", mm)
+    ctx.set_output("output_max", mm)
 
 
 @block("QuantizeV2",
@@ -131,24 +131,24 @@ def quantize_v2(input, min_range, max_range, T, mode, round_mode, narrow_range, 
 
 # ----------------------------------------------------------------- Dequantize
 
-def _dequantize_shape(inputs, attrs):
-    mode, axis = attrs["mode"], attrs["axis"]
-    if attrs["dtype"] == "bfloat16" and mode != "MIN_COMBINED":
+def _dequantize_shape(ctx):
+    mode, axis = ctx.attrs["mode"], ctx.attrs["axis"]
+    if ctx.attrs["dtype"] == "bfloat16" and mode != "MIN_COMBINED":
         raise OpError(f"When output type is bfloat16, Mode string must be 'MIN_COMBINED', is "
                       f"'{mode}'")
-    x = inputs["input"].shape
+    x = ctx.shape("input")
     if x is not None and not axis < len(x):
         raise OpError(f"Axis must be less than input dimension({len(x)}), got {axis}",
                       port="input")
     depth = 1 if axis <= -1 else (None if x is None else x[axis])
     for name, port in (("input_min_tensor", "min_range"), ("input_max_tensor", "max_range")):
-        n = num_elements(inputs[port].shape)
+        n = num_elements(ctx.shape(port))
         if n is not None and depth is not None and n != depth:
             raise OpError(f"{name} must have as many elements as input on the dequantization "
                           f"axis ({axis}), got {n}, expected {depth}", port=port)
     if depth is not None and depth != 1 and mode == "MIN_FIRST":
         raise OpError("MIN_FIRST mode is not implemented for Dequantize with axis != -1.")
-    return x
+    ctx.set_output("output", x)
 
 
 @block("Dequantize",
@@ -177,30 +177,31 @@ def dequantize(input, min_range, max_range, T, mode, narrow_range, axis, dtype):
 
 # ----------------------------------------------------------------- QuantizeAndDequantizeV2
 
-def _qdq_shape(inputs, attrs):
+def _qdq_shape(ctx):
+    attrs = ctx.attrs
     nb, signed, axis = attrs["num_bits"], attrs["signed_input"], attrs["axis"]
     if not 0 < nb < (62 if signed else 63):
         raise OpError(f"num_bits is out of range: {nb} with signed_input_ {int(signed)}")
     if axis < -1:
         raise OpError(f"Axis must be at least -1. Found {axis}")
-    x = inputs["input"].shape
+    x = ctx.shape("input")
     if axis != -1 and x is not None and axis >= len(x):
         raise OpError(f"Shape must be at least rank {axis + 1} but is rank {len(x)}", port="input")
     if attrs["range_given"]:
         for port in ("input_min", "input_max"):
-            r = inputs[port].rank
+            r = ctx.rank(port)
             if r is not None and r != 0:
                 raise OpError(f"{port} must be a scalar.", port=port)
         if axis != -1:
-            if inputs["input_min"].rank is not None:
+            if ctx.rank("input_min") is not None:
                 raise OpError("Shape must be rank 1 for input_min_tensor when the axis is "
                               "specified", port="input_min")
         else:
-            lo, hi = _value(inputs["input_min"]), _value(inputs["input_max"])
+            lo, hi = ctx.value("input_min"), ctx.value("input_max")
             if lo is not None and hi is not None and not lo <= hi:
                 f = K.fmt_double if attrs.get("T") == "float64" else K.fmt_float
                 raise OpError(f"Invalid range: input_min {f(lo)} > input_max {f(hi)}")
-    return x
+    ctx.set_output("output", x)
 
 
 @block("QuantizeAndDequantizeV2",
@@ -227,8 +228,16 @@ def quantize_and_dequantize_v2(input, input_min, input_max, signed_input, num_bi
 
 # ----------------------------------------------------------------- QuantizedConcat
 
-def _concat_shape(inputs, attrs):
-    values, mins, maxes = inputs["values"], inputs["input_mins"], inputs["input_maxes"]
+def _concat_shape(ctx):
+    shape = _concat_target(ctx)
+    ctx.set_output("output", shape)
+    ctx.set_output("output_min", ())
+    ctx.set_output("output_max", ())
+
+
+def _concat_target(ctx):
+    """QuantizedConcatOp's checks, in its order; the output's shape."""
+    values, mins, maxes = (ctx.inputs[p] for p in ("values", "input_mins", "input_maxes"))
     n = len(values)
     if n < 2:
         raise OpError(f"Value for attr 'N' of {n} must be at least minimum 2", port="values")
@@ -236,11 +245,12 @@ def _concat_shape(inputs, attrs):
         if len(lst) != n:
             raise OpError(f"QuantizedConcatOp : Expected {port} input list length {len(lst)} to "
                           f"equal values length {n}", port="input_" + port)
-    cd = inputs["concat_dim"]
+    cd = ctx.inputs["concat_dim"]
     if cd.rank is not None and cd.rank != 0:
         raise OpError(f"Concat dim tensor should be a scalar integer, but got shape {fmt(cd.shape)}",
                       port="concat_dim")
-    dim = None if cd.value is None else int(np.asarray(cd.value).reshape(-1)[0])
+    v = ctx.value("concat_dim")
+    dim = None if v is None else int(np.asarray(v).reshape(-1)[0])
     s0 = values[0].shape
     if dim is not None and s0 is not None and not 0 <= dim < len(s0):
         raise OpError(f"ConcatOp : Expected concatenating dimensions in the range [0, {len(s0)}), "
@@ -263,9 +273,9 @@ def _concat_shape(inputs, attrs):
                 raise OpError(f"ConcatOp : Dimensions of inputs should match: shape[0] = "
                               f"{fmt(s0)} vs. shape[{i}] = {fmt(v.shape)}", port="values")
     if rank is None:
-        return [None, (), ()]
+        return None
     if dim is None or not 0 <= dim < rank:
-        return [(None,) * rank, (), ()]
+        return (None,) * rank
     out = []
     for j in range(rank):
         dims = [None if v.shape is None else v.shape[j] for v in values]
@@ -273,7 +283,7 @@ def _concat_shape(inputs, attrs):
             out.append(None if None in dims else sum(dims))
         else:
             out.append(next((d for d in dims if d is not None), None))
-    return [tuple(out), (), ()]
+    return tuple(out)
 
 
 @block("QuantizedConcat",
@@ -313,21 +323,23 @@ def _sizes(value) -> list[int]:
     return [int(s) for s in np.asarray(value).reshape(-1)]
 
 
-def _reshape_shape(inputs, attrs):
-    sizes = inputs["shape"]
+def _reshape_shape(ctx):
+    sizes, value = ctx.inputs["shape"], ctx.value("shape")
     if sizes.rank is not None and sizes.rank > 1:
         raise OpError(f"sizes input must be 1-D, not {fmt(sizes.shape)}", port="shape")
-    if sizes.value is not None:
-        out = reshape_target(inputs["tensor"].shape, _sizes(sizes.value))
+    if value is not None:
+        out = reshape_target(ctx.shape("tensor"), _sizes(value))
     elif sizes.shape is not None and (sizes.rank == 0 or sizes.shape[0] is not None):
         out = (None,) * (1 if sizes.rank == 0 else sizes.shape[0])
     else:
         out = None
     for port in ("input_min", "input_max"):
-        s = inputs[port].shape
+        s = ctx.shape(port)
         if s is not None and not (len(s) == 0 or (len(s) == 1 and s[0] in (1, None))):
             raise OpError(f"{port} must be a scalar or a vector of 1 element", port=port)
-    return [out, (), ()]
+    ctx.set_output("output", out)
+    ctx.set_output("output_min", ())
+    ctx.set_output("output_max", ())
 
 
 @block("QuantizedReshape",
@@ -346,22 +358,25 @@ def quantized_reshape(tensor, shape, input_min, input_max):
 
 # ----------------------------------------------------------------- QuantizedInstanceNorm
 
-def _instance_norm_shape(inputs, attrs):
+def _instance_norm_shape(ctx):
+    attrs = ctx.attrs
     if attrs["output_range_given"] and not attrs["given_y_min"] < attrs["given_y_max"]:
         raise OpError(f"given_y_min must be less than given_y_max : "
                       f"{K.fmt_float(attrs['given_y_min'])} >= {K.fmt_float(attrs['given_y_max'])}")
     for port in ("x_min", "x_max"):
-        r = inputs[port].rank
+        r = ctx.rank(port)
         if r is not None and r != 0:
             raise OpError(f"`{port}` must be rank 0 but is rank {r}", port=port)
-    lo, hi = _value(inputs["x_min"]), _value(inputs["x_max"])
+    lo, hi = ctx.value("x_min"), ctx.value("x_max")
     if lo is not None and hi is not None and not np.float32(lo) < np.float32(hi):
         raise OpError(f"input_min must be less than input_max : {K.fmt_float(lo)} >= "
                       f"{K.fmt_float(hi)}")
-    x = inputs["x"].shape
+    x = ctx.shape("x")
     if x is not None and len(x) != 4:       # TF's kernel aborts (CHECK) on other ranks
         raise OpError(f"Shape must be rank 4 but is rank {len(x)}", port="x")
-    return [x if x is not None else (None,) * 4, (), ()]
+    ctx.set_output("y", x if x is not None else (None,) * 4)
+    ctx.set_output("y_min", ())
+    ctx.set_output("y_max", ())
 
 
 @block("QuantizedInstanceNorm",

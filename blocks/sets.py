@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Attr, Input, OpError, Output, block
+from blockgraph.core.blockdef import Attr, Input, Output, block
+from blockgraph.core.errors import OpError
 
 UNIQUE_T = dt.REALS + ("bool", "string")
 LISTDIFF_T = dt.REALS + ("string",)
@@ -66,8 +67,8 @@ def _unique(x, T, out_idx):
 
 
 def _vector_shape(port, message):
-    def check(inputs):
-        s = inputs[port].shape
+    def check(ctx):
+        s = ctx.shape(port)
         if s is not None and len(s) != 1:
             raise OpError(message, port=port)
         return s
@@ -77,13 +78,15 @@ def _vector_shape(port, message):
 _x_vec = _vector_shape("x", "unique expects a 1D vector.")
 
 
-def _unique_shape(inputs, attrs):
-    s = _x_vec(inputs)
-    return [(None,), s if s is not None else (None,)]
+def _unique_shape(ctx):
+    s = _x_vec(ctx)
+    ctx.set_output("y", (None,))
+    ctx.set_output("idx", s if s is not None else (None,))
 
 
-def _unique_counts_shape(inputs, attrs):
-    return _unique_shape(inputs, attrs) + [(None,)]
+def _unique_counts_shape(ctx):
+    _unique_shape(ctx)
+    ctx.set_output("count", (None,))
 
 
 @block("Unique",
@@ -114,10 +117,11 @@ _ld_x = _vector_shape("x", "x should be a 1D vector.")
 _ld_y = _vector_shape("y", "y should be a 1D vector.")
 
 
-def _list_diff_shape(inputs, attrs):
-    _ld_x(inputs)
-    _ld_y(inputs)
-    return [(None,), (None,)]
+def _list_diff_shape(ctx):
+    _ld_x(ctx)
+    _ld_y(ctx)
+    ctx.set_output("out", (None,))
+    ctx.set_output("idx", (None,))
 
 
 @block("ListDiff",

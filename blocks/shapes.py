@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Attr, Input, OpError, Output, Spec, block
+from blockgraph.core.blockdef import Attr, Input, Output, Spec, block
+from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import int_list
 
 from ._shape_helpers import (INT32_MAX, INT64_MAX, OUT_TYPE, known, num_elements, rank_check,
@@ -69,14 +70,17 @@ def reshape_target(in_shape, sizes):
     return tuple(out)
 
 
-def _reshape_shape(inputs, attrs):
-    s = inputs["shape"]
-    if not rank_check(s.shape, lambda x: len(x) <= 1, "sizes input must be 1-D, not {}", "shape"):
-        return None
-    if s.value is None:
-        n = vector_len(s.shape)
-        return None if n is None else (None,) * n
-    return reshape_target(inputs["tensor"].shape, int_list(s.value))
+def _reshape_shape(ctx):
+    s = ctx.shape("shape")
+    if not rank_check(s, lambda x: len(x) <= 1, "sizes input must be 1-D, not {}", "shape"):
+        ctx.set_output("output", None)
+        return
+    sizes = ctx.value("shape")
+    if sizes is None:
+        n = vector_len(s)
+        ctx.set_output("output", None if n is None else (None,) * n)
+        return
+    ctx.set_output("output", reshape_target(ctx.shape("tensor"), int_list(sizes)))
 
 
 @block("Reshape",
@@ -108,11 +112,14 @@ def _expand_target(in_shape, axis_spec):
     return tuple(in_shape[:dim]) + (1,) + tuple(in_shape[dim:])
 
 
+def _expand_dims_shape(ctx):
+    ctx.set_output("output", _expand_target(ctx.shape("input"), ctx.spec("axis")))
+
+
 @block("ExpandDims",
        inputs=[Input("input", dt.ALL, type_attr="T"),
                Input("axis", dt.INDEX, type_attr="Tdim", doc="one value in [-rank-1, rank]")],
-       outputs=[Output("output", "T")],
-       shape=lambda inputs, attrs: _expand_target(inputs["input"].shape, inputs["axis"]))
+       outputs=[Output("output", "T")], shape=_expand_dims_shape)
 def expand_dims(input, axis):
     """Insert a dimension of size 1 at index `axis` (negative counts from the end)."""
     return input.reshape(_expand_target(input.shape, Spec(None, axis.shape, axis)))
@@ -154,11 +161,14 @@ def _squeeze_target(shape, axis):
     return tuple(out)
 
 
+def _squeeze_shape(ctx):
+    ctx.set_output("output", _squeeze_target(ctx.shape("input"), ctx.attrs["axis"]))
+
+
 @block("Squeeze",
        inputs=[Input("input", dt.ALL, type_attr="T")],
        attrs=[Attr("axis", "list(int)", [], doc="dims to remove (each of size 1); [] = all size-1 dims")],
-       outputs=[Output("output", "T")],
-       shape=lambda inputs, attrs: _squeeze_target(inputs["input"].shape, attrs["axis"]))
+       outputs=[Output("output", "T")], shape=_squeeze_shape)
 def squeeze(input, axis):
     """Remove dimensions of size 1 (all of them, or those listed in `axis`)."""
     return input.reshape(_squeeze_target(input.shape, axis))
@@ -176,14 +186,15 @@ def _check_dims_int32(shape, out_type, message):
             raise OpError(message(i, d), port="input")
 
 
-def _shape_shape(inputs, attrs):
-    x, out_type = inputs["input"].shape, attrs["out_type"]
+def _shape_shape(ctx):
+    x, out_type = ctx.shape("input"), ctx.attrs["out_type"]
     _check_dims_int32(x, out_type, lambda i, d: f"Shape output type is 32-bit  but dim {i} is {d}")
     if x is None:
-        return (None,)
-    if known(x):
-        return value_spec((len(x),), list(x), out_type)
-    return (len(x),)
+        ctx.set_output("output", (None,))
+    elif known(x):
+        ctx.set_output("output", value_spec((len(x),), list(x), out_type))
+    else:
+        ctx.set_output("output", (len(x),))
 
 
 @block("Shape", inputs=[Input("input", dt.ALL, type_attr="T")], attrs=[OUT_TYPE],
@@ -193,24 +204,24 @@ def shape_(input, out_type):
     return np.array(input.shape, dtype=dt.to_numpy(out_type)).reshape(-1)
 
 
-def _shape_n_shape(inputs, attrs):
-    items, out_type = inputs["input"], attrs["out_type"]
+def _shape_n_shape(ctx):
+    items, out_type = ctx.shape("input"), ctx.attrs["out_type"]
     if not items:
         raise OpError("Value for attr 'N' of 0 must be at least minimum 1", port="input")
     out = []
     for k, s in enumerate(items):
-        _check_dims_int32(s.shape, out_type, lambda i, d, k=k: (
+        _check_dims_int32(s, out_type, lambda i, d, k=k: (
             f"ShapeN output type is 32-bit but shape {k} dim {i} is {d}"))
-        if s.shape is None:
+        if s is None:
             out.append((None,))
-        elif known(s.shape):
-            out.append(value_spec((len(s.shape),), list(s.shape), out_type))
+        elif known(s):
+            out.append(value_spec((len(s),), list(s), out_type))
         else:
-            out.append((len(s.shape),))
-        if not known(s.shape):   # a later input's check must not fire before this one's
-            out.extend((None,) if t.shape is None else (len(t.shape),) for t in items[k + 1:])
+            out.append((len(s),))
+        if not known(s):   # a later input's check must not fire before this one's
+            out.extend((None,) if t is None else (len(t),) for t in items[k + 1:])
             break
-    return [out]
+    ctx.set_output("output", out)
 
 
 @block("ShapeN", inputs=[Input("input", dt.ALL, type_attr="T", list=True)], attrs=[OUT_TYPE],
@@ -220,20 +231,19 @@ def shape_n(input, out_type):
     return [np.array(x.shape, dtype=dt.to_numpy(out_type)).reshape(-1) for x in input]
 
 
-def _size_shape(inputs, attrs):
-    x, out_type = inputs["input"].shape, attrs["out_type"]
-    if x is None:
-        return ()
-    if 0 in x:
+def _size_shape(ctx):
+    x, out_type = ctx.shape("input"), ctx.attrs["out_type"]
+    if x is not None and 0 in x:
         n = 0
     elif known(x):
         n = num_elements(x)
     else:
-        return ()
+        ctx.set_output("output", ())
+        return
     if out_type == "int32" and n >= INT32_MAX:
         raise OpError("Number of elements was larger than representable by 32-bit output type",
                       port="input")
-    return value_spec((), n, out_type)
+    ctx.set_output("output", value_spec((), n, out_type))
 
 
 @block("Size", inputs=[Input("input", dt.ALL, type_attr="T")], attrs=[OUT_TYPE],
@@ -243,9 +253,9 @@ def size(input, out_type):
     return np.array(input.size, dtype=dt.to_numpy(out_type))
 
 
-def _rank_shape(inputs, attrs):
-    x = inputs["input"].shape
-    return () if x is None else value_spec((), len(x), "int32")
+def _rank_shape(ctx):
+    x = ctx.shape("input")
+    ctx.set_output("output", () if x is None else value_spec((), len(x), "int32"))
 
 
 @block("Rank", inputs=[Input("input", dt.ALL, type_attr="T")],

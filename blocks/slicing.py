@@ -11,16 +11,23 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Attr, Input, OpError, Output, Spec, block
+from blockgraph.core.blockdef import Attr, Input, Output, Spec, block
+from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, fully_known as _known, int_list
 from blocks.kernels import strided_slice as ss
-from blocks._array_helpers import MASK_ATTRS, NO_Q16, NO_QUANT, SS_INDEX, _SS_MASKS, _foldable, _itemsize
+from blocks._array_helpers import (MASK_ATTRS, NO_Q16, NO_QUANT, SS_INDEX, _SS_MASKS, _fold_spec,
+                                   _foldable, _itemsize)
 
 
 # ----------------------------------------------------------------- Slice
 
-def _slice_shape(inputs, attrs):
-    x, b, s = inputs["input"], inputs["begin"], inputs["size"]
+def _slice_shape(ctx):
+    ctx.set_output("output", _slice_target(ctx))
+
+
+def _slice_target(ctx):
+    """Slice's kernel checks and output shape (a Spec with the value when it folds)."""
+    x, b, s = _fold_spec(ctx, "input"), ctx.spec("begin"), ctx.spec("size")
     rank, bs, zs = x.rank, b.shape, s.shape
     if rank is not None and _known(bs) and _known(zs) and not (
             len(bs) == 1 and len(zs) == 1 and bs[0] == rank and zs[0] == rank):
@@ -85,9 +92,9 @@ def _masks(attrs):
     return {m: attrs[m] for m in _SS_MASKS}
 
 
-def _resolve(input_shape, inputs, attrs):
+def _resolve(input_shape, ctx):
     """Resolve the slice spec as far as it is known: a kernels.strided_slice.Resolved or None."""
-    b, e, s = inputs["begin"], inputs["end"], inputs["strides"]
+    b, e, s = ctx.spec("begin"), ctx.spec("end"), ctx.spec("strides")
     ss.check_shapes(b.shape, e.shape, s.shape)
     if input_shape is None or s.value is None or np.ndim(s.value) != 1:
         return None
@@ -95,17 +102,19 @@ def _resolve(input_shape, inputs, attrs):
     begin, end = ((v.value if v.value is not None and np.shape(v.value) == (n,) else None) for v in (b, e))
     if (b.value is not None and begin is None) or (e.value is not None and end is None):
         return None               # shapes disagree: the run reports it
-    return ss.resolve(begin, end, s.value, tuple(input_shape), **_masks(attrs))
+    return ss.resolve(begin, end, s.value, tuple(input_shape), **_masks(ctx.attrs))
 
 
-def _strided_slice_shape(inputs, attrs):
-    x = inputs["input"]
-    r = _resolve(x.shape, inputs, attrs)
+def _strided_slice_shape(ctx):
+    x = _fold_spec(ctx, "input")
+    r = _resolve(x.shape, ctx)
     if r is None:
-        return None
-    if _known(r.final_shape) and _foldable(x, inputs["begin"], inputs["end"], inputs["strides"]):
-        return Spec(None, r.final_shape, ss.strided_slice(x.value, r))
-    return r.final_shape
+        ctx.set_output("output", None)
+    elif _known(r.final_shape) and _foldable(x, ctx.spec("begin"), ctx.spec("end"),
+                                             ctx.spec("strides")):
+        ctx.set_output("output", Spec(None, r.final_shape, ss.strided_slice(x.value, r)))
+    else:
+        ctx.set_output("output", r.final_shape)
 
 
 @block("StridedSlice",
@@ -135,13 +144,13 @@ def _grad_out_shape(spec):
     return tuple(vals)
 
 
-def _strided_slice_grad_shape(inputs, attrs):
-    out = _grad_out_shape(inputs["shape"])
-    r = _resolve(out, inputs, attrs)
-    dy = inputs["dy"].shape
+def _strided_slice_grad_shape(ctx):
+    out = _grad_out_shape(ctx.spec("shape"))
+    r = _resolve(out, ctx)
+    dy = ctx.shape("dy")
     if r is not None and _known(r.final_shape) and _known(dy) and tuple(dy) != r.final_shape:
         raise OpError(f"shape of dy was {fmt(dy)} instead of {fmt(r.final_shape)}", port="dy")
-    return out
+    ctx.set_output("output", out)
 
 
 @block("StridedSliceGrad",
@@ -160,16 +169,16 @@ def strided_slice_grad(shape, begin, end, strides, dy, begin_mask, end_mask, ell
     return ss.strided_slice_grad(shape, dy, r)
 
 
-def _tensor_strided_slice_update_shape(inputs, attrs):
-    x, v = inputs["input"], inputs["value"]
+def _tensor_strided_slice_update_shape(ctx):
+    x, v, attrs = ctx.shape("input"), ctx.shape("value"), ctx.attrs
     if attrs.get("T") in ("qint8", "quint8", "qint32"):
         raise OpError(f"Unsupported data type: {attrs['T']}", port="input")
-    r = _resolve(x.shape, inputs, attrs)
-    if r is not None and r.num_elements and _known(r.final_shape) and _known(v.shape):
-        if ss.broadcast_value(v.shape, r.final_shape) is None:
-            raise OpError(f"Cannot broadcast input shape {fmt(v.shape)} into final shape "
+    r = _resolve(x, ctx)
+    if r is not None and r.num_elements and _known(r.final_shape) and _known(v):
+        if ss.broadcast_value(v, r.final_shape) is None:
+            raise OpError(f"Cannot broadcast input shape {fmt(v)} into final shape "
                           f"{fmt(r.final_shape)}", port="value")
-    return x.shape
+    ctx.set_output("output", x)
 
 
 @block("TensorStridedSliceUpdate",
@@ -210,9 +219,9 @@ def _reverse_axes(shape, axis_spec):
     return None if axis_spec.value is None else tuple(sorted(dense))
 
 
-def _reverse_shape(inputs, attrs):
-    _reverse_axes(inputs["tensor"].shape, inputs["axis"])
-    return inputs["tensor"].shape
+def _reverse_shape(ctx):
+    _reverse_axes(ctx.shape("tensor"), ctx.spec("axis"))
+    ctx.set_output("output", ctx.shape("tensor"))
 
 
 @block("ReverseV2",
@@ -227,33 +236,40 @@ def reverse_v2(tensor, axis):
     return np.array(np.flip(tensor, axis=axes), copy=True)
 
 
-def _reverse_sequence_shape(inputs, attrs):
-    sd, bd = attrs["seq_dim"], attrs["batch_dim"]
+def _reverse_sequence_shape(ctx):
+    _reverse_sequence_checks(ctx)
+    ctx.set_output("output", ctx.shape("input"))
+
+
+def _reverse_sequence_checks(ctx):
+    """ReverseSequenceOp's checks, in its order, as far as they are certain (the output has the
+    input's shape)."""
+    sd, bd = ctx.attrs["seq_dim"], ctx.attrs["batch_dim"]
     if bd < 0:
         raise OpError(f"Invalid batch_dim {bd}")
     if sd < 0:
         raise OpError(f"Invalid seq_dim {sd}")
-    lens = inputs["seq_lengths"]
-    if lens.shape is not None and len(lens.shape) != 1:
-        raise OpError(f"seq_lengths must be 1-dim, not {len(lens.shape)}", port="seq_lengths")
+    lens = ctx.shape("seq_lengths")
+    if lens is not None and len(lens) != 1:
+        raise OpError(f"seq_lengths must be 1-dim, not {len(lens)}", port="seq_lengths")
     if bd == sd:
         raise OpError(f"batch_dim == seq_dim == {sd}")
-    s = inputs["input"].shape
+    s = ctx.shape("input")
     if s is None:
-        return None
+        return
     r = len(s)
     if sd >= r:
         raise OpError(f"seq_dim must be < input rank ( {sd} vs. {r})")
     if bd >= r:
         raise OpError(f"batch_dim must be < input rank ( {bd} vs. {r})")
-    n = None if lens.shape is None else lens.shape[0]
+    n = None if lens is None else lens[0]
     if n is None or s[bd] is None:
-        return s                      # later checks are not certain to be TF's first
+        return                        # later checks are not certain to be TF's first
     if n != s[bd]:
         raise OpError(f"Length of seq_lengths != input.dims({bd}), ({n} vs. {s[bd]})", port="seq_lengths")
-    vals = int_list(lens.value)
+    vals = int_list(ctx.value("seq_lengths"))
     if vals is None or s[sd] is None:
-        return s
+        return
     for d, v in enumerate(vals):
         if v < 0:
             raise OpError(f"seq_lens({d}) < 0", port="seq_lengths")
@@ -261,7 +277,6 @@ def _reverse_sequence_shape(inputs, attrs):
             raise OpError(f"seq_lens({d}) > input.dims({sd})", port="seq_lengths")
     if not 2 <= r <= 5:
         raise OpError(f"ReverseSequenceOp : Unhandled input dimensions: {r}")
-    return s
 
 
 @block("ReverseSequence",

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Attr, Input, OpError, Output, block
+from blockgraph.core.blockdef import Attr, Input, Output, block
+from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, fully_known as _known, int_list, known_ints as _ints
 
 _S2B_TYPES = dt.REALS                                     # CPU kernels: real number types
@@ -160,14 +161,14 @@ def _batch_to_space(x, bs, crops, out_shape):
     return np.ascontiguousarray(y[idx])
 
 
-def _s2b_nd_shape(inputs, attrs):
-    return _space_batch_shape(inputs["input"].shape, inputs["block_shape"], inputs["paddings"], True,
-                              "paddings")
+def _s2b_nd_shape(ctx):
+    ctx.set_output("output", _space_batch_shape(ctx.shape("input"), ctx.spec("block_shape"),
+                                                ctx.spec("paddings"), True, "paddings"))
 
 
-def _b2s_nd_shape(inputs, attrs):
-    return _space_batch_shape(inputs["input"].shape, inputs["block_shape"], inputs["crops"], False,
-                              "crops")
+def _b2s_nd_shape(ctx):
+    ctx.set_output("output", _space_batch_shape(ctx.shape("input"), ctx.spec("block_shape"),
+                                                ctx.spec("crops"), False, "crops"))
 
 
 def _rank4(x, message):
@@ -175,19 +176,20 @@ def _rank4(x, message):
         raise OpError(message.format(len(x)), port="input")
 
 
-def _s2b_shape(inputs, attrs):
-    x = inputs["input"].shape
+def _s2b_shape(ctx):
+    x = ctx.shape("input")
     _rank4(x, "Input rank should be: 4instead of: {}")
-    b = attrs["block_size"]
-    return _space_batch_shape(x, None, inputs["paddings"], True, "paddings", block_dims=2,
-                              bs_value=[b, b])
+    b = ctx.attrs["block_size"]
+    ctx.set_output("output", _space_batch_shape(x, None, ctx.spec("paddings"), True, "paddings",
+                                                block_dims=2, bs_value=[b, b]))
 
 
-def _b2s_shape(inputs, attrs):
-    x = inputs["input"].shape
+def _b2s_shape(ctx):
+    x = ctx.shape("input")
     _rank4(x, "Input rank should be: 4instead of: {}")
-    b = attrs["block_size"]
-    return _space_batch_shape(x, None, inputs["crops"], False, "crops", block_dims=2, bs_value=[b, b])
+    b = ctx.attrs["block_size"]
+    ctx.set_output("output", _space_batch_shape(x, None, ctx.spec("crops"), False, "crops",
+                                                block_dims=2, bs_value=[b, b]))
 
 
 _BLOCK_SIZE = Attr("block_size", "int", min=2, doc="size of the spatial block (>= 2)",
@@ -256,32 +258,35 @@ def _nhwc_only(op, attrs):
                       "NHWC only)")
 
 
-def _s2d_shape(inputs, attrs):
-    _nhwc_only("SpaceToDepth", attrs)
-    x = inputs["input"].shape
+def _s2d_shape(ctx):
+    _nhwc_only("SpaceToDepth", ctx.attrs)
+    x = ctx.shape("input")
     _rank4(x, "Input rank should be 4 instead of {}")
     if x is None:
-        return (None,) * 4
-    b = attrs["block_size"]
+        ctx.set_output("output", (None,) * 4)
+        return
+    b = ctx.attrs["block_size"]
     n, h, w, c = x
     if h is not None and w is not None and (h % b or w % b):
         raise OpError(f"Image width {w} and height {h} should be divisible by block_size: {b}", port="input")
-    return (n, None if h is None or h % b else h // b, None if w is None or w % b else w // b,
-            None if c is None else c * b * b)
+    ctx.set_output("output", (n, None if h is None or h % b else h // b,
+                              None if w is None or w % b else w // b,
+                              None if c is None else c * b * b))
 
 
-def _d2s_shape(inputs, attrs):
-    _nhwc_only("DepthToSpace", attrs)
-    x = inputs["input"].shape
+def _d2s_shape(ctx):
+    _nhwc_only("DepthToSpace", ctx.attrs)
+    x = ctx.shape("input")
     _rank4(x, "Input rank should be: 4 instead of: {}")
     if x is None:
-        return (None,) * 4
-    b = attrs["block_size"]
+        ctx.set_output("output", (None,) * 4)
+        return
+    b = ctx.attrs["block_size"]
     n, h, w, c = x
     if c is not None and c % (b * b):
         raise OpError(f"Input depth dimension {c} should be divisible by: {b * b}", port="input")
-    return (n, None if h is None else h * b, None if w is None else w * b,
-            None if c is None else c // (b * b))
+    ctx.set_output("output", (n, None if h is None else h * b, None if w is None else w * b,
+                              None if c is None else c // (b * b)))
 
 
 @block("SpaceToDepth",
@@ -340,9 +345,13 @@ def _patch_geometry(attrs):
     return [(k[i], s[i], r[i], k[i] + (k[i] - 1) * (r[i] - 1)) for i in (1, 2)]
 
 
-def _eip_shape(inputs, attrs):
+def _eip_shape(ctx):
+    ctx.set_output("patches", _eip_target(ctx.shape("images"), ctx.attrs))
+
+
+def _eip_target(x, attrs):
+    """ExtractImagePatches' checks and output shape, from the images' shape `x`."""
     _check_vec4(attrs)
-    x = inputs["images"].shape
     if x is not None and len(x) != 4:
         if not _known(x):
             return None

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.registry import Input, OpError, Output, Spec, block
+from blockgraph.core.blockdef import Input, Output, Spec, block
+from blockgraph.core.errors import OpError
 
 from ._shape_helpers import NO_QUANT, rank_check
 
@@ -44,11 +45,14 @@ def _transpose_perm(in_shape, perm_spec):
     return perm, tuple(in_shape[p] for p in perm)
 
 
+def _transpose_shape(ctx):
+    ctx.set_output("y", _transpose_perm(ctx.shape("x"), ctx.spec("perm"))[1])
+
+
 @block("Transpose",
        inputs=[Input("x", NO_QUANT, type_attr="T"),
                Input("perm", dt.INDEX, type_attr="Tperm", doc="a permutation of [0, rank)")],
-       outputs=[Output("y", "T")],
-       shape=lambda inputs, attrs: _transpose_perm(inputs["x"].shape, inputs["perm"])[1])
+       outputs=[Output("y", "T")], shape=_transpose_shape)
 def transpose(x, perm):
     """Permute the dimensions: y.shape[i] = x.shape[perm[i]] (negative entries count from the end)."""
     p, _ = _transpose_perm(x.shape, Spec(None, perm.shape, perm))
@@ -78,13 +82,14 @@ def _invert(values):
     return out
 
 
-def _invert_permutation_shape(inputs, attrs):
-    x = inputs["x"]
-    if x.shape is not None and len(x.shape) != 1:
+def _invert_permutation_shape(ctx):
+    x = ctx.shape("x")
+    if x is not None and len(x) != 1:
         raise OpError("invert_permutation expects a 1D vector.", port="x")
-    if x.value is not None:
-        _invert(x.value)
-    return (None,) if x.shape is None else x.shape
+    v = ctx.value("x")
+    if v is not None:
+        _invert(v)
+    ctx.set_output("y", (None,) if x is None else x)
 
 
 @block("InvertPermutation", inputs=[Input("x", dt.INDEX, type_attr="T", doc="a permutation of [0, n)")],

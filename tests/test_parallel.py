@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import blockgraph
-from blockgraph.core import registry
+from blockgraph.core import blockdef, registry
 from blockgraph.run import dask_graph, dask_run, parallel, progress
 from blockgraph.cli import main
 from blockgraph.run.executor import Callbacks
@@ -176,7 +176,7 @@ def sleepy(monkeypatch):
     registry.load_library()
     monkeypatch.setattr(registry, "REGISTRY", dict(registry.REGISTRY))
 
-    @registry.block("TestSleep", inputs=[Input("input", type_attr="T")],
+    @blockdef.block("TestSleep", inputs=[Input("input", type_attr="T")],
                     attrs=[Attr("seconds", "float", 0.1)], outputs=[Output("output", "T")],
                     shape=same_shape("input"))
     def test_sleep(input, seconds):

@@ -48,8 +48,10 @@ def test_declaration_is_well_formed(name):
             assert check_attr(a, a.default) == a.default or a.type in ("shape", "float"), a
     for o in d.outputs:
         assert o.dtype in dt.NUMPY or o.dtype in {a.name for a in d.attrs} | set(d.type_attrs), o
-    params = set(inspect.signature(d.compute).parameters)
-    assert params <= d.compute_args | {"kw", "kwargs"}
+    params = list(inspect.signature(d.compute).parameters)
+    if d.context:
+        params = params[1:]                 # the CallContext
+    assert set(params) <= d.argument_names | {"kw", "kwargs"}
 
 
 def test_blocks_pickle_by_name():

@@ -65,11 +65,11 @@ def num_elements(shape):
     return n
 
 
-def same_shape(port):
-    """Shape function: every output has the shape of input `port`."""
-    def shape(inputs, attrs):
-        return [inputs[port].shape]
-    shape.__doc__ = f"output shape = shape of '{port}'"
+def same_shape(port, output="output"):
+    """Shape function: output `output` has the shape of input `port`."""
+    def shape(ctx):
+        ctx.set_output(output, ctx.shape(port))
+    shape.__doc__ = f"output '{output}' shape = shape of '{port}'"
     return shape
 
 

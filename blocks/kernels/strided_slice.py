@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from blockgraph.core.registry import OpError
+from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, int_list
 
 _SHRINK, _NEW = -1, -2
