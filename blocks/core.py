@@ -7,7 +7,7 @@ from blockgraph.core import dtypes as dt
 from blockgraph.core.blockdef import Attr, Input, Output, block
 from blockgraph.core.errors import AttrError, LiteralError, OpError
 from blockgraph.core.literals import to_array
-from blockgraph.core.shapes import fmt, merge, num_elements
+from blockgraph.core.shapes import fmt, join, merge, num_elements
 
 
 def load_array(path: str, key: str | None) -> np.ndarray:
@@ -139,17 +139,16 @@ def placeholder(ctx, dtype):
 
 
 def _with_default_shape(ctx):
-    """Fed: the fed tensor's shape, which must fit the attr (before the run anything compatible
-    may be fed, so the attr shape). Not fed: the default's, refined by the attr; TF (eager) does
-    not check that they agree, so a disagreement leaves the shape unknown before the run."""
-    declared = ctx.attrs["shape"]
-    if ctx.feed is not None:
+    """Fed: the fed tensor's shape, which must fit the attr. Not fed at run time: the default's
+    (TF eager does not check it against the attr). Before the run either may come, so the shape
+    both fit: dims they agree on, unknown where they differ."""
+    declared, default = ctx.attrs["shape"], ctx.shape("input")
+    if ctx.feed is None:
+        ctx.set_output("output", default)
+    elif ctx.feed.shape is not None:
         ctx.set_output("output", _fed_shape(ctx, declared))
-        return
-    try:
-        ctx.set_output("output", merge(declared, ctx.shape("input")))
-    except OpError:
-        ctx.set_output("output", None)
+    else:
+        ctx.set_output("output", join(declared, default))
 
 
 @block("PlaceholderWithDefault",

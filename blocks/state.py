@@ -142,33 +142,36 @@ def assign(ctx, ref, value):
     return value
 
 
-def _assign_op(name, sign):
-    def kernel(ctx, ref, value, T):
-        ar = _Arith(T)
-        r, v = _inputs(T, ref, value)
-        with np.errstate(all="ignore"):
-            new = ar(r + v) if sign > 0 else ar(r - v)
-        ctx.assign("ref", new)
-        return new
-    kernel.__doc__ = (f"{'Add' if sign > 0 else 'Subtract'} `value` {'to' if sign > 0 else 'from'} "
-                      "a Variable (committed at the end of the cycle); outputs the new value.")
-    kernel.__name__ = name
-    return kernel
+def _add_sub_shape(ctx):
+    _same_shape(ctx, "ref", "value", what="Shapes of ref and value must match: {} vs {}")
+    ctx.set_output("output_ref", ctx.shape("ref"))
 
 
-def _add_sub_shape(op):
-    def shape(ctx):
-        _same_shape(ctx, "ref", "value", what=f"Shapes of ref and value must match: {{}} vs {{}}")
-        ctx.set_output("output_ref", ctx.shape("ref"))
-    return shape
+def _changed(ctx, ref, value, T, sign):
+    ar = _Arith(T)
+    r, v = _inputs(T, ref, value)
+    with np.errstate(all="ignore"):
+        new = ar.result(ar(r + v) if sign > 0 else ar(r - v))
+    ctx.assign("ref", new)
+    return new
 
 
-for _name, _sign in (("AssignAdd", 1), ("AssignSub", -1)):
-    block(_name,
-          inputs=[Input("ref", dt.NUMBERS, type_attr="T", ref=True, doc="the Variable to change"),
-                  Input("value", dt.NUMBERS, type_attr="T", doc="the amount")],
-          attrs=[LOCKING], outputs=[Output("output_ref", "T")], shape=_add_sub_shape(_name),
-          context=True)(_assign_op(_name.lower(), _sign))
+_ASSIGN_OP = dict(inputs=[Input("ref", dt.NUMBERS, type_attr="T", ref=True, doc="the Variable to change"),
+                          Input("value", dt.NUMBERS, type_attr="T", doc="the amount")],
+                  attrs=[LOCKING], outputs=[Output("output_ref", "T")], shape=_add_sub_shape,
+                  context=True)
+
+
+@block("AssignAdd", **_ASSIGN_OP)
+def assign_add(ctx, ref, value, T):
+    """Add `value` to a Variable (committed at the end of the cycle); outputs the new value."""
+    return _changed(ctx, ref, value, T, 1)
+
+
+@block("AssignSub", **_ASSIGN_OP)
+def assign_sub(ctx, ref, value, T):
+    """Subtract `value` from a Variable (committed at the end of the cycle); outputs the new value."""
+    return _changed(ctx, ref, value, T, -1)
 
 
 # ----------------------------------------------------------------------------- training ops

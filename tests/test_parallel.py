@@ -14,9 +14,10 @@ import yaml
 
 import blockgraph
 from blockgraph.core import blockdef, registry
-from blockgraph.run import dask_graph, dask_run, parallel, progress
+from blockgraph.core.errors import ExecutorError
+from blockgraph.run import dask_graph, dask_run, progress
 from blockgraph.cli import main
-from blockgraph.run.executor import Callbacks
+from blockgraph.run.plan import Callbacks
 from blockgraph.core.blockdef import Attr, Input, Output
 from blockgraph.core.shapes import same_shape
 from fixture_cases import load_set, page_for
@@ -290,13 +291,13 @@ blocks:
 def test_compiled_graph_addresses_outputs():
     import dask.threaded
     page = blockgraph.load_page(os.path.join(ROOT, "examples", "fake_quant_vars_gradient.yaml"))
-    dsk = dask_graph.compile_graph(page.scope)
+    dsk = dask_graph.compile_graph(page.plan())
     assert {"grads", "x", "fq", "fq.backprops_wrt_input", "fq.backprop_wrt_min"} <= set(dsk)
     got = dask.threaded.get(dsk, ["fq.backprop_wrt_min", "fq.backprops_wrt_input", "fq"])
     assert got[0] == np.float32(10) and got[1].tolist() == [0, 2, 3, 0]
     assert got[2].status == "ok"
     page = blockgraph.load_page(os.path.join(ROOT, "examples", "fake_quant_vars_gradient.yaml"))
-    bad = dask_graph.compile_graph(page.scope, {"x": np.zeros(3, np.float32)})
+    bad = dask_graph.compile_graph(page.plan(), {"x": np.zeros(3, np.float32)})
     with pytest.raises(dask_graph.BlockFailed, match="block 'x' has no outputs: it failed"):
         dask.threaded.get(bad, "x.output")
 
@@ -304,7 +305,7 @@ def test_compiled_graph_addresses_outputs():
 def test_missing_dask_is_explained(monkeypatch, tmp_path, capsys):
     page = blockgraph.load_page(os.path.join(ROOT, "examples", "fake_quant_vars.yaml"))
     monkeypatch.setitem(sys.modules, "dask", None)
-    with pytest.raises(parallel.ExecutorError, match=r"pip install 'blockgraph\[dask\]'"):
+    with pytest.raises(ExecutorError, match=r"pip install 'blockgraph\[dask\]'"):
         page.run(executor="dask")
     rc = main(["run", os.path.join(ROOT, "examples", "fake_quant_vars.yaml"), "--executor", "dask"])
     assert rc != 0 and "pip install 'blockgraph[dask]'" in capsys.readouterr().err
@@ -315,7 +316,7 @@ def test_missing_dask_is_explained(monkeypatch, tmp_path, capsys):
 def test_bad_workers():
     page = blockgraph.load_page(os.path.join(ROOT, "examples", "fake_quant_vars.yaml"))
     for name in ("threads", "dask"):
-        with pytest.raises(parallel.ExecutorError, match="workers must be a positive integer"):
+        with pytest.raises(ExecutorError, match="workers must be a positive integer"):
             page.run(executor=name, workers=0)
 
 
@@ -412,8 +413,8 @@ def test_unreachable_scheduler_is_explained(tmp_path):
     import dask
     page = blockgraph.load_page(os.path.join(ROOT, "examples", "fake_quant_vars.yaml"))
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-        with pytest.raises(parallel.ExecutorError, match="cannot reach the dask scheduler at tcp://127.0.0.1:9"):
+        with pytest.raises(ExecutorError, match="cannot reach the dask scheduler at tcp://127.0.0.1:9"):
             bounded(page.run, executor="dask", scheduler="tcp://127.0.0.1:9", seconds=30)
-    with pytest.raises(parallel.ExecutorError, match="--scheduler wants tcp://HOST:PORT or 'local', "
+    with pytest.raises(ExecutorError, match="--scheduler wants tcp://HOST:PORT or 'local', "
                        "got 'somehost' .missing port number"):
         bounded(page.run, executor="dask", scheduler="somehost", seconds=10)

@@ -1,9 +1,8 @@
-"""invoke.RunMemo: a block that runs again on inputs of the same dtypes and shapes reuses its
+"""run.memo.RunMemo (kept by the page's run plan): a block that runs again on inputs of the same dtypes and shapes reuses its
 output specs, unless its shape function read the value of an input that can change."""
 import numpy as np
 
 import blockgraph
-from blockgraph.run import executor
 
 RESHAPE = """format: 1
 blocks:
@@ -24,7 +23,7 @@ def _page(tmp_path, text=RESHAPE, **kw):
 
 
 def _memo(page, bid):
-    return executor.run_memo(page.scope.blocks[bid])
+    return page.plan().steps[bid].memo
 
 
 def test_value_read_of_a_fed_input_is_never_memoised(tmp_path):

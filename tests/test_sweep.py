@@ -16,7 +16,8 @@ import pytest
 import blockgraph
 from blockgraph.cli import main
 from blockgraph.run.dask_run import WORKER_CONFIG
-from blockgraph.run.sweep import SweepError, parse_grid, sweep
+from blockgraph import sweep
+from blockgraph.run.sweep import SweepError, parse_grid
 from op_helpers import bounded, write  # noqa: F401
 
 GRID_PAGE = """format: 1
@@ -297,7 +298,7 @@ def test_sweep_survives_a_killed_worker(tmp_path):
         victim, deadline = None, time.monotonic() + 60
         while victim is None and time.monotonic() < deadline and thread.is_alive():
             busy = [w for w, keys in client.processing().items()
-                    if any("blockgraph-sweep" in str(k) for k in keys)]
+                    if any("blockgraph-map" in str(k) for k in keys)]
             if busy and glob.glob(os.path.join(out, "run-*.npz")):
                 victim = busy[0]
             else:

@@ -72,8 +72,9 @@ def check_attr(attr: Attr, value):
         if not isinstance(value, str):
             raise AttrError(f"attr '{attr.name}' must be a string, got {_kind(value)}")
         if attr.choices and value not in attr.choices:
-            raise AttrError(f"attr '{attr.name}' must be one of {', '.join(map(str, attr.choices))}; "
-                            f"got {value!r}")
+            allowed = ", ".join('"' + c + '"' for c in attr.choices)
+            raise AttrError(f"Value for attr '{attr.name}' of \"{value}\" is not in the list of "
+                            f"allowed values: {allowed}")
         return value
     if t == "type":
         try:
@@ -81,7 +82,8 @@ def check_attr(attr: Attr, value):
         except dt.DTypeError as e:
             raise AttrError(f"attr '{attr.name}': {e}") from None
         if attr.choices and name not in attr.choices:
-            raise AttrError(f"attr '{attr.name}' must be one of {', '.join(attr.choices)}; got {name}")
+            raise AttrError(f"Value for attr '{attr.name}' of {dt.tf_name(name)} is not in the list of "
+                            f"allowed values: {', '.join(dt.tf_name(c) for c in attr.choices)}")
         return name
     if t == "shape":
         if value is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as dt
+from . import opdefs
 from .blockdef import DECLINE, BlockDef, Spec
 from .contexts import CallContext, ShapeContext
 from .errors import BlockBug, OpError
@@ -66,8 +67,10 @@ def _unregistered(defn, p, d, attrs, attr_name=None):
     """TF's error for a dtype its op-def does not allow, or that its CPU kernel does not
     register (first line of TF's text)."""
     attr_name = attr_name or p.type_attr or p.type_list_attr
-    allowed = p.allowed or p.dtypes
-    if d not in allowed:
+    allowed = p.allowed or opdefs.allowed(defn.name, attr_name)
+    if allowed is False:           # an op TF's OpDef table does not know: its declared dtypes
+        allowed = p.dtypes
+    if allowed is not None and d not in allowed:
         raise OpError(f"Value for attr '{attr_name}' of {dt.tf_name(d)} is not in the list of "
                       f"allowed values: {', '.join(dt.tf_name(a) for a in allowed)}", port=p.name)
     raise OpError(f"Could not find device for node: {{{{node {defn.name}}}}} = "

@@ -36,6 +36,13 @@ def merge(a, b, message=None):
     return tuple(out)
 
 
+def join(a, b):
+    """The most specific shape that both `a` and `b` fit (dims they agree on; None elsewhere)."""
+    if a is None or b is None or len(a) != len(b):
+        return None
+    return tuple(x if x == y else None for x, y in zip(a, b))
+
+
 def _text(message):
     return message() if callable(message) else message
 
