@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+import blockgraph
 from blockgraph.cli import main
 from op_helpers import KEEP_GOING_PAGE, write  # noqa: F401
 
@@ -204,3 +205,25 @@ blocks:
     err = capsys.readouterr().err
     assert "block 'fq' (FakeQuantWithMinMaxArgs): the outputs would need 3.9 KiB, more than the " \
            "limit of 1.0 KiB (raise it with --max-bytes)" in err
+
+
+def test_list_port_items_in_the_explicit_literal_form(tmp_path):
+    """`values: [{value: ..., dtype: ...}, ...]` on a list port: the form the error used to ask for."""
+    page = tmp_path / "p.yaml"
+    page.write_text("format: 1\nblocks:\n  c: {op: ConcatV2, inputs: {values: [{value: [1], dtype: int64}, "
+                    "{value: [2, 3], dtype: int64}], axis: 0}}\n")
+    p = blockgraph.load_page(str(page))
+    assert not p.diagnostics
+    r = p.run()
+    assert r["c"].tolist() == [1, 2, 3] and r["c"].dtype == np.int64
+
+
+def test_string_tensors_with_an_empty_dimension_keep_their_shape_in_out(tmp_path):
+    page = tmp_path / "p.yaml"
+    page.write_text("format: 1\nblocks:\n  f: {op: Fill, inputs: {dims: [1, 2, 0, 1], "
+                    "value: {value: abc, dtype: string}}}\n  g: {op: Fill, inputs: {dims: [2], "
+                    "value: {value: abc, dtype: string}}}\n")
+    out = tmp_path / "o.npz"
+    assert main(["run", str(page), "--out", str(out)]) == 0
+    with np.load(out) as z:
+        assert z["f.output"].shape == (1, 2, 0, 1) and z["g.output"].tolist() == [b"abc", b"abc"]

@@ -130,8 +130,12 @@ class Results:
 
 
 def _storable(a, dtype):
+    """`a` as numpy can save it: strings as fixed-width bytes (keeping every dimension, empty
+    ones too)."""
     if dtype == "string":
-        return np.asarray(a.tolist() if a.ndim else a[()], dtype=np.bytes_)
+        flat = [b if isinstance(b, bytes) else str(b).encode() for b in a.ravel().tolist()]
+        return np.array(flat, dtype=np.bytes_).reshape(a.shape) if flat else \
+            np.empty(a.shape, dtype="S1")
     return a
 
 

@@ -136,6 +136,8 @@ class Scope:
             return Ref(m.group(1), m.group(2), None if m.group(3) is None else int(m.group(3)))
         if isinstance(v, TensorLiteral):
             return Literal(v.value, v.dtype)
+        if isinstance(v, dict) and "value" in v and set(v) <= {"value", "dtype"}:
+            return Literal(v["value"], v.get("dtype"))     # {value, dtype} as an item of a list port
         return Literal(v)
 
     # ------------------------------------------------------------ graph
