@@ -5,7 +5,7 @@ import pytest
 
 from fixture_cases import check_case, fixture_sets, load_set
 
-PARAMS = [pytest.param(s, c, id=c["id"]) for s in fixture_sets() for c in load_set(s)[0]["cases"]]
+PARAMS = [pytest.param(s, c, id=f"{s}/{c['id']}") for s in fixture_sets() for c in load_set(s)[0]["cases"]]
 
 
 @pytest.mark.parametrize("set_name,case", PARAMS)
