@@ -10,46 +10,45 @@ import functools
 import numpy as np
 
 from blockgraph.core.blockdef import DECLINE, Attr, Describe, Input, Kernel, Output, block
-from blockgraph.core.errors import OpError
+from blockgraph.core.attrs import check_range
+from blockgraph.core.errors import OpError, tf_float
 from blockgraph.core.gradients import gradient
-from blockgraph.core.shapes import fmt, merge, with_rank, with_rank_at_least
+from blockgraph.core.shapes import fmt, fully_known, merge, with_rank_at_least
 from blocks.kernels import fake_quant as fq
 from blocks.kernels import fake_quant_fused as fused
 
 F32 = ("float32",)
 NUM_BITS = Attr("num_bits", "int", 8, min=2, max=16, doc="bits of the quantized range",
-                message="num_bits must be between 2 and 16, inclusive")
+                message="num_bits must be between 2 and 16, inclusive", kernel_check=True)
 NARROW = Attr("narrow_range", "bool", False, doc="quantize to [1, 2^num_bits - 1] instead of from 0")
 ARG_MIN = Attr("min", "float", -6.0, doc="lower end of the range")
 ARG_MAX = Attr("max", "float", 6.0, doc="upper end of the range")
 
 
-@functools.lru_cache(maxsize=256)
-def _check_args_range(min, max):
-    """TF's check of the Args range, on the float32 values as its kernel reads them (denormals
-    flushed: min=-1e-40, max=1e-40 fails as "-0 >= 0"). Memoised: the same attrs run again
-    and again."""
-    min, max = float(fq.ftz(min)), float(fq.ftz(max))
-    if not min < max:
-        raise OpError(f"min has to be smaller than max, was: {_g(min)} >= {_g(max)}")
-
-
-def _g(v: float) -> str:
-    """Floats as TF's StrCat prints them (shortest form that round-trips a float32)."""
-    s = np.format_float_positional(np.float32(v), trim="-") if abs(v) < 1e16 and (
-        v == 0 or abs(v) >= 1e-5) else f"{np.float32(v):g}"
-    return s
-
-
 # ----------------------------------------------------------------- shape functions
+# TF's checks in its order: the kernel constructors check the Args range (min < max) and then
+# num_bits; Compute checks gradients against inputs, then min (rank, size), then max. A check
+# that cannot be decided yet (unknown shapes) stops the later ones, so a page never reports an
+# error TF would not have reached first.
+
+@functools.lru_cache(maxsize=256)
+def _check_args(min, max, num_bits):
+    """The Args kernels' constructor checks: min < max on the float32 values as the kernel reads
+    them (denormals flushed: min=-1e-40, max=1e-40 fails as "-0 >= 0"), then num_bits.
+    Memoised: the same attrs run again and again."""
+    lo, hi = float(fq.ftz(min)), float(fq.ftz(max))
+    if not lo < hi:
+        raise OpError(f"min has to be smaller than max, was: {tf_float(lo)} >= {tf_float(hi)}")
+    check_range(NUM_BITS, num_bits)
+
 
 def _args_shape(ctx):
-    _check_args_range(ctx.attrs["min"], ctx.attrs["max"])
+    _check_args(ctx.attrs["min"], ctx.attrs["max"], ctx.attrs["num_bits"])
     ctx.set_output("outputs", ctx.shape("inputs"))
 
 
 def _args_grad_shape(ctx):
-    _check_args_range(ctx.attrs["min"], ctx.attrs["max"])
+    _check_args(ctx.attrs["min"], ctx.attrs["max"], ctx.attrs["num_bits"])
     g, x = ctx.shape("gradients"), ctx.shape("inputs")
     ctx.set_output("backprops", merge(g, x, lambda: _same_size_message(
         "FakeQuantWithMinMaxArgsGradient", g, x)))
@@ -60,54 +59,76 @@ def _same_size_message(op, a, b):
             f"Input 0: {fmt(a)} != input 1: {fmt(b)}")
 
 
-def _size_mismatch(ctx, x) -> str:
-    """TF's text for gradients and inputs of different shapes."""
-    return "gradient and input must be the same size"
+def _same_size(ctx) -> bool:
+    """The Vars gradient kernels' first check, `input.IsSameSize(gradient)`: True when it holds,
+    False when it cannot be decided yet; OpError when it fails."""
+    g, x = ctx.shape("gradients"), ctx.shape("inputs")
+    merge(g, x, "gradient and input must be the same size")     # certainly different: fails
+    return fully_known(g) and fully_known(x)
 
 
-def _scalar_range(ctx):
+def _scalar_range(ctx) -> bool:
+    """The Vars kernels' rank checks of min, then max; False when one is not decided yet."""
     for port in ("min", "max"):
-        with_rank(ctx.shape(port), 0, message=f"`{port}` must be rank 0 but is rank "
-                  f"{ctx.rank(port)}")
+        r = ctx.rank(port)
+        if r is None:
+            return False
+        if r != 0:
+            raise OpError(f"`{port}` must be rank 0 but is rank {r}", port=port)
+    return True
 
 
 def _vars_shape(ctx):
+    check_range(NUM_BITS, ctx.attrs["num_bits"])
     _scalar_range(ctx)
     ctx.set_output("outputs", ctx.shape("inputs"))
 
 
-def _grad_outputs(ctx, x, c):
+def _grad_outputs(ctx, c):
     """The three outputs of a gradient block: like the inputs, and min/max shaped sums."""
-    ctx.set_output("backprops_wrt_input", merge(ctx.shape("gradients"), x,
-                                                lambda: _size_mismatch(ctx, x)))
+    ctx.set_output("backprops_wrt_input", merge(ctx.shape("gradients"), ctx.shape("inputs")))
     ctx.set_output("backprop_wrt_min", c)
     ctx.set_output("backprop_wrt_max", c)
 
 
 def _vars_grad_shape(ctx):
-    _scalar_range(ctx)
-    _grad_outputs(ctx, ctx.shape("inputs"), ())
+    check_range(NUM_BITS, ctx.attrs["num_bits"])
+    if _same_size(ctx):
+        _scalar_range(ctx)
+    _grad_outputs(ctx, ())
 
 
-def _channels(ctx):
+def _channels(ctx, check=True):
+    """The PerChannel kernels' checks of min, then max (rank 1, then one value per channel of
+    the inputs' last dimension): (inputs shape, channels or None)."""
     x = with_rank_at_least(ctx.shape("inputs"), 1, message="inputs must be at least rank 1")
-    c = None if x is None else x[-1]
+    depth = None if x is None else x[-1]
+    c = depth
     for port in ("min", "max"):
-        s = with_rank(ctx.shape(port), 1, message=f"`{port}` must be rank 1 but is rank "
-                      f"{ctx.rank(port)}")
-        if c is not None and s[0] is not None and s[0] != c:
-            raise OpError(f"{port} has incorrect size, expected {c} was {s[0]}", port=port)
-        c = c if c is not None else s[0]
+        s = ctx.shape(port)
+        if c is None and s is not None and len(s) == 1:
+            c = s[0]
+        if not check or s is None:
+            check = False
+            continue
+        if len(s) != 1:
+            raise OpError(f"`{port}` must be rank 1 but is rank {len(s)}", port=port)
+        if depth is None or s[0] is None:
+            check = False
+        elif s[0] != depth:
+            raise OpError(f"{port} has incorrect size, expected {depth} was {s[0]}", port=port)
     return x, c
 
 
 def _per_channel_shape(ctx):
+    check_range(NUM_BITS, ctx.attrs["num_bits"])
     ctx.set_output("outputs", _channels(ctx)[0])
 
 
 def _per_channel_grad_shape(ctx):
-    x, c = _channels(ctx)
-    _grad_outputs(ctx, x, (c,))
+    check_range(NUM_BITS, ctx.attrs["num_bits"])
+    _, c = _channels(ctx, check=_same_size(ctx))
+    _grad_outputs(ctx, (c,))
 
 
 # ----------------------------------------------------------------- fused kernels

@@ -6,7 +6,7 @@ import math
 
 from . import dtypes as dt
 from .blockdef import Attr, BlockDef
-from .errors import AttrError
+from .errors import AttrError, OpError
 
 
 def bind_attrs(defn: BlockDef, given: dict) -> tuple[dict, list]:
@@ -44,7 +44,7 @@ def check_attr(attr: Attr, value):
         if not isinstance(value, (list, tuple)):
             raise AttrError(f"attr '{attr.name}' must be a list ({t}), got {_kind(value)}")
         item = Attr(attr.name, t[5:-1], choices=attr.choices, min=attr.min, max=attr.max,
-                    message=attr.message)
+                    message=attr.message, kernel_check=attr.kernel_check)
         return [check_attr(item, v) for v in value]
     if t == "int":
         if isinstance(value, bool) or not isinstance(value, int):
@@ -54,7 +54,8 @@ def check_attr(attr: Attr, value):
                 raise AttrError(f"attr '{attr.name}' must be an int, got {_kind(value)}")
         if not -2**63 <= value < 2**63:
             raise AttrError(f"attr '{attr.name}' = {value} does not fit in int64")
-        _check_range(attr, value)
+        if not attr.kernel_check:
+            _check_range(attr, value)
         return value
     if t == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -62,7 +63,8 @@ def check_attr(attr: Attr, value):
         import numpy as np
         with np.errstate(over="ignore"):
             value = float(np.float32(value))   # TF float attrs are float32
-        _check_range(attr, value)
+        if not attr.kernel_check:
+            _check_range(attr, value)
         return value
     if t == "bool":
         if not isinstance(value, bool):
@@ -100,6 +102,15 @@ def check_attr(attr: Attr, value):
                 raise AttrError(f"attr '{attr.name}': dim {d!r} must be a non-negative int or null")
         return tuple(dims)
     return value   # tensor: checked by the block's prepare hook
+
+
+def check_range(attr: Attr, value) -> None:
+    """The range check of an attr declared `kernel_check`, made by its block's shape function
+    where TF's kernel makes it: OpError with TF's text."""
+    try:
+        _check_range(attr, value)
+    except AttrError as e:
+        raise OpError(str(e)) from None
 
 
 def _check_range(attr, value):

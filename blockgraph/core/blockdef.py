@@ -82,7 +82,10 @@ class Input:
 @dataclass(frozen=True)
 class Attr:
     """An attr: type (one of ATTR_TYPES), default (REQUIRED if none), range or allowed choices.
-    `message` is TF's error text for an out-of-range value, formatted with {name} and {value}."""
+    `message` is TF's error text for an out-of-range value, formatted with {name} and {value}.
+    `kernel_check`: TF checks the range in its kernel, not its OpDef, so in the kernel's order
+    among its other checks: the page loads, and the shape function calls
+    `attrs.check_range(attr, value)` where TF's kernel checks it."""
     name: str
     type: str
     default: Any = REQUIRED
@@ -91,6 +94,7 @@ class Attr:
     choices: tuple | None = None
     doc: str = ""
     message: str | None = None
+    kernel_check: bool = False
 
     @property
     def required(self) -> bool:

@@ -62,3 +62,11 @@ class LiteralError(BlockgraphError, ValueError):
 class BlockBug(BlockgraphError):
     """A block's own code broke its contract (a shape function left an output unset, a kernel
     returned the wrong dtype): reported as that block's failure, with the declaration to fix."""
+
+
+def tf_float(value) -> str:
+    """A float or double as TF's error texts print it: StrCat's (absl's) six significant
+    digits, `%.6g` (0.12345679 -> 0.123457, 1234567 -> 1.23457e+06, -0.0 -> -0, NaN of either
+    sign -> nan). The caller applies TF's denormal flush first where TF's kernel reads the value
+    under DAZ."""
+    return "%.6g" % float(value)

@@ -1,0 +1,102 @@
+"""TF's error texts, whole and in TF's order of checks, where the fixtures do not pin them down
+(expected texts pasted from TF 2.21, CPU, oneDNN off)."""
+import numpy as np
+import pytest
+
+from blockgraph.core.errors import tf_float
+from op_helpers import op_page
+
+F32 = np.float32
+
+
+def _error(op, inputs, attrs=None):
+    """The block's error: its first static diagnostic, else the run's failure."""
+    p = op_page(op, inputs, attrs)
+    msgs = [d.message for d in p.diagnostics if d.block == "c"]
+    if msgs:
+        return msgs[0]
+    b = p.run({}).block("c")
+    assert b.status == "failed", "no error"
+    return b.error
+
+
+@pytest.mark.parametrize("value,text", [
+    (0.12345679, "0.123457"), (float(F32(0.12345679)), "0.123457"), (1234567.0, "1.23457e+06"),
+    (999999.5, "1e+06"), (123456.5, "123456"), (100000.0, "100000"), (1e-5, "1e-05"),
+    (0.0001, "0.0001"), (float(F32(3.4e38)), "3.4e+38"), (float(F32(2.5e-38)), "2.5e-38"),
+    (-0.0, "-0"), (float("nan"), "nan"), (-float("nan"), "nan"), (float("-inf"), "-inf"),
+    (1.619663816679457, "1.61966"), (F32(-1.8734353), "-1.87344")])
+def test_tf_float_prints_six_significant_digits(value, text):
+    assert tf_float(value) == text
+
+
+@pytest.mark.parametrize("lo,hi,text", [
+    (0.12345679, 0.1, "0.123457 >= 0.1"), (1e-40, -1e-40, "0 >= -0"), (-0.0, -0.0, "-0 >= -0"),
+    (3.4e38, 1e-5, "3.4e+38 >= 1e-05"), (123456.5, 123456.5, "123456 >= 123456"),
+    (".nan", 1.0, "nan >= 1")])
+def test_fake_quant_args_range_text(lo, hi, text):
+    x = np.zeros(2, F32)
+    lo = float("nan") if lo == ".nan" else lo
+    for op, inputs in (("FakeQuantWithMinMaxArgs", {"inputs": x}),
+                       ("FakeQuantWithMinMaxArgsGradient", {"inputs": x, "gradients": x})):
+        assert _error(op, inputs, {"min": lo, "max": hi}) == \
+            f"min has to be smaller than max, was: {text}"
+
+
+@pytest.mark.parametrize("bits", [1, 17])
+def test_fake_quant_args_checks_the_range_before_num_bits(bits):
+    x = np.zeros(2, F32)
+    for op, inputs in (("FakeQuantWithMinMaxArgs", {"inputs": x}),
+                       ("FakeQuantWithMinMaxArgsGradient", {"inputs": x, "gradients": x})):
+        assert _error(op, inputs, {"min": 1.0, "max": 1.0, "num_bits": bits}) == \
+            "min has to be smaller than max, was: 1 >= 1"
+        assert _error(op, inputs, {"min": 0.0, "max": 1.0, "num_bits": bits}) == \
+            "num_bits must be between 2 and 16, inclusive"
+
+
+def test_fake_quant_num_bits_is_a_kernel_check_after_the_dtype():
+    """TF checks num_bits in the kernel's constructor: after the inputs' dtypes."""
+    x = np.zeros(2, np.float64)
+    assert _error("FakeQuantWithMinMaxVars", {"inputs": x, "min": np.float32(0), "max": F32(1)},
+                  {"num_bits": 1}).startswith("cannot compute FakeQuantWithMinMaxVars as input #0")
+
+
+def _z(*shape):
+    return np.zeros(shape, F32)
+
+
+GRAD_PC = "FakeQuantWithMinMaxVarsPerChannelGradient"
+GRAD = "FakeQuantWithMinMaxVarsGradient"
+
+
+@pytest.mark.parametrize("op,inputs,attrs,text", [
+    # gradients against inputs first, then min (rank, size), then max; num_bits before all
+    (GRAD_PC, {"gradients": _z(2, 4), "min": _z(5)}, {}, "gradient and input must be the same size"),
+    (GRAD_PC, {"gradients": _z(2, 4), "max": _z(3, 1)}, {},
+     "gradient and input must be the same size"),
+    (GRAD_PC, {"gradients": _z(2, 4)}, {"num_bits": 1}, "num_bits must be between 2 and 16, inclusive"),
+    (GRAD_PC, {"min": _z(5), "max": _z(3, 1)}, {}, "min has incorrect size, expected 3 was 5"),
+    (GRAD_PC, {"min": _z(3, 1), "max": _z(3, 1)}, {}, "`min` must be rank 1 but is rank 2"),
+    (GRAD, {"gradients": _z(2, 4), "min": _z(1)}, {}, "gradient and input must be the same size"),
+    (GRAD, {"min": _z(1), "max": _z(1)}, {}, "`min` must be rank 0 but is rank 1"),
+    (GRAD, {"max": _z(1)}, {"num_bits": 17}, "num_bits must be between 2 and 16, inclusive"),
+    ("FakeQuantWithMinMaxVarsPerChannel", {"min": _z(5), "max": _z(3, 1)}, {},
+     "min has incorrect size, expected 3 was 5"),
+    ("FakeQuantWithMinMaxVarsPerChannel", {"max": _z(4)}, {"num_bits": 1},
+     "num_bits must be between 2 and 16, inclusive"),
+])
+def test_fake_quant_vars_order_of_checks(op, inputs, attrs, text):
+    pc = "PerChannel" in op
+    base = {"inputs": _z(2, 3), "min": _z(3) if pc else _z(), "max": _z(3) + 1 if pc else _z() + 1}
+    if op.endswith("Gradient"):
+        base["gradients"] = _z(2, 3)
+    assert _error(op, {**base, **inputs}, attrs) == text
+
+
+def test_fake_quant_gradient_order_with_partly_unknown_shapes():
+    """An undecided same-size check (unknown dims) stops the later min check until the run."""
+    p = op_page(GRAD_PC, {"gradients": ("ph", "float32", [2, None]), "inputs": _z(2, 3),
+                          "min": _z(5), "max": _z(3)})
+    assert p.diagnostics == []
+    b = p.run({"in_gradients": _z(2, 4)}).block("c")
+    assert b.error == "gradient and input must be the same size"
