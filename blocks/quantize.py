@@ -13,7 +13,7 @@ import numpy as np
 
 from blockgraph.core import dtypes as dt
 from blockgraph.core.blockdef import Attr, Input, Output, block
-from blockgraph.core.errors import OpError
+from blockgraph.core.errors import OpError, tf_float
 from blockgraph.core.shapes import fmt, num_elements
 from blocks.kernels import quantize as K
 from blocks.shapes import reshape_target
@@ -198,9 +198,12 @@ def _qdq_shape(ctx):
                               "specified", port="input_min")
         else:
             lo, hi = ctx.value("input_min"), ctx.value("input_max")
-            if lo is not None and hi is not None and not lo <= hi:
-                f = K.fmt_double if attrs.get("T") == "float64" else K.fmt_float
-                raise OpError(f"Invalid range: input_min {f(lo)} > input_max {f(hi)}")
+            if lo is not None and hi is not None:
+                T = dt.to_numpy(attrs["T"])
+                lo, hi = K.ftz(lo, T)[()], K.ftz(hi, T)[()]     # read under DAZ
+                if not lo <= hi:
+                    raise OpError(f"Invalid range: input_min {tf_float(lo)} > input_max "
+                                  f"{tf_float(hi)}")
     ctx.set_output("output", x)
 
 
@@ -360,17 +363,18 @@ def quantized_reshape(tensor, shape, input_min, input_max):
 
 def _instance_norm_shape(ctx):
     attrs = ctx.attrs
-    if attrs["output_range_given"] and not attrs["given_y_min"] < attrs["given_y_max"]:
-        raise OpError(f"given_y_min must be less than given_y_max : "
-                      f"{K.fmt_float(attrs['given_y_min'])} >= {K.fmt_float(attrs['given_y_max'])}")
+    y_lo, y_hi = K.s32(attrs["given_y_min"]), K.s32(attrs["given_y_max"])
+    if attrs["output_range_given"] and not y_lo < y_hi:
+        raise OpError(f"given_y_min must be less than given_y_max : {tf_float(y_lo)} >= "
+                      f"{tf_float(y_hi)}")
     for port in ("x_min", "x_max"):
         r = ctx.rank(port)
         if r is not None and r != 0:
             raise OpError(f"`{port}` must be rank 0 but is rank {r}", port=port)
     lo, hi = ctx.value("x_min"), ctx.value("x_max")
-    if lo is not None and hi is not None and not np.float32(lo) < np.float32(hi):
-        raise OpError(f"input_min must be less than input_max : {K.fmt_float(lo)} >= "
-                      f"{K.fmt_float(hi)}")
+    if lo is not None and hi is not None and not K.s32(lo) < K.s32(hi):
+        raise OpError(f"input_min must be less than input_max : {tf_float(K.s32(lo))} >= "
+                      f"{tf_float(K.s32(hi))}")
     x = ctx.shape("x")
     if x is not None and len(x) != 4:       # TF's kernel aborts (CHECK) on other ranks
         raise OpError(f"Shape must be rank 4 but is rank {len(x)}", port="x")

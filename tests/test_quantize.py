@@ -252,3 +252,43 @@ def test_quantized_concat_and_reshape_values():
         "tensor": (np.zeros((0, 3), U8), "quint8"), "shape": np.array([-1, 0], I32),
         "input_min": np.array([0.5], F32), "input_max": np.array(1, F32)})
     assert dts == ["quint8", "float32", "float32"] and r.shape == (3, 0) and lo == np.float32(0.5)
+
+
+def _qdq(x, **attrs):
+    lo = np.array(0, x.dtype)
+    (y,), _ = _run("QuantizeAndDequantizeV2", {"input": x, "input_min": lo,
+                                               "input_max": lo + 1}, attrs)
+    return y
+
+
+def test_qdq_scale_that_underflows_is_flushed():
+    """A scale below the smallest normal (3 / 3.4e38) is flushed to 0 by TF's FTZ threads, so
+    every value dequantizes to a zero of its sign."""
+    y = _qdq(np.array([3.4e38, 1e-45], F32), signed_input=False, num_bits=2)
+    assert _bits(y).tolist() == [0, 0]
+    y = _qdq(np.array([-5.0, 3.4e38, -1.0], F32), signed_input=False, num_bits=2)
+    assert _bits(y).tolist() == [0x80000000, 0, 0x80000000]
+    y = _qdq(np.array([-1.79769313e308, 6.83563298e307, 2.5, -3.0]), num_bits=3, narrow_range=True)
+    assert y.tolist() == [0, 0, 0, 0] and np.signbit(y).tolist() == [True, False, False, True]
+    y = _qdq(np.array([3.4e38, -1e-45], F32))          # 127 / 3.4e38 is normal: no flush
+    assert _bits(y).tolist() == [_bits(F32(3.4e38)).item(), 0x80000000]
+
+
+def test_qdq_invalid_range_text_and_denormal_range():
+    x = np.zeros(2, F32)
+    for d in (np.float32, np.float64):
+        got = _errors("QuantizeAndDequantizeV2", {"input": x.astype(d), "input_min": d(0.12345679),
+                                                  "input_max": d(0.1)}, {"range_given": True})
+        assert got == "Invalid range: input_min 0.123457 > input_max 0.1"
+    tiny = {np.float32: 1e-45, np.float64: 5e-324}
+    for d in (np.float32, np.float64):       # read under DAZ: 0 <= -0 holds
+        (y,), _ = _run("QuantizeAndDequantizeV2", {"input": x.astype(d), "input_min": d(tiny[d]),
+                                                   "input_max": d(-tiny[d])}, {"range_given": True})
+        assert y.tolist() == [0, 0] and np.signbit(y).tolist() == [True, True]
+    assert _errors("QuantizedInstanceNorm", {"x": (np.zeros((1, 2, 2, 1), U8), "quint8"),
+                                             "x_min": F32(1e-45), "x_max": F32(-1e-45)}) == \
+        "input_min must be less than input_max : 0 >= -0"
+    assert _errors("QuantizedInstanceNorm", {"x": (np.zeros((1, 2, 2, 1), U8), "quint8"),
+                                             "x_min": F32(0), "x_max": F32(1)},
+                   {"output_range_given": True, "given_y_min": 0.12345679,
+                    "given_y_max": 0.1}) == "given_y_min must be less than given_y_max : 0.123457 >= 0.1"

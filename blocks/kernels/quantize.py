@@ -65,28 +65,6 @@ def round_half_up(a):
     return np.floor(a + a.dtype.type(0.5))
 
 
-def fmt_float(v) -> str:
-    """A float32 as TF's StrCat prints it: `%.6g`, or `%.9g` when that does not round-trip."""
-    v = F32(v)
-    if np.isnan(v):
-        return "nan"
-    if np.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    s = "%.6g" % float(v)
-    return s if F32(float(s)) == v else "%.9g" % float(v)
-
-
-def fmt_double(v) -> str:
-    """A float64 as TF's StrCat prints it: `%.15g`, or `%.17g` when that does not round-trip."""
-    v = float(v)
-    if np.isnan(v):
-        return "nan"
-    if np.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    s = "%.15g" % v
-    return s if float(s) == v else "%.17g" % v
-
-
 # ----------------------------------------------------------------- float -> quantized casts
 
 def cvtt_i32(v):
@@ -262,15 +240,18 @@ def qdq_range(signed, num_bits, narrow_range, min_r, max_r, dtype):
         min_q, max_q = 0, (1 << num_bits) - 1
     fmin_q, fmax_q = T(min_q), T(max_q)
     big = T(np.finfo(T).max)
+    def f(v):                       # every result flushed, as TF's threads do (FTZ)
+        return T(ftz(v, T)[()])
+
     with np.errstate(all="ignore"):
-        from_min = T(fmin_q / min_r) if fmin_q * min_r > 0 else big
-        from_max = T(fmax_q / max_r) if fmax_q * max_r > 0 else big
+        from_min = f(fmin_q / min_r) if f(fmin_q * min_r) > 0 else big
+        from_max = f(fmax_q / max_r) if f(fmax_q * max_r) > 0 else big
         if from_min < from_max:
-            scale, inv = from_min, T(min_r / fmin_q)
-            max_r = T(fmax_q * inv)
+            scale, inv = from_min, f(min_r / fmin_q)
+            max_r = f(fmax_q * inv)
         else:
-            scale, inv = from_max, T(max_r / fmax_q)
-            min_r = T(fmin_q * inv)
+            scale, inv = from_max, f(max_r / fmax_q)
+            min_r = f(fmin_q * inv)
     return min_r, max_r, scale, inv
 
 
