@@ -299,7 +299,11 @@ def _concat_target(ctx):
                 Output("output_max", "float32")],
        shape=_concat_shape)
 def quantized_concat(concat_dim, values, input_mins, input_maxes, T):
-    """Concatenate quantized tensors, requantizing each to the union of their ranges."""
+    """Concatenate quantized tensors, requantizing each to the union of their ranges.
+
+    As TF's kernel, which copies only the non-empty inputs and gives the k-th of them the range
+    of input k: after an empty input, the ranges are shifted (an input may be requantized from
+    another's range)."""
     ranges = [(_first(a), _first(b)) for a, b in zip(input_mins, input_maxes)]
     lo, hi = K.FLT_MAX, -K.FLT_MAX
     for a, b in ranges:
@@ -309,9 +313,14 @@ def quantized_concat(concat_dim, values, input_mins, input_maxes, T):
         big = K.cmax(abs(lo), abs(hi))
         lo, hi = -big, big
     lo, hi = np.float32(lo), np.float32(hi)
-    pieces = []
-    for v, (a, b) in zip(values, ranges):
+    pieces, k = [], 0
+    for v in values:
         v = np.asarray(v)
+        if v.size == 0:
+            pieces.append(v)
+            continue
+        a, b = ranges[k]
+        k += 1
         if a == lo and b == hi:
             pieces.append(v)
         else:

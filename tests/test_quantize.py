@@ -292,3 +292,20 @@ def test_qdq_invalid_range_text_and_denormal_range():
                                              "x_min": F32(0), "x_max": F32(1)},
                    {"output_range_given": True, "given_y_min": 0.12345679,
                     "given_y_max": 0.1}) == "given_y_min must be less than given_y_max : 0.123457 >= 0.1"
+
+
+def test_quantized_concat_after_an_empty_input_ranges_shift():
+    """TF copies only the non-empty inputs and gives the k-th of them input k's range: an input
+    after an empty one is requantized from the empty one's range (here [-1, 1] to [-2, 2])."""
+    def concat(values, mins, maxes, qtype):
+        base = U8 if qtype == "quint8" else I32
+        (q, lo, hi), _ = _run("QuantizedConcat", {
+            "concat_dim": np.array(0, I32), "values": [(np.array(v, base), qtype) for v in values],
+            "input_mins": [np.array(a, F32) for a in mins],
+            "input_maxes": [np.array(b, F32) for b in maxes]})
+        return q.tolist(), (float(lo), float(hi))
+    assert concat([[], [10, 200]], [-1, -2], [1, 2], "quint8") == ([69, 165], (-2.0, 2.0))
+    assert concat([[5], [], [10, 200]], [-2, -1, -2], [2, 1, 2], "quint8") == \
+        ([5, 69, 165], (-2.0, 2.0))
+    assert concat([[], [10, -2000000]], [-1, -2], [1, 2], "qint32") == \
+        ([5, -1000000], (-2.0, 2.0))
