@@ -8,6 +8,7 @@ from blockgraph.core import dtypes as dt
 from blockgraph.core.blockdef import Attr, Input, Output, block
 from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, fully_known as _known, known_ints as _ints
+from blocks.kernels.ieee import daz
 
 from ._shape_helpers import rank_check
 
@@ -176,9 +177,15 @@ def _levenshtein(a, b) -> int:
 
 
 def _as_comparable(v):
+    """Values as TF's kernel compares them: bfloat16 as float32, and float32/float64 (complex
+    parts too) with denormals read as zeros (TF's threads run with DAZ: 1e-45 == -0.0)."""
     if v.dtype == dt.to_numpy("bfloat16"):
-        return v.astype(np.float32)
-    return v
+        v = v.astype(np.float32)
+    if v.dtype.kind == "c":
+        out = np.empty_like(v)
+        out.real, out.imag = daz(v.real), daz(v.imag)
+        return out
+    return daz(v)
 
 
 @block("EditDistance",
