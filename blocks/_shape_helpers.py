@@ -12,8 +12,7 @@ from blockgraph.core.shapes import fully_known as known  # noqa: F401  (re-expor
 
 NO_QUANT = tuple(d for d in dt.ALL if d not in dt.QUANTIZED)
 NO_QUANT_STRING = tuple(d for d in NO_QUANT if d != "string")
-FILL_TYPES = tuple(d for d in dt.ALL if d not in ("qint16", "quint16"))
-TILE_TYPES = tuple(d for d in NO_QUANT if d != "uint16")
+TILE_TYPES = tuple(d for d in NO_QUANT if d != "uint16")      # those TileOp copies (it takes any)
 INT64_MAX = 2 ** 63 - 1
 INT32_MAX = 2 ** 31 - 1
 OUT_TYPE = Attr("out_type", "type", "int32", choices=dt.INDEX, doc="int32 or int64")
@@ -63,6 +62,31 @@ def make_shape(dims, port):
             raise OpError(f"Shape {partial_debug(dims)} would have more than 2**63 - 1 elements",
                           port=port)
     return tuple(dims)
+
+
+def multiply_without_overflow(x: int, y: int) -> int:
+    """TF's `MultiplyWithoutOverflow` of two int64s: x * y, or a negative number on overflow
+    (-1 when the unsigned product wraps, else the product read as int64)."""
+    if x < 0 or y < 0:
+        return -1
+    if x == 0:
+        return 0
+    uxy = (x * y) % 2 ** 64
+    if (x | y) >> 32 and uxy // x != y:
+        return -1
+    return uxy - 2 ** 64 if uxy > INT64_MAX else uxy
+
+
+def add_dim(num_elements: int, size: int) -> int:
+    """`TensorShape::AddDimWithStatus`: the element count once a dim of `size` is added, or TF's
+    error."""
+    if size < 0:
+        raise OpError(f"Expected a non-negative size, got {size}")
+    n = multiply_without_overflow(num_elements, size)
+    if n < 0:
+        raise OpError(f"Encountered overflow when multiplying {num_elements} with {size}, "
+                      f"result: {n}")
+    return n
 
 
 def bcast(a, b):

@@ -13,7 +13,7 @@ from blockgraph.core.blockdef import Input, Output, Spec, block
 from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, int_list, same_shape
 
-from ._shape_helpers import (FILL_TYPES, INT64_MAX, NO_QUANT, NO_QUANT_STRING, TILE_TYPES, bcast,
+from ._shape_helpers import (NO_QUANT, NO_QUANT_STRING, TILE_TYPES, add_dim, bcast,
                              known, make_shape, rank_check, value_spec, vector_len)
 
 
@@ -129,7 +129,7 @@ def _fill_target(ctx):
 
 @block("Fill",
        inputs=[Input("dims", dt.INDEX, type_attr="index_type", doc="1-D output shape"),
-               Input("value", FILL_TYPES, type_attr="T", doc="0-d value")],
+               Input("value", type_attr="T", doc="0-d value")],
        outputs=[Output("output", "T")], shape=_fill_shape)
 def fill(dims, value):
     """A tensor of shape `dims` with every element equal to the scalar `value`."""
@@ -156,7 +156,7 @@ def ones_like(x):
 
 # ----------------------------------------------------------------------------- Tile
 
-def _tile_target(in_shape, mult_spec):
+def _tile_target(in_shape, mult_spec, dtype):
     ms = mult_spec.shape
     if ms is not None and not rank_check(ms, lambda x: len(x) == 1, "Expected multiples to be 1-D, "
                                           "but got shape {}", "multiples"):
@@ -181,22 +181,27 @@ def _tile_target(in_shape, mult_spec):
             numel = None
             continue
         size = ((d * m[i] + 2 ** 63) % 2 ** 64) - 2 ** 63      # int64 arithmetic, as in C++
-        if size < 0:
-            raise OpError(f"Expected a non-negative size, got {size}", port="multiples")
-        if numel * size > INT64_MAX:
-            raise OpError(f"Encountered overflow when multiplying {numel} with {size}, result: -1",
-                          port="multiples")
-        numel *= size
+        try:
+            numel = add_dim(numel, size)
+        except OpError as e:
+            raise OpError(e.message, port="multiples") from None
         out.append(size)
-    return tuple(out)
+    out = tuple(out)
+    if dtype is not None and dtype not in TILE_TYPES and numel and out != tuple(in_shape):
+        # TileOp's switch over the types it handles: after the shapes, unless it passes the
+        # input through (same shape) or has nothing to write (an empty output)
+        raise OpError(f"TileOp : The input data type is not supported, DataType : "
+                      f"{dt.tf_name(dtype)}, Dimension : {len(in_shape)}", port="input")
+    return out
 
 
 def _tile_shape(ctx):
-    ctx.set_output("output", _tile_target(ctx.shape("input"), ctx.spec("multiples")))
+    ctx.set_output("output", _tile_target(ctx.shape("input"), ctx.spec("multiples"),
+                                          ctx.dtype("input")))
 
 
 @block("Tile",
-       inputs=[Input("input", TILE_TYPES, type_attr="T"),
+       inputs=[Input("input", type_attr="T", doc="any dtype (TileOp refuses some when it copies)"),
                Input("multiples", dt.INDEX, type_attr="Tmultiples", doc="1-D, one per input dim")],
        outputs=[Output("output", "T")], shape=_tile_shape)
 def tile(input, multiples):

@@ -65,9 +65,6 @@ def snapshot(input):
 
 # ----------------------------------------------------------------------------- ImmutableConst
 
-_MMAP_TYPES = tuple(d for d in dt.ALL if d != "string")
-
-
 def _npy_header(path):
     """(numpy dtype, shape, fortran_order) from a .npy header, without reading the data."""
     with open(path, "rb") as fh:
@@ -120,6 +117,9 @@ def _prepare_immutable(attrs, ctx):
         found, found_shape, _ = _npy_header(path)
     except (OSError, ValueError) as e:
         raise AttrError(f"cannot read {name!r} as a .npy file: {e}", attr="memory_region_name") from None
+    if attrs["dtype"] == "string":          # TF's kernel, once it has mapped the region
+        raise AttrError("Sorry, DT_STRING is not currently supported for ImmutableConstOp.",
+                        attr="dtype")
     _check_region(repr(name), found, found_shape, attrs["dtype"], shape,
                   lambda m: AttrError(m, attr="memory_region_name"))
     return {**attrs, "memory_region_name": path}
@@ -130,7 +130,7 @@ def _immutable_const_shape(ctx):
 
 
 @block("ImmutableConst",
-       attrs=[Attr("dtype", "type", choices=_MMAP_TYPES, doc="dtype of the tensor in the file"),
+       attrs=[Attr("dtype", "type", doc="dtype of the tensor in the file (not string)"),
               Attr("shape", "shape", doc="its shape (fully known)"),
               Attr("memory_region_name", "path", doc=".npy file, relative to the page's folder")],
        outputs=[Output("tensor", "dtype")],

@@ -100,3 +100,67 @@ def test_fake_quant_gradient_order_with_partly_unknown_shapes():
     assert p.diagnostics == []
     b = p.run({"in_gradients": _z(2, 4)}).block("c")
     assert b.error == "gradient and input must be the same size"
+
+
+def _run_ok(op, inputs, attrs=None):
+    p = op_page(op, inputs, attrs)
+    assert not p.diagnostics, [d.message for d in p.diagnostics]
+    b = p.run({}).block("c")
+    assert b.status == "ok", b.error
+    return b.outputs, b.dtypes
+
+
+@pytest.mark.parametrize("x,dtype,multiples,shape", [
+    (np.ones((2, 3), np.uint16), "uint16", [1, 1], (2, 3)),      # same shape: passed through
+    (np.ones((0, 2), np.uint16), "uint16", [3, 2], (0, 4)),      # nothing to copy
+    (np.ones((), np.uint16), "uint16", [], ()),                  # 0-d: passed through
+    (np.ones((2, 3), np.uint8), "qint8", [1, 1], (2, 3)),
+])
+def test_tile_runs_the_dtypes_its_kernel_passes_through(x, dtype, multiples, shape):
+    out, dts = _run_ok("Tile", {"input": (x, dtype), "multiples": np.array(multiples, np.int32)})
+    assert out["output"].shape == shape and dts["output"] == dtype
+
+
+@pytest.mark.parametrize("x,dtype,text", [
+    (np.ones((2, 3), np.uint16), "uint16", "DataType : uint16, Dimension : 2"),
+    (np.ones((2,), np.int32), "qint32", "DataType : qint32, Dimension : 1"),
+])
+def test_tile_refuses_what_its_kernel_cannot_copy(x, dtype, text):
+    assert _error("Tile", {"input": (x, dtype), "multiples": np.array([2] * x.ndim, np.int64)}) \
+        == "TileOp : The input data type is not supported, " + text
+
+
+def test_tile_overflow_text_is_tfs_wrapped_product():
+    """MultiplyWithoutOverflow: a product that fits in uint64 prints as int64; else -1."""
+    x = np.ones((2, 3), np.int8)
+    assert _error("Tile", {"input": x, "multiples": np.array([2147483647, 1431655765], np.int64)}) \
+        == "Encountered overflow when multiplying 4294967294 with 4294967295, result: -12884901886"
+    assert _error("Tile", {"input": x, "multiples": np.array([2147483647, 2863311531], np.int64)}) \
+        == "Encountered overflow when multiplying 4294967294 with 8589934593, result: -1"
+
+
+def test_cast_takes_strings_only_to_strings():
+    s = np.array([b"a"], dtype=object)
+    out, dts = _run_ok("Cast", {"x": (s, "string")}, {"DstT": "string"})
+    assert out["y"].tolist() == [b"a"] and dts["y"] == "string"
+    assert _error("Cast", {"x": (s, "string")}, {"DstT": "float32"}) == \
+        "Cast string to float is not supported"
+    assert _error("Cast", {"x": np.zeros(1, np.int32)}, {"DstT": "string"}) == \
+        "Cast int32 to string is not supported"
+
+
+def test_fill_takes_16_bit_quantized_values():
+    out, dts = _run_ok("Fill", {"dims": np.array([2], np.int32),
+                                "value": (np.array(3, np.int16), "qint16")})
+    assert out["output"].tolist() == [3, 3] and dts["output"] == "qint16"
+
+
+def test_immutable_const_refuses_strings_with_tfs_text(tmp_path):
+    import blockgraph
+    np.save(tmp_path / "x.npy", np.zeros(2, np.float32))
+    page = tmp_path / "p.yaml"
+    page.write_text("format: 1\nblocks:\n  c: {op: ImmutableConst, attrs: {dtype: string, "
+                    "shape: [2], memory_region_name: x.npy}}\n")
+    p = blockgraph.load_page(str(page))
+    assert [d.message for d in p.diagnostics] == [
+        "Sorry, DT_STRING is not currently supported for ImmutableConstOp."]
