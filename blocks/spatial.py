@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
+from blockgraph.core import registry
+from blockgraph.core.binding import kernel_not_found
 from blockgraph.core.blockdef import Attr, Input, Output, block
 from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, fully_known as _known, int_list, known_ints as _ints
@@ -253,9 +255,9 @@ _DATA_FORMAT = Attr("data_format", "string", "NHWC", choices=("NHWC", "NCHW", "N
 
 
 def _nhwc_only(op, attrs):
+    """TF's CPU kernels register data_format NHWC only: another is a node without a kernel."""
     if attrs["data_format"] != "NHWC":
-        raise OpError(f"{op} has no CPU kernel for data_format {attrs['data_format']} (CPU supports "
-                      "NHWC only)")
+        raise kernel_not_found(registry.get(op), attrs)
 
 
 def _s2d_shape(ctx):

@@ -164,3 +164,39 @@ def test_immutable_const_refuses_strings_with_tfs_text(tmp_path):
     p = blockgraph.load_page(str(page))
     assert [d.message for d in p.diagnostics] == [
         "Sorry, DT_STRING is not currently supported for ImmutableConstOp."]
+
+
+def test_no_kernel_text_lists_tfs_kernels_and_node_attrs():
+    """"Could not find device": the node with its attrs as TF prints them (floats as
+    FloatToBuffer: 0.123456791, 123456792, 1e-05), then TF's list of the op's kernels."""
+    x = (np.zeros((1, 2, 2, 1), np.int8), "qint8")
+    assert _error("QuantizedInstanceNorm", {"x": x, "x_min": F32(0), "x_max": F32(1)},
+                  {"given_y_min": 0.12345679, "min_separation": 123456789.0}) == (
+        "Could not find device for node: {{node QuantizedInstanceNorm}} = QuantizedInstanceNorm["
+        "T=DT_QINT8, given_y_max=0, given_y_min=0.123456791, min_separation=123456792, "
+        "output_range_given=false, variance_epsilon=1e-05]\n"
+        "All kernels registered for op QuantizedInstanceNorm:\n"
+        "  device='CPU'; T in [DT_QUINT8]")
+    first = _error("ParallelConcat", {"values": [(np.zeros((1, 2), np.int8), "qint8")]},
+                   {"shape": [1, 2]}).split("\n")
+    assert first[:3] == ["Could not find device for node: {{node ParallelConcat}} = ParallelConcat["
+                         "N=1, T=DT_QINT8, shape=[1,2]]",
+                         "All kernels registered for op ParallelConcat:",
+                         "  device='CPU'; T in [DT_STRING]"]
+    first = _error("ExtractImagePatches", {"images": np.zeros((1, 2, 2, 1), bool)},
+                   {"ksizes": [1, 1, 1, 1], "strides": [1, 1, 1, 1], "rates": [1, 1, 1, 1],
+                    "padding": "VALID"}).split("\n")[0]
+    assert first == ("Could not find device for node: {{node ExtractImagePatches}} = "
+                     "ExtractImagePatches[T=DT_BOOL, ksizes=[1, 1, 1, 1], padding=\"VALID\", "
+                     "rates=[1, 1, 1, 1], strides=[1, 1, 1, 1]]")
+
+
+@pytest.mark.parametrize("op", ["SpaceToDepth", "DepthToSpace"])
+def test_nchw_has_no_cpu_kernel(op):
+    """TF's CPU kernels register data_format NHWC only: NCHW finds no kernel (TF's text)."""
+    text = _error(op, {"input": np.zeros((1, 8, 2, 2), np.float32)},
+                  {"block_size": 2, "data_format": "NCHW"}).split("\n")
+    assert text[0] == (f"Could not find device for node: {{{{node {op}}}}} = {op}[T=DT_FLOAT, "
+                       f"block_size=2, data_format=\"NCHW\"]")
+    assert text[1] == f"All kernels registered for op {op}:"
+    assert text[-1] == "  device='CPU'; T in [DT_UINT64]; data_format in [\"NHWC\"]"

@@ -54,7 +54,11 @@ def infer_types(defn: BlockDef, in_dtypes: dict, attrs: dict) -> dict:
         attrs[name] = d
     for name, (d, port, p) in seen.items():
         if d not in p.dtypes:
-            _unregistered(defn, p, d, attrs, name)
+            node = dict(attrs)
+            for q in defn.inputs:       # a list port's length is TF's number attr N
+                if q.list and not q.type_list_attr and isinstance(in_dtypes.get(q.name), list):
+                    node.setdefault("N", len(in_dtypes[q.name]))
+            _unregistered(defn, p, d, node, name)
     return attrs
 
 
@@ -64,8 +68,8 @@ def _cannot_compute(defn, index, want, got) -> str:
 
 
 def _unregistered(defn, p, d, attrs, attr_name=None):
-    """TF's error for a dtype its op-def does not allow, or that its CPU kernel does not
-    register (first line of TF's text)."""
+    """TF's error for a dtype its op-def does not allow (the first line of TF's text), or that its
+    CPU kernel does not register."""
     attr_name = attr_name or p.type_attr or p.type_list_attr
     allowed = p.allowed or opdefs.allowed(defn.name, attr_name)
     if allowed is False:           # an op TF's OpDef table does not know: its declared dtypes
@@ -73,30 +77,57 @@ def _unregistered(defn, p, d, attrs, attr_name=None):
     if allowed is not None and d not in allowed:
         raise OpError(f"Value for attr '{attr_name}' of {dt.tf_name(d)} is not in the list of "
                       f"allowed values: {', '.join(dt.tf_name(a) for a in allowed)}", port=p.name)
-    raise OpError(f"Could not find device for node: {{{{node {defn.name}}}}} = "
-                  f"{defn.name}[{_node_attrs(defn, attrs)}]", port=p.name)
+    raise kernel_not_found(defn, attrs, port=p.name)
+
+
+def kernel_not_found(defn, attrs: dict, port: str | None = None) -> OpError:
+    """TF's error when no CPU kernel registers a node's dtypes or attr values (SpaceToDepth's
+    data_format NCHW): the node, then TF's list of the op's kernels when the table has it."""
+    text = (f"Could not find device for node: {{{{node {defn.name}}}}} = "
+            f"{defn.name}[{_node_attrs(defn, attrs)}]")
+    listed = opdefs.kernels(defn.name)
+    if listed is not None:
+        text += f"\nAll kernels registered for op {defn.name}:\n{listed}"
+    return OpError(text, port=port)
 
 
 def _node_attrs(defn, attrs) -> str:
-    """A NodeDef's attrs as TF prints them: sorted by name, types as DT_*."""
+    """A NodeDef's attrs as TF prints them (SummarizeAttrValue): sorted by name, types as DT_*,
+    floats as legacy FloatToBuffer, int lists as [1, 2], shapes as [1,2]."""
     parts = []
     for k in sorted(attrs):
         v = attrs[k]
-        is_type = k in defn.type_attrs or (defn.attr(k) is not None and defn.attr(k).type == "type")
+        a = defn.attr(k)
+        is_type = k in defn.type_attrs or (a is not None and a.type == "type")
         if is_type and isinstance(v, str):
             text = dt.enum_name(v)
         elif is_type and isinstance(v, list):
             text = "[" + ", ".join(dt.enum_name(x) for x in v) + "]"
         elif isinstance(v, bool):
             text = str(v).lower()
-        elif isinstance(v, (int, float)):
+        elif isinstance(v, float) or (a is not None and a.type == "float"):
+            text = _attr_float(v)
+        elif isinstance(v, int):
             text = str(v)
         elif isinstance(v, str):
             text = f'"{v}"'
+        elif a is not None and a.type == "shape":
+            text = "<unknown>" if v is None else "[" + ",".join(
+                "?" if x is None else str(x) for x in v) + "]"
+        elif a is not None and a.type == "list(int)":
+            text = "[" + ", ".join(str(x) for x in v) + "]"
         else:
             continue
         parts.append(f"{k}={text}")
     return ", ".join(parts)
+
+
+def _attr_float(v) -> str:
+    """A float attr as TF's NodeDef summaries print it (FloatToBuffer): `%.6g`, or `%.9g` when
+    that does not read back as the same float32."""
+    v = np.float32(v)
+    s = "%.6g" % float(v)
+    return s if np.isnan(v) or np.float32(float(s)) == v else "%.9g" % float(v)
 
 
 def output_dtype(out, attrs):
