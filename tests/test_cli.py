@@ -203,8 +203,10 @@ blocks:
     np.save(tmp_path / "x.npy", np.zeros(1000, np.float32))
     assert main(["run", page, "--feed", f"x={tmp_path / 'x.npy'}", "--max-bytes", "1K"]) == 1
     err = capsys.readouterr().err
-    assert "block 'fq' (FakeQuantWithMinMaxArgs): the outputs would need 3.9 KiB, more than the " \
-           "limit of 1.0 KiB (raise it with --max-bytes)" in err
+    assert "block 'fq' (FakeQuantWithMinMaxArgs): OOM when allocating tensor with shape[1000] and " \
+           "type float on /job:localhost/replica:0/task:0/device:CPU:0 by allocator cpu: the " \
+           "outputs would need 3.9 KiB, more than the limit of 1.0 KiB (raise it with " \
+           "--max-bytes)" in err
 
 
 def test_list_port_items_in_the_explicit_literal_form(tmp_path):

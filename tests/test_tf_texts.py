@@ -200,3 +200,22 @@ def test_nchw_has_no_cpu_kernel(op):
                        f"block_size=2, data_format=\"NCHW\"]")
     assert text[1] == f"All kernels registered for op {op}:"
     assert text[-1] == "  device='CPU'; T in [DT_UINT64]; data_format in [\"NHWC\"]"
+
+
+def test_outputs_over_the_memory_limit_fail_with_tfs_oom_text():
+    """TF's allocator text for the output it cannot allocate, then blockgraph's reason."""
+    tf_text = ("OOM when allocating tensor with shape[33554432,33554432] and type float on "
+               "/job:localhost/replica:0/task:0/device:CPU:0 by allocator cpu")
+    assert _error("Fill", {"dims": np.array([33554432, 33554432], np.int32),
+                           "value": F32(1)}).startswith(tf_text + ": the outputs would need 4.0 PiB")
+    import yaml
+    import blockgraph
+    text = yaml.safe_dump({"format": 1, "blocks": {
+        "d": {"op": "Placeholder", "attrs": {"dtype": "int32", "shape": [2]}},
+        "c": {"op": "Fill", "inputs": {"dims": "d", "value": 1.0}}}})
+    p = blockgraph.load_page("t.yaml", text=text, max_bytes=64)
+    b = p.run({"d": np.array([4, 5], np.int32)}).block("c")     # known at the run only
+    assert b.error == ("OOM when allocating tensor with shape[4,5] and type float on "
+                       "/job:localhost/replica:0/task:0/device:CPU:0 by allocator cpu: the outputs "
+                       "would need 80 bytes, more than the limit of 64 bytes (raise it with "
+                       "--max-bytes)")

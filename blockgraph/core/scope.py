@@ -217,7 +217,7 @@ class Scope:
                 b.specs, _ = binding.output_specs(b.defn, shapes, values, attrs, feed)
                 need = sizes.output_bytes(b.specs) if self.max_bytes is not None else None
                 if need is not None and need > self.max_bytes:
-                    raise OpError(sizes.memory_message(need, self.max_bytes))
+                    raise OpError(sizes.memory_message(need, self.max_bytes, b.specs))
                 b.in_dtypes = in_dtypes
             except OpError as e:
                 path = ("blocks", bid, "inputs", e.port) if e.port else ("blocks", bid)

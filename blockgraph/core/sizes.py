@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from . import dtypes as dt
+from .shapes import fmt
 
 #: what a string element is counted as when its length is not known (before the run)
 STRING_BYTES = 8
@@ -42,9 +43,20 @@ def default_max_bytes() -> int:
         return 8 << 30
 
 
-def memory_message(need: int, max_bytes: int) -> str:
-    return (f"the outputs would need {size_text(need)}, more than the limit of "
+def memory_message(need: int, max_bytes: int, specs=None) -> str:
+    """Why a block's outputs are not allocated. With their `specs`, it starts with TF's text for
+    the output TF's allocator would fail on (the first that takes the total past the limit)."""
+    text = (f"the outputs would need {size_text(need)}, more than the limit of "
             f"{size_text(max_bytes)} (raise it with --max-bytes)")
+    total = 0
+    for s in specs or ():
+        for x in (s if type(s) is list else (s,)):
+            total += tensor_bytes(x.shape, x.dtype) or 0
+            if total > max_bytes:
+                return (f"OOM when allocating tensor with shape{fmt(x.shape)} and type "
+                        f"{dt.tf_name(x.dtype)} on /job:localhost/replica:0/task:0/device:CPU:0 "
+                        f"by allocator cpu: {text}")
+    return text
 
 
 def size_text(n: int) -> str:

@@ -103,9 +103,9 @@ def memory_limit(task: Task, proceed) -> BlockResult:
     it computes; kernels whose output size depends on the data check it through their
     CallContext once they know it."""
     if task.max_bytes is not None and task.feed is None:    # a fed tensor is not allocated here
-        need = task.bind()[2]
+        _, specs, need = task.bind()
         if need is not None and need > task.max_bytes:
-            raise OpError(sizes.memory_message(need, task.max_bytes))
+            raise OpError(sizes.memory_message(need, task.max_bytes, specs))
     return proceed(task)
 
 
