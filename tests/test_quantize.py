@@ -1,6 +1,7 @@
 """The quantization family: static shapes with partly unknown inputs, check texts, and TF 2.21
 behaviours the fixtures do not pin down (expected values pasted from TF, CPU, oneDNN off)."""
 import numpy as np
+import pytest
 
 from op_helpers import op_page as _page
 
@@ -197,6 +198,36 @@ def test_quantize_v2_nan_depends_on_packet_path():
                                        "max_range": np.array(1, F32)},
                         {"T": "qint16", "mode": "SCALED", "round_mode": "HALF_TO_EVEN"})
     assert q.tolist() == [-32768] * 32 + [0]
+
+
+def _zero_runs(q):
+    z = np.flatnonzero(np.asarray(q) == 0)
+    cut = np.flatnonzero(np.diff(z) != 1) + 1
+    return [(int(r[0]), int(r[-1]) + 1) for r in np.split(z, cut) if r.size]
+
+
+@pytest.mark.parametrize("n,attrs,runs", [
+    # each range Eigen's 2-thread parallelFor hands out ends in a scalar tail (NaN -> 0)
+    (25000, {"T": "qint16"}, [(4248, 4252), (8500, 8504), (12752, 12756), (17004, 17008),
+                              (21256, 21260), (24996, 25000)]),
+    (25000, {"T": "qint8"}, [(4328, 4331), (8659, 8662), (12990, 12993), (17321, 17324),
+                             (21652, 21655), (24999, 25000)]),
+    (30000, {"T": "qint8"}, []),                  # coarser ranges of 5000: no tails
+    (20000, {"T": "qint16"}, []),                 # one thread
+    (30000, {"T": "qint8", "mode": "SCALED"}, [(5528, 5529), (11057, 11058), (16586, 16587),
+                                               (22115, 22116), (27644, 27645), (29997, 30000)]),
+    (30000, {"T": "qint16", "mode": "SCALED", "round_mode": "HALF_TO_EVEN"},
+     [(3840, 3843), (7683, 7686), (11526, 11529), (15369, 15372), (19212, 19215),
+      (23055, 23058), (26898, 26901), (29973, 30000)]),
+])
+def test_quantize_v2_nan_follows_tfs_thread_ranges(n, attrs, runs):
+    """Long tensors: the packet path covers each thread's range from its start (TF 2.21 on its
+    2-thread intra-op pool: the positions of the zeros)."""
+    (q, _, _), _ = _run("QuantizeV2", {"input": np.full(n, np.nan, F32),
+                                       "min_range": np.array(-1, F32),
+                                       "max_range": np.array(1, F32)}, attrs)
+    assert _zero_runs(q) == runs
+    assert np.count_nonzero(q) == n - sum(b - a for a, b in runs)
 
 
 def test_quantize_v2_per_channel():

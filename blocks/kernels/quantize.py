@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from blocks.kernels.casts import INTRA_OP_THREADS, parallel_ranges
+
 F32 = np.float32
 F64 = np.float64
 FLT_MAX = F32(np.finfo(F32).max)
@@ -81,30 +83,44 @@ def narrow(v, qtype):
     return np.asarray(v, np.int64).astype(QINFO[qtype][3])
 
 
-def float_to_q(v, qtype, chunk=8):
+def float_to_q(v, qtype, chunk=8, shards=None):
     """Eigen's `cast<T>()` from float for a quantized T, on a flat slice in evaluation order.
 
     qint32 goes through `lrint` (64-bit, then wrapped: NaN gives 0). The narrower types truncate
     through int32; a NaN gives 0 on the scalar path but the type's lowest value on the packet
-    path (saturating packs), which covers the first `size // chunk * chunk` elements (chunk 8 =
-    one AVX packet; 32 after the half-to-even unaryExpr, where only the 4-packet loop packs).
+    path (saturating packs). Each of the `shards` (the [first, last) ranges of Eigen's
+    parallelFor; default one range) runs packets from its first element: its first
+    `(last - first) // chunk * chunk` elements are packed (chunk 8 = one AVX packet; 32 after
+    the half-to-even unaryExpr, where only the 4-packet loop packs), the rest one by one.
     """
     v = np.asarray(v, F32)
     if qtype != "qint32":
         out = narrow(cvtt_i32(v), qtype)
         lo = QINFO[qtype][0]
         if lo < 0 and v.size >= chunk:
-            flat = out.reshape(-1)
-            n = v.size // chunk * chunk
-            nan = np.isnan(v.reshape(-1)[:n])
-            if nan.any():
-                flat[:n][nan] = lo
+            flat, vf = out.reshape(-1), v.reshape(-1)
+            for a, b in shards or [(0, v.size)]:
+                n = a + (b - a) // chunk * chunk
+                nan = np.isnan(vf[a:n])
+                if nan.any():
+                    flat[a:n][nan] = lo
         return out
     d = v.astype(F64)
     ok = np.isfinite(d) & (np.abs(d) < 2.0 ** 63)
     out = np.zeros(d.shape, np.int64)
     out[ok] = np.rint(d[ok]).astype(np.int64)
     return narrow(out, qtype)
+
+
+#: Eigen's compute cost per element (cycles) of QuantizeV2's expressions, measured on TF 2.21 by
+#: where its parallelFor ranges fall; the cost model adds 11/64 per byte read and written
+_QUANTIZE_COMPUTE = {"MIN_COMBINED": 8.375, "HALF_AWAY_FROM_ZERO": 6.375, "HALF_TO_EVEN": 9.375}
+
+
+def _quantize_shards(n, qtype, key):
+    """The ranges Eigen's thread pool hands out for QuantizeV2's whole-tensor expression."""
+    cost = (4 + QINFO[qtype][3]().itemsize) * 11.0 / 64 + _QUANTIZE_COMPUTE[key]
+    return parallel_ranges(n, cost, INTRA_OP_THREADS)
 
 
 # ----------------------------------------------------------------- QUANTIZE/DEQUANTIZE_WITH_EIGEN
@@ -171,6 +187,8 @@ def quantize_slice(x, in_min, in_max, qtype, mode, round_mode, narrow_range, ens
     `whole`: the slice is the whole flat tensor (vectorized); a chip of a per-axis
     quantization is cast element by element (a NaN then always gives 0)."""
     packed = 8 if whole else x.size + 1
+    key = "MIN_COMBINED" if mode == "MIN_COMBINED" else round_mode
+    shards = _quantize_shards(x.size, qtype, key) if whole else None
     lo, hi, _, _ = QINFO[qtype]
     min_r, max_r = adjusted_range(in_min, in_max, ensure_minimum_range)
     x = ftz(x)
@@ -181,7 +199,8 @@ def quantize_slice(x, in_min, in_max, qtype, mode, round_mode, narrow_range, ens
             t = ftz(t * scale)
             if lo < 0:
                 half = F32((F64(hi) - F64(lo) + 1) / 2.0)
-                out = float_to_q(round_half_away(ftz(t - half)), qtype, chunk=packed)
+                out = float_to_q(round_half_away(ftz(t - half)), qtype, chunk=packed,
+                                 shards=shards)
             else:
                 out = float_to_q(ftz(t + F32(0.5)), qtype)
             return out, min_r, max_r
@@ -192,8 +211,9 @@ def quantize_slice(x, in_min, in_max, qtype, mode, round_mode, narrow_range, ens
         min_r, max_r = s32(F32(min_out) / scale), s32(F32(hi) / scale)
         t = ftz(np.maximum(np.minimum(x, max_r), min_r) * scale)
         if round_mode == "HALF_TO_EVEN":
-            return float_to_q(np.rint(t), qtype, chunk=32 if whole else packed), min_r, max_r
-        return float_to_q(round_half_away(t), qtype, chunk=packed), min_r, max_r
+            return (float_to_q(np.rint(t), qtype, chunk=32 if whole else packed, shards=shards),
+                    min_r, max_r)
+        return float_to_q(round_half_away(t), qtype, chunk=packed, shards=shards), min_r, max_r
 
 
 def quantize_min_first(x, in_min, in_max, qtype, ensure_minimum_range):
@@ -391,9 +411,9 @@ def _tree_reduce(v, first, num, op, lanes):
     return T(acc)
 
 
-#: TF's intra-op thread pool size on the reference machine (2); decides how Eigen shards large
+#: TF's intra-op thread pool size on the reference machine; decides how Eigen shards large
 #: full reductions (which only changes the sign of a zero min/max).
-POOL_THREADS = 2
+POOL_THREADS = INTRA_OP_THREADS
 
 
 def eigen_full_reduce(v, op, threads=POOL_THREADS):
