@@ -39,6 +39,11 @@ class Page:
         return self.scope.name if self.scope else _default_name(self.path)
 
     @property
+    def errors(self) -> list[Diagnostic]:
+        """The diagnostics that are errors (warnings aside)."""
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
     def runnable(self) -> bool:
         """True when the page has a run order (its block-level problems fail only those blocks)."""
         return self.scope is not None and self.scope.order is not None
@@ -51,7 +56,7 @@ class Page:
         one worked out)."""
         if self._plan is None:
             from .run.plan import Plan
-            self._plan = Plan(self.scope)
+            self._plan = Plan(self.scope, only=self.scope.fetch_closure())
         return self._plan
 
     def run(self, feeds=None, *, fail_fast=False, callbacks=None, executor="sequential",

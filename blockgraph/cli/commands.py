@@ -39,15 +39,17 @@ def _load_pages(paths, args):
 def check(args) -> int:
     pages = _load_pages(args.pages, args)
     diags = [d for p in pages if p for d in p.diagnostics]
+    errors = [d for d in diags if d.is_error]
     if args.json:
-        print(dumps({"ok": not diags and all(pages), "errors": [d.to_json() for d in diags]}))
+        print(dumps({"ok": not errors and all(pages), "errors": [d.to_json() for d in errors],
+                     "warnings": [d.to_json() for d in diags if not d.is_error]}))
     else:
         for d in diags:
             _err(d.format())
         for p in pages:
-            if p and not p.diagnostics:
+            if p and not p.errors:
                 print(f"{p.path}: ok ({len(p.scope.blocks)} blocks)")
-    return 0 if all(pages) and not diags else 1
+    return 0 if all(pages) and not errors else 1
 
 
 def _read_feeds(args):
@@ -180,7 +182,7 @@ def _run_pages(pages, feeds, many, args, ex):
             continue
         for d in p.diagnostics:
             _err(d.format())
-        ok = ok and not p.diagnostics
+        ok = ok and not p.errors
         if not p.runnable:
             continue
         mine = _feeds_for(p, feeds, many)

@@ -42,6 +42,7 @@ class Scope:
         self.diagnostics: list[Diagnostic] = []
         self.order: list[str] | None = None
         self.updated_by: dict[str, str] = {}     # Variable id -> the block that updates it
+        self.fetch = list(spec.fetch) if spec.fetch else None
         self._ctx = PrepareContext(os.path.dirname(os.path.abspath(source.path)) or ".", allow_outside,
                                    max_bytes)
         for bid, bspec in spec.blocks.items():
@@ -162,6 +163,15 @@ class Scope:
             return
         self.order = order
         variables.check(self)
+        for i, f in enumerate(self.fetch or ()):
+            m = _REF.match(f)
+            ref = Ref(m.group(1), m.group(2), None if m.group(3) is None else int(m.group(3)))
+            src = self.blocks.get(ref.block)
+            if src is None or (src.defn is not None and src.output_index(ref.port) is None):
+                line, col = self.mark(("fetch", i), key=False)
+                self.diagnostics.append(Diagnostic(self.path, line, col, f"fetch '{f}' names no "
+                                                   "output of the page", hint=did_you_mean(
+                                                       ref.block, self.blocks)))
 
     def _check_ref(self, b, port, ref, path=None) -> bool:
         """True when `ref` names an existing output of another block; else a Diagnostic."""
@@ -353,6 +363,19 @@ class Scope:
             g.add_edges_from(self.edges)
             self._graph = g
         return self._graph
+
+    def fetch_closure(self) -> set | None:
+        """The blocks a page's `fetch` needs (the fetched blocks and their upstream), or None
+        when it fetches everything. Variables whose update block runs count too."""
+        if not self.fetch:
+            return None
+        import networkx as nx
+        need = set()
+        for f in self.fetch:
+            bid = f.split(".")[0]
+            if bid in self.blocks:
+                need |= nx.ancestors(self.graph, bid) | {bid}
+        return need
 
     def consumers(self) -> dict[str, set]:
         """{block id: ids of the blocks reading its outputs}."""
