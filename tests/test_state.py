@@ -130,3 +130,16 @@ blocks:
     assert not page.diagnostics
     r = page.run(cycles=2)
     assert np.array_equal(r.state["w"], np.arange(3) + 2.0) and r.state["w"].dtype == np.float64
+
+
+def test_show_plots_a_trace_as_a_trend(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "p.yaml"
+    path.write_text(PAGE)
+    out, png = str(tmp_path / "o.npz"), str(tmp_path / "t.png")
+    assert main(["run", str(path), "--cycles", "30", "--trace", "step.out", "--out", out]) == 0
+    capsys.readouterr()
+    assert main(["show", out, "trace:step.out", "--plot", png]) == 0
+    err = capsys.readouterr().err
+    assert "plotted trace:step.out: trend over 30 cycles" in err
+    assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
