@@ -1,4 +1,6 @@
 """blockgraph: run TensorFlow-style block diagrams (YAML pages) on numpy, exact to TF."""
+from .core.errors import BlockgraphError
+
 __version__ = "0.1.0"
 
 
@@ -8,4 +10,4 @@ def load_page(path, **kwargs):
     return _load(path, **kwargs)
 
 
-__all__ = ["load_page", "__version__"]
+__all__ = ["BlockgraphError", "load_page", "__version__"]

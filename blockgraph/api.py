@@ -50,16 +50,19 @@ class Page:
         """
         if not self.runnable:
             raise PageError(self.diagnostics)
-        feedable = self.scope.feedable()
-        unknown = sorted(k for k in feeds or () if k not in feedable)
-        if unknown:
-            d = [Diagnostic(self.path, 1, 1, f"feed '{k}' is not a placeholder of page '{self.name}' "
-                            f"(placeholders: {', '.join(feedable) or 'none'})",
-                            hint=did_you_mean(k, feedable)) for k in unknown]
-            raise PageError(d)
+        problems = self.feed_problems(feeds or ())
+        if problems:
+            raise PageError(problems)
         run = executors.get(executor)
         return run(self.scope, feeds, fail_fast=fail_fast, callbacks=callbacks,
                    max_bytes=self.scope.max_bytes, **options)
+
+    def feed_problems(self, keys) -> list[Diagnostic]:
+        """A Diagnostic for each of the feed `keys` that is not a placeholder of this page."""
+        feedable = self.scope.feedable() if self.scope else []
+        return [Diagnostic(self.path, 1, 1, f"feed '{k}' is not a placeholder of page '{self.name}' "
+                           f"(placeholders: {', '.join(feedable) or 'none'})",
+                           hint=did_you_mean(k, feedable)) for k in sorted(keys) if k not in feedable]
 
     def locate(self, block: str, port: str | None = None) -> tuple[int, int]:
         """(line, col) of a block (or of one of its input ports) in the page's file."""

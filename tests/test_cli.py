@@ -196,11 +196,16 @@ def test_max_bytes_refuses_before_allocating(tmp_path, capsys):
     page = write(tmp_path, "big.yaml", """format: 1
 blocks:
   x: {op: Placeholder, attrs: {dtype: float32, shape: [null]}}
-  fq: {op: FakeQuantWithMinMaxArgs, inputs: {inputs: x}}
+  fq: {op: ConcatV2, inputs: {values: [x, x, x, x, x], axis: 0}}
   c: {op: Const, attrs: {value: 1.0, shape: [100]}}
 """)
-    np.save(tmp_path / "x.npy", np.zeros(1000, np.float32))
+    np.save(tmp_path / "x.npy", np.zeros(200, np.float32))
     assert main(["run", page, "--feed", f"x={tmp_path / 'x.npy'}", "--max-bytes", "1K"]) == 1
     err = capsys.readouterr().err
-    assert "block 'fq' (FakeQuantWithMinMaxArgs): the outputs would need 3.9 KiB, more than the " \
+    assert "block 'fq' (ConcatV2): the outputs would need 3.9 KiB, more than the " \
            "limit of 1.0 KiB (raise it with --max-bytes)" in err
+    # a feed over the limit is refused from its header, before its data is read: a usage error
+    np.save(tmp_path / "x.npy", np.zeros(1000, np.float32))
+    assert main(["run", page, "--feed", f"x={tmp_path / 'x.npy'}", "--max-bytes", "1K"]) == 2
+    assert "x.npy: it holds a [1000] float32 array of 3.9 KiB, more than the limit of 1.0 KiB " \
+           "(raise it with --max-bytes)" in capsys.readouterr().err

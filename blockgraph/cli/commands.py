@@ -8,7 +8,10 @@ import sys
 from ..core import registry
 from ..view import report
 from ..api import load_page
+from ..core import npyio
 from ..core.diagnostics import Diagnostic, PageError
+from ..core.errors import FileReadError
+from ..core.invoke import default_max_bytes
 from ..run.parallel import ExecutorError    # imports no dask
 from ..run.progress import Progress
 from ..core.results import dumps, write_npz
@@ -32,6 +35,11 @@ def _load_pages(paths, args):
     return pages
 
 
+def _limit(max_bytes):
+    """--max-bytes as a number of bytes (its default, -1, is half the physical memory)."""
+    return default_max_bytes() if max_bytes == -1 else max_bytes
+
+
 def check(args) -> int:
     pages = _load_pages(args.pages, args)
     diags = [d for p in pages if p for d in p.diagnostics]
@@ -46,37 +54,62 @@ def check(args) -> int:
     return 0 if all(pages) and not diags else 1
 
 
-def _read_feeds(args):
-    """{key: array} from --feeds and --feed (keys ID or PAGE/ID); prints and returns None on error."""
-    import numpy as np
-    feeds = {}
+def _open_feeds(args):
+    """{key: (file, .npz member or None)} of --feeds and --feed (keys ID or PAGE/ID): each file
+    checked (an .npz listed, a .npy's header read), no data read yet. Prints and returns None on
+    error (a usage error)."""
+    sources = {}
+    item = None
     try:
         if args.feeds:
-            with np.load(args.feeds, allow_pickle=False) as z:
-                for k in z.files:
-                    feeds[k] = z[k]
+            with npyio.Npz(args.feeds) as z:
+                sources.update((k, (args.feeds, k)) for k in z.keys)
         for item in args.feed:
             name, sep, path = item.partition("=")
             if not sep or not name or not path:
                 _err(f"blockgraph: error: --feed wants ID=FILE.npy, got {item!r}")
                 return None
-            feeds[name] = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        _err(f"blockgraph: error: cannot read feeds: {e}")
+            npyio.npy_header(path)
+            sources[name] = (path, None)
+    except FileReadError as e:
+        hint = "; --feed takes ID=FILE.npy, an array saved by numpy.save" if item is not None else ""
+        _err(f"blockgraph: error: cannot read feeds from {e.filename}: {e}{hint}")
+        return None
+    return sources
+
+
+def _load_feeds(sources, keys, max_bytes):
+    """{key: array} for `keys` (each member read only if asked for, checked against max_bytes
+    from its header first); prints and returns None on error (a usage error)."""
+    feeds = {}
+    try:
+        for path in dict.fromkeys(sources[k][0] for k in keys):
+            members = [k for k in keys if sources[k][0] == path]
+            if sources[members[0]][1] is None:
+                feeds[members[0]] = npyio.load_npy(path, max_bytes)
+                for k in members[1:]:
+                    feeds[k] = feeds[members[0]]
+                continue
+            with npyio.Npz(path) as z:
+                for k in members:
+                    feeds[k] = z.load(sources[k][1], max_bytes)
+    except FileReadError as e:
+        _err(f"blockgraph: error: cannot read feeds from {e.filename}: {e}")
         return None
     return feeds
 
 
-def _feeds_for(page, feeds, many):
-    """The feeds meant for `page`: plain ids it has, and PAGE/ID keys naming it."""
+def _feeds_for(page, keys, many):
+    """{placeholder id: feed key} of the feeds meant for `page`: plain ids it has (every plain
+    key when it is the only page), and PAGE/ID keys naming it."""
     mine = {}
     names = set(page.scope.feedable()) if page.scope else set()
-    for k, v in feeds.items():
+    for k in keys:
         pg, sep, bid = k.rpartition("/")
         if sep and pg == page.name:
-            mine[bid] = v
+            mine[bid] = k
         elif not sep and (k in names or not many):
-            mine[k] = v
+            mine[k] = k
     return mine
 
 
@@ -84,18 +117,24 @@ def run(args) -> int:
     if args.scheduler is not None and args.executor != "dask":
         _err("blockgraph: error: --scheduler needs --executor dask")
         return 2
-    feeds = _read_feeds(args)
-    if feeds is None:
+    sources = _open_feeds(args)
+    if sources is None:
         return 2
     pages = _load_pages(args.pages, args)
     many = len(args.pages) > 1
+    wanted = {i: _feeds_for(p, sources, many) for i, p in enumerate(pages) if p and p.runnable}
+    fed = {k for i, mine in wanted.items() for bid, k in mine.items()
+           if bid in pages[i].scope.feedable()}       # never read a member nobody feeds
+    feeds = _load_feeds(sources, [k for k in sources if k in fed], _limit(args.max_bytes))
+    if feeds is None:
+        return 2
     try:
         with _shared_scheduler(args, pages) as scheduler:
-            all_results, ok, used = _run_pages(pages, feeds, many, args, scheduler)
+            all_results, ok, used = _run_pages(pages, wanted, feeds, args, scheduler)
     except ExecutorError as e:      # dask missing, scheduler unreachable, bad --workers
         _err(f"blockgraph: error: {e}")
         return 2
-    unused = sorted(set(feeds) - used) if many else []
+    unused = sorted(set(sources) - used) if many else []
     for k in unused:
         _err(f"blockgraph: error: feed '{k}' matches no placeholder of the pages given")
         ok = False
@@ -119,12 +158,13 @@ def run(args) -> int:
     return 0 if ok else 1
 
 
-def _run_pages(pages, feeds, many, args, scheduler):
+def _run_pages(pages, wanted, feeds, args, scheduler):
     """Run every runnable page, printing its problems: ([(page, Results)], ok, feed keys used).
+    `wanted[i]` maps the placeholders of page i to feed keys, `feeds` those keys to arrays.
     ExecutorError propagates (the executor cannot run here at all)."""
     all_results, ok = [], all(pages)
     used = set()
-    for p in pages:
+    for i, p in enumerate(pages):
         if p is None:
             continue
         for d in p.diagnostics:
@@ -132,8 +172,14 @@ def _run_pages(pages, feeds, many, args, scheduler):
         ok = ok and not p.diagnostics
         if not p.runnable:
             continue
-        mine = _feeds_for(p, feeds, many)
-        used |= {k for k in feeds if k in mine or k == f"{p.name}/{k.rpartition('/')[2]}"}
+        used |= set(wanted[i].values())
+        problems = p.feed_problems(wanted[i])
+        if problems:
+            for d in problems:
+                _err(d.format())
+            ok = False
+            continue
+        mine = {bid: feeds[k] for bid, k in wanted[i].items()}
         try:
             results = p.run(mine, fail_fast=args.fail_fast,
                             callbacks=Progress.for_terminal(len(p.scope.blocks)),

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import BlockgraphError
+
 
 @dataclass(frozen=True)
 class Diagnostic:
@@ -57,7 +59,7 @@ def did_you_mean(word: str, choices, n: int = 3) -> str | None:
     return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
 
 
-class PageError(Exception):
+class PageError(BlockgraphError):
     """A page that cannot be loaded or run; carries every Diagnostic found."""
 
     def __init__(self, diagnostics):

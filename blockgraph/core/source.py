@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from . import files
+
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: same marks, faster
 
 
@@ -187,10 +189,10 @@ def _kind(v):
 
 def read(path: str, text: str | None = None) -> Source:
     """Read the YAML document at `path` (or `text`) into a Source; problems are collected in
-    `.problems` (a syntax error leaves `.data` None)."""
+    `.problems` (a syntax error leaves `.data` None). A file that cannot be read, is not a
+    regular file or is larger than `files.MAX_PAGE_BYTES` raises FileReadError (an OSError)."""
     if text is None:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = files.read_bytes(path, files.MAX_PAGE_BYTES)   # FileReadError: not a regular file, too big
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:

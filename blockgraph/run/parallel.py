@@ -26,12 +26,13 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from . import executor
 from .executor import Callbacks, execute, gather, static_outcome
+from ..core.errors import BlockgraphError
 from ..core.results import BlockResult, Results
 
 DASK_EXTRA = "pip install 'blockgraph[dask]'"
 
 
-class ExecutorError(RuntimeError):
+class ExecutorError(BlockgraphError, RuntimeError):
     """An executor that cannot run here: dask missing, a scheduler that cannot be reached, a bad
     option. Its message is one line meant for the user."""
 

@@ -34,13 +34,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from types import SimpleNamespace
 
-import numpy as np
-
 from . import executor as executors
 from ..core import registry
 from ..core import source
 from ..api import Page, load_page
 from ..core.diagnostics import Diagnostic, PageError, did_you_mean
+from ..core import npyio
+from ..core.errors import BlockgraphError, FileReadError
 from .dask_run import dask_client, import_dask
 from .parallel import ExecutorError, _workers
 from .progress import Progress
@@ -48,7 +48,7 @@ from ..core.results import dumps, write_atomic, write_npz
 from ..core.scope import Scope
 
 
-class SweepError(ValueError):
+class SweepError(BlockgraphError, ValueError):
     """A sweep that cannot start: a bad --grid spec, an empty --feeds-dir, ..."""
 
 
@@ -154,11 +154,11 @@ def feeds_runs(page: Page, folder: str, *, load: bool = False) -> list[Run]:
         path = os.path.join(folder, name)
         run = Run(i, {"feeds": name}, page.scope, path)
         try:
-            with np.load(path, allow_pickle=False) as z:
-                keys = list(z.files)
+            with npyio.Npz(path) as z:
+                keys = z.keys
                 if load:
-                    run.feeds = {k: z[k] for k in keys}
-        except (OSError, ValueError) as e:
+                    run.feeds = {k: z.load(k, page.scope.max_bytes) for k in keys if k in feedable}
+        except FileReadError as e:
             run.error = f"cannot read feeds {name}: {e}"
             runs.append(run)
             continue
@@ -170,15 +170,20 @@ def feeds_runs(page: Page, folder: str, *, load: bool = False) -> list[Run]:
     return runs
 
 
-def load_feeds(path: str) -> dict:
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
+@dataclass
+class RunFailed:
+    """What `run_one` returns instead of Results when the run cannot start (unreadable feeds)."""
+    error: str
 
 
 def run_one(scope: Scope, feeds, keep=None):
-    """The task of one run: (Results, seconds). Module-level, so dask workers can run it."""
+    """The task of one run: (Results, seconds), or (RunFailed, seconds) when its feeds file
+    cannot be read. Module-level, so dask workers can run it; it raises nothing a page causes."""
     if isinstance(feeds, str):
-        feeds = load_feeds(feeds)
+        try:
+            feeds = npyio.load_npz(feeds, set(scope.feedable()), scope.max_bytes)
+        except FileReadError as e:
+            return RunFailed(f"cannot read feeds {os.path.basename(feeds)}: {e}"), 0.0
     t0 = time.perf_counter()
     results = executors.run(scope, feeds or {}, max_bytes=scope.max_bytes, keep=keep)
     return results, time.perf_counter() - t0
@@ -334,6 +339,13 @@ def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequent
     for i, (results, seconds) in each_result(todo, executor=executor, workers=workers,
                                              scheduler=scheduler):
         r = by_index[i]
+        if isinstance(results, RunFailed):
+            r.error = results.error
+            entries[i] = _entry(r, None, seconds, None)
+            say(f"blockgraph: error: sweep run {r.index} ({r.label()}): {r.error}")
+            if bar:
+                bar.on_block(SimpleNamespace(id=str(i), status="failed"))
+            continue
         path = os.path.join(out, r.file)
         try:
             write_npz(path, results.arrays())

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import report
+from ..core.errors import BlockgraphError
 from ..core.results import write_atomic
 
 FORMATS = (".svg", ".png", ".html")
@@ -45,7 +46,7 @@ GREY, GREY_BG = "#9e9e9e", "#f0f0f0"
 FONT, MONO = "Helvetica,Arial,sans-serif", "Courier,monospace"
 
 
-class RenderError(Exception):
+class RenderError(BlockgraphError):
     """A problem to report as one line; `status` is the exit status (1, or 2 for usage)."""
 
     def __init__(self, message: str, status: int = 1):
