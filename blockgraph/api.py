@@ -115,8 +115,22 @@ def _load(path, text, allow_outside, max_bytes):
             return Page(path, src, None, None, diags)
     name = spec.page or _default_name(path)
     scope = Scope(name, spec, src, allow_outside=allow_outside, max_bytes=max_bytes)
-    diags.extend(scope.diagnostics)
+    diags.extend(_besides_dropped(scope, src))
     return Page(path, src, spec, scope, diags)
+
+
+def _besides_dropped(scope, src):
+    """The Scope's diagnostics, except for blocks holding a value the YAML reader could not read
+    (reported already): those fail with that problem instead of with what its absence caused."""
+    dropped = {}
+    for p in src.problems:
+        if p.dropped and len(p.path) > 2 and p.path[0] == "blocks":
+            dropped.setdefault(p.path[1], p.message)
+    for bid, message in dropped.items():
+        b = scope.blocks.get(bid)
+        if b is not None:
+            b.valid, b.error, b.error_port = False, message, None
+    return [d for d in scope.diagnostics if d.block not in dropped]
 
 
 def _salvage(data):

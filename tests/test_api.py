@@ -182,3 +182,28 @@ def test_big_pages_leave_no_young_objects_and_no_cycles(tmp_path):
         assert gc.get_freeze_count() > 0 and gc.isenabled()     # not unfrozen by the load
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("literal, digits", [("9" * 5000, "5,000 digits"), ("-" + "9" * 400, "400 digits"),
+                                             ("0x" + "f" * 5000, "about 6,021 digits"),
+                                             (str(2 ** 1024 - 1), "about 309 digits")])
+def test_integer_too_large_for_any_dtype_is_one_located_error(tmp_path, literal, digits):
+    p = tmp_path / "p.yaml"
+    p.write_text(f"format: 1\nblocks:\n  c: {{op: Const, attrs: {{value: [1, {literal}], dtype: float64}}}}\n"
+                 "  ok: {op: Const, attrs: {value: 1.0}}\n")
+    page = blockgraph.load_page(str(p))
+    assert [(d.line, d.col, d.message) for d in page.diagnostics] == [
+        (3, 37, f"an integer of {digits} is out of range for any dtype (the widest, float64, holds "
+                "up to about 1.8e308)")]
+    r = page.run()
+    assert r.block("c").status == "failed" and "out of range for any dtype" in r.block("c").error
+    assert r.block("ok").status == "ok"
+
+
+def test_integer_too_large_in_a_grid_is_a_usage_error(tmp_path, capsys):
+    from blockgraph.cli import main
+    rc = main(["sweep", os.path.join(EX, "fake_quant_vars_gradient.yaml"), "--grid",
+               "fq.num_bits=" + "9" * 5000, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "an integer of 5,000 digits is out of range for any dtype" in err
+    assert len(err) < 400 and "internal error" not in err

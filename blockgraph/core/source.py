@@ -39,6 +39,7 @@ _PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 _PLAIN_FLOAT = re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 _BOOLS = yaml.constructor.SafeConstructor.bool_values
 _NAN = float("nan")
+_MAX_INT_DIGITS = 309        # 1.8e308, float64's largest, has 309 digits
 MARKED_ITEMS = 64          # lists longer than this keep one mark for the list, not per item
 
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
@@ -49,12 +50,14 @@ _FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)$")   # 1e-3, which Y
 
 @dataclass
 class Problem:
-    """One located problem found while reading: 1-based line and column."""
+    """One located problem found while reading: 1-based line and column. `dropped`: the value at
+    `path` could not be read and is None in the data."""
     line: int
     col: int
     message: str
     path: tuple = ()
     hint: str | None = None
+    dropped: bool = False
 
 
 @dataclass
@@ -101,7 +104,7 @@ class _Builder:
             raise _TooDeep(node)
         if node.tag not in _COLLECTION_TAGS:
             self._problem(node, path, f"the tag {node.tag!r} is not allowed (only plain YAML data; "
-                          "no Python objects)")
+                          "no Python objects)", dropped=True)
             return None
         if cls is yaml.MappingNode:
             out = {}
@@ -142,7 +145,7 @@ class _Builder:
                 return float(value)
             return value
         if tag == _INT and _PLAIN_INT.match(value):
-            return int(value)
+            return self._int(node, path, value)
         if tag == _FLT and _PLAIN_FLOAT.match(value):
             return float(value)
         if tag == _FLT and value.lower() == ".nan":
@@ -156,18 +159,46 @@ class _Builder:
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value       # keep dates as the text written
         if node.tag == "tag:yaml.org,2002:binary":
-            self._problem(node, path, "binary (!!binary) values are not supported")
+            self._problem(node, path, "binary (!!binary) values are not supported", dropped=True)
             return None
         try:
-            return self.ctor.construct_object(node, deep=True)
+            value = self.ctor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError:
             self._problem(node, path, f"the tag {node.tag!r} is not allowed (only plain YAML data; "
-                          "no Python objects)")
+                          "no Python objects)", dropped=True)
             return None
+        except ValueError as e:        # 0x..., 1_000 or 1:30 forms too long to convert
+            self._problem(node, path, f"cannot read {node.value[:40]!r}: {e}", dropped=True)
+            return None
+        if type(value) is int:
+            return self._int(node, path, value)
+        return value
 
-    def _problem(self, node, path, message):
+    def _int(self, node, path, value):
+        """An integer (from its text or value); a located problem when it is too large for every
+        dtype (float64 included), which also spares converting thousands of digits."""
+        if type(value) is str:
+            digits = len(value) - (value[0] in "+-")
+            if digits <= 18:
+                return int(value)
+            if digits > _MAX_INT_DIGITS:
+                return self._out_of_range(node, path, f"{digits:,} digits")
+            value = int(value)
+        try:
+            float(value)
+        except OverflowError:      # str() of it may be refused too: count digits by its bits
+            digits = int(value.bit_length() * 0.30103) + 1
+            return self._out_of_range(node, path, f"about {digits:,} digits")
+        return value
+
+    def _out_of_range(self, node, path, size):
+        self._problem(node, path, f"an integer of {size} is out of range for any dtype (the widest, "
+                      "float64, holds up to about 1.8e308)", dropped=True)
+        return None
+
+    def _problem(self, node, path, message, dropped=False):
         line, col = _pos(node)
-        self.src.problems.append(Problem(line, col, message, path))
+        self.src.problems.append(Problem(line, col, message, path, dropped=dropped))
 
 
 class _TooBig(Exception):

@@ -81,19 +81,19 @@ def parse_grid(specs) -> list[tuple[str, str, str, list]]:
         key, sep, rhs = spec.partition("=")
         key = key.strip()
         if not sep:
-            raise SweepError(f"--grid wants BLOCK.ATTR=V1,V2,..., got {spec!r}")
+            raise SweepError(f"--grid wants BLOCK.ATTR=V1,V2,..., got {_short(spec)}")
         block, dot, attr = key.partition(".")
         if not dot or not block or not attr or "." in attr:
-            raise SweepError(f"--grid {spec!r}: the key must be BLOCK.ATTR (e.g. fq.num_bits)")
+            raise SweepError(f"--grid {_short(spec)}: the key must be BLOCK.ATTR (e.g. fq.num_bits)")
         if key in seen:
             raise SweepError(f"--grid {key} is given twice")
         seen.add(key)
         src = source.read("--grid", f"[{rhs}]")
         if src.problems or not isinstance(src.data, list):
             why = src.problems[0].message if src.problems else "not a list of values"
-            raise SweepError(f"--grid {spec!r}: cannot read the values: {why}")
+            raise SweepError(f"--grid {_short(spec)}: cannot read the values: {why}")
         if not src.data:
-            raise SweepError(f"--grid {spec!r}: no values")
+            raise SweepError(f"--grid {_short(spec)}: no values")
         axes.append((key, block, attr, list(src.data)))
     return axes
 
@@ -411,6 +411,11 @@ def _jsonable(v) -> bool:
 def _with_run(d: Diagnostic, run: Run) -> Diagnostic:
     return Diagnostic(d.path, d.line, d.col, f"{d.message} [sweep run {run.index}: {run.label()}]",
                       block=d.block, op=d.op, hint=d.hint, port=d.port)
+
+
+def _short(text: str, n: int = 60) -> str:
+    """`text` quoted for a message, cut to `n` characters."""
+    return repr(text if len(text) <= n else text[:n - 3] + "...")
 
 
 def _hint(h) -> str:
