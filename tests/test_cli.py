@@ -209,3 +209,12 @@ blocks:
     assert main(["run", page, "--feed", f"x={tmp_path / 'x.npy'}", "--max-bytes", "1K"]) == 2
     assert "x.npy: it holds a [1000] float32 array of 3.9 KiB, more than the limit of 1.0 KiB " \
            "(raise it with --max-bytes)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size", ["1e999", "nan", "inf", "1e30", "0.5", "-3"])
+def test_max_bytes_must_be_a_finite_positive_size(size, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["run", os.path.join(EXAMPLES, "fake_quant_args.yaml"), f"--max-bytes={size}"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --max-bytes: " in err and "Traceback" not in err

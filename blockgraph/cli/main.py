@@ -100,8 +100,11 @@ def _bytes(text: str) -> int:
         n = float(t[:-1] if mult > 1 else t) * mult
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 2e9, 512M, 4G)") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError("the size must be positive")
+    if not n < 2 ** 63:          # inf and nan included
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (a number of bytes below 9.2e18, "
+                                         "e.g. 2e9, 512M, 4G)")
+    if n < 1:
+        raise argparse.ArgumentTypeError("the size must be at least 1 byte")
     return int(n)
 
 
