@@ -145,6 +145,20 @@ def test_grid_sweep_files_and_index(grid_page, tmp_path, capsys):
     assert len(set(npz(os.path.join(out, "run-0000.npz"))["fq.outputs"].tolist())) <= 4   # 2 bits
 
 
+def test_grid_of_nan_and_infinities_is_indexed_as_json_strings(grid_page, tmp_path, capsys):
+    out = tmp_path / "out"
+    rc = main(["sweep", grid_page, "--grid", "fq.max=.nan,.inf,-.inf,2.0", "--out", str(out)])
+    assert rc == 1, capsys.readouterr().err        # min must be below max: some runs fail
+    text = (out / "index.json").read_text()
+    doc = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    assert [e["settings"]["fq.max"] for e in doc["runs"]] == ["nan", "inf", "-inf", 2.0]
+    assert [e["ok"] for e in doc["runs"]][3] is True
+    rows = list(csv.DictReader(open(out / "index.csv")))
+    assert [r["fq.max"] for r in rows] == ["nan", "inf", "-inf", "2.0"]
+    files = sorted(e["file"] for e in doc["runs"] if e["file"])
+    assert files == sorted(n for n in os.listdir(out) if n.startswith("run-"))
+
+
 def test_grid_usage_errors(grid_page, tmp_path, capsys):
     out = str(tmp_path / "out")
     for grid, msg in [("fqq.num_bits=2", "--grid fqq.num_bits: page 'study' has no block 'fqq' (did you mean 'fq'?)"),

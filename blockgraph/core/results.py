@@ -144,6 +144,18 @@ def json_values(a: np.ndarray, dtype: str):
     return a.tolist()
 
 
+def json_safe(x):
+    """Plain data `x` (nested lists and dicts) with float NaN and infinities as the strings "nan",
+    "inf" and "-inf", as in every JSON blockgraph writes."""
+    if isinstance(x, float):
+        return _float(x)
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    if isinstance(x, dict):
+        return {k: json_safe(v) for k, v in x.items()}
+    return x
+
+
 def _map(x, f):
     if isinstance(x, list):
         return [_map(v, f) for v in x]

@@ -44,7 +44,7 @@ from ..core.errors import BlockgraphError, FileReadError
 from .dask_run import dask_client, import_dask
 from .parallel import ExecutorError, _workers
 from .progress import Progress
-from ..core.results import dumps, write_atomic, write_npz
+from ..core.results import dumps, json_safe, write_atomic, write_npz
 from ..core.scope import Scope
 
 
@@ -377,7 +377,7 @@ def _entry(run: Run, results, seconds, file) -> dict:
             if b.status == "failed":
                 errors[b.id] = b.error
     ok = results is not None and results.ok and not run.diagnostics
-    return {"run": run.index, "file": file, "settings": dict(run.settings), "ok": ok,
+    return {"run": run.index, "file": file, "settings": json_safe(run.settings), "ok": ok,
             "blocks": counts, "errors": errors, "error": run.error,
             "seconds": round(seconds, 6)}
 
