@@ -218,3 +218,26 @@ def test_max_bytes_must_be_a_finite_positive_size(size, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "argument --max-bytes: " in err and "Traceback" not in err
+
+
+def test_show_of_no_output_is_a_usage_error_before_running(tmp_path, capsys):
+    page = os.path.join(EXAMPLES, "fake_quant_vars_gradient.yaml")
+    out = tmp_path / "out.npz"
+    for key, why in [("nosuch", "no block 'nosuch' in page 'fake_quant_vars_gradient'"),
+                     ("fq.nope", "block 'fq' (FakeQuantWithMinMaxVarsGradient) has no output 'nope'"),
+                     ("fq.backprop_wrt_min.0", "output 'fq.backprop_wrt_min' is not a list")]:
+        assert main(["run", page, "--show", key, "--out", str(out)]) == 2
+        cap = capsys.readouterr()
+        assert f"blockgraph: error: --show {key}: {why}" in cap.err and cap.out == ""
+        assert not out.exists()
+    assert main(["run", page, "--show", "fq.backprop_wrt_min", "--keep", "x.*"]) == 2
+    assert "output 'fq.backprop_wrt_min' is not kept (--keep x.*)" in capsys.readouterr().err
+    # a key of one page among several is shown for that page only
+    other = os.path.join(EXAMPLES, "fake_quant_args.yaml")
+    assert main(["run", page, other, "--show", "grads"]) == 0
+    cap = capsys.readouterr()
+    assert cap.out.count("grads: float32 [4]") == 1 and cap.err == ""
+    # a block that failed at run time cannot be shown: the run's status is already 1
+    failing = write(tmp_path, "branches.yaml", BRANCHES)
+    assert main(["run", failing, "--show", "x"]) == 1
+    assert "--show x: block 'x' has no outputs: it failed" in capsys.readouterr().err

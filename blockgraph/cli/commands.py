@@ -9,7 +9,7 @@ from ..core import registry
 from ..view import report
 from ..api import load_page
 from ..core import npyio
-from ..core.diagnostics import Diagnostic, PageError
+from ..core.diagnostics import Diagnostic, PageError, did_you_mean
 from ..core.errors import FileReadError
 from ..core.invoke import default_max_bytes
 from ..run.parallel import ExecutorError    # imports no dask
@@ -122,6 +122,8 @@ def run(args) -> int:
         return 2
     pages = _load_pages(args.pages, args)
     many = len(args.pages) > 1
+    if not _check_show(args.show, [p for p in pages if p and p.runnable], args.keep):
+        return 2
     wanted = {i: _feeds_for(p, sources, many) for i, p in enumerate(pages) if p and p.runnable}
     fed = {k for i, mine in wanted.items() for bid, k in mine.items()
            if bid in pages[i].scope.feedable()}       # never read a member nobody feeds
@@ -236,8 +238,47 @@ def _print_json(all_results, many, ok):
     sys.stdout.write(dumps(doc) + "\n")
 
 
-def _show(keys, page, results):
+def _show_problem(page, key: str, keep) -> str | None:
+    """Why --show KEY (BLOCK, BLOCK.PORT or BLOCK.PORT.I) names no kept output of `page`, or
+    None when it names one."""
+    from fnmatch import fnmatchcase
+    parts = key.split(".")
+    b = page.scope.blocks.get(parts[0])
+    if b is None:
+        hint = did_you_mean(parts[0], page.scope.blocks)
+        return f"no block '{parts[0]}' in page '{page.name}'" + (f" ({hint})" if hint else "")
+    if b.defn is None or not b.defn.outputs:
+        return None if b.defn is None else f"block '{b.id}' ({b.op}) has no outputs"
+    names = [o.name for o in b.defn.outputs]
+    port = parts[1] if len(parts) > 1 else names[0]
+    out = b.defn.output(port)
+    if out is None or len(parts) > 3:
+        return (f"block '{b.id}' ({b.op}) has no output '{'.'.join(parts[1:])}' "
+                f"(outputs: {', '.join(names)})")
+    if len(parts) == 3 and not (out.list and parts[2].isdigit()):
+        return f"output '{b.id}.{port}' is not a list" if not out.list else f"bad index in '{key}'"
+    if keep and not any(fnmatchcase(n, p) for n in (f"{b.id}.{port}", b.id) for p in keep):
+        return f"output '{b.id}.{port}' is not kept (--keep {' '.join(keep)})"
+    return None
+
+
+def _check_show(keys, pages, keep) -> bool:
+    """True when every --show key names an output of one of `pages`; else prints why (a usage
+    error: nothing runs)."""
+    ok = True
     for key in keys:
+        problems = [_show_problem(p, key, keep) for p in pages]
+        if pages and all(problems):
+            _err(f"blockgraph: error: --show {key}: {problems[0]}")
+            ok = False
+    return ok
+
+
+def _show(keys, page, results):
+    """Print the --show outputs of `page` (keys naming none of its outputs are another page's)."""
+    for key in keys:
+        if _show_problem(page, key, None):
+            continue
         try:
             a = results[key]
         except (KeyError, IndexError, ValueError) as e:
@@ -270,7 +311,6 @@ def blocks(args) -> int:
     if args.name:
         d = registry.get(args.name)
         if d is None:
-            from ..core.diagnostics import did_you_mean
             hint = did_you_mean(args.name, registry.names())
             _err(f"blockgraph: error: no block named '{args.name}'" + (f"; {hint}" if hint else ""))
             return 1
