@@ -241,3 +241,41 @@ def test_show_of_no_output_is_a_usage_error_before_running(tmp_path, capsys):
     failing = write(tmp_path, "branches.yaml", BRANCHES)
     assert main(["run", failing, "--show", "x"]) == 1
     assert "--show x: block 'x' has no outputs: it failed" in capsys.readouterr().err
+
+
+def test_out_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):
+    page = os.path.join(EXAMPLES, "fake_quant_args.yaml")
+    real = tmp_path / "results"
+    real.mkdir()
+    (real / "out.npz").write_bytes(b"previous")
+    os.chmod(real / "out.npz", 0o640)
+    link = tmp_path / "link.npz"
+    link.symlink_to(real / "out.npz")
+    assert main(["run", page, "--out", str(link)]) == 0
+    assert link.is_symlink() and os.readlink(link) == str(real / "out.npz")
+    with np.load(real / "out.npz") as z:
+        assert "fq.outputs" in z.files
+    assert oct(os.stat(real / "out.npz").st_mode & 0o777) == oct(0o640)
+    dangling = tmp_path / "dangling.npz"
+    dangling.symlink_to(real / "new.npz")
+    assert main(["run", page, "--out", str(dangling)]) == 0
+    assert dangling.is_symlink() and (real / "new.npz").is_file()
+    assert sorted(os.listdir(real)) == ["new.npz", "out.npz"]
+
+
+def test_out_that_is_not_a_regular_file_is_refused_before_running(tmp_path, capsys):
+    page = os.path.join(EXAMPLES, "fake_quant_args.yaml")
+    fifo = tmp_path / "fifo.npz"
+    os.mkfifo(fifo)
+    (tmp_path / "dir.npz").mkdir()
+    for out, kind in [(fifo, "a FIFO"), (tmp_path / "dir.npz", "a directory")]:
+        assert main(["run", page, "--out", str(out)]) == 2
+        cap = capsys.readouterr()
+        assert f"--out {out}: not a regular file ({kind}); refusing to replace it" in cap.err
+        assert cap.out == ""
+    assert fifo.is_fifo() and (tmp_path / "dir.npz").is_dir()
+    from blockgraph.core.results import write_npz
+    from blockgraph.core.errors import FileWriteError
+    with pytest.raises(FileWriteError, match="a FIFO"):
+        write_npz(str(fifo), {"a": np.zeros(2)})
+    assert sorted(os.listdir(tmp_path)) == ["dir.npz", "fifo.npz"]

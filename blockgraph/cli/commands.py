@@ -10,11 +10,11 @@ from ..view import report
 from ..api import load_page
 from ..core import npyio
 from ..core.diagnostics import Diagnostic, PageError, did_you_mean
-from ..core.errors import FileReadError
+from ..core.errors import FileReadError, FileWriteError
 from ..core.invoke import default_max_bytes
 from ..run.parallel import ExecutorError    # imports no dask
 from ..run.progress import Progress
-from ..core.results import dumps, write_npz
+from ..core.results import destination, dumps, write_npz
 
 
 def _err(line: str):
@@ -117,6 +117,12 @@ def run(args) -> int:
     if args.scheduler is not None and args.executor != "dask":
         _err("blockgraph: error: --scheduler needs --executor dask")
         return 2
+    if args.out:
+        try:
+            destination(args.out)       # refused before running, not after
+        except FileWriteError as e:
+            _err(f"blockgraph: error: --out {args.out}: {e}")
+            return 2
     sources = _open_feeds(args)
     if sources is None:
         return 2

@@ -14,9 +14,8 @@ class UsageError(BlockgraphError, ValueError):
     """A Python API call with an argument of the wrong kind; the message says what to pass."""
 
 
-class FileReadError(BlockgraphError, OSError):
-    """A file that cannot be used as asked: missing, not a regular file, larger than allowed,
-    truncated or corrupt. `str()` is the reason alone; `.filename` is the path."""
+class FileError(BlockgraphError, OSError):
+    """A file that cannot be used as asked. `str()` is the reason alone; `.filename` is the path."""
 
     def __init__(self, path: str, reason: str):
         super().__init__(reason)
@@ -28,3 +27,12 @@ class FileReadError(BlockgraphError, OSError):
 
     def __reduce__(self):
         return (type(self), (self.filename, self.strerror))
+
+
+class FileReadError(FileError):
+    """A file that cannot be read: missing, not a regular file, larger than allowed, truncated or
+    corrupt."""
+
+
+class FileWriteError(FileError):
+    """A destination that is never replaced: a device, a FIFO, a directory."""
