@@ -6,6 +6,7 @@ import glob
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -329,3 +330,78 @@ def test_sweep_survives_a_killed_worker(tmp_path):
         assert victim not in client.run(os.getpid) or client.run(os.getpid)[victim] != before[victim]
     finally:
         stop_cluster(cluster, client)
+
+
+# ---------------------------------------------------------------- OUT belongs to one sweep
+
+def _sweep_cli(page, out, grid):
+    args = [sys.executable, "-m", "blockgraph.cli", "sweep", page, "--out", out]
+    for g in grid:
+        args += ["--grid", g]
+    return subprocess.Popen(args + ["--keep", HEAVY_KEEP[0]], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _runs_on_disk(out):
+    return sorted(n for n in os.listdir(out) if n.startswith("run-"))
+
+
+def _indexed(out):
+    with open(os.path.join(out, "index.json")) as fh:
+        doc = json.load(fh)
+    return doc, sorted(e["file"] for e in doc["runs"] if e["file"])
+
+
+def _wait_for_runs(proc, out, n=1, seconds=120):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        if os.path.isdir(out) and len(_runs_on_disk(out)) >= n and not os.path.exists(
+                os.path.join(out, "index.json")):
+            return
+        time.sleep(0.005)
+    pytest.fail("the sweep never got under way: " + (proc.stderr.read() if proc.poll() is not None else ""))
+
+
+def test_a_new_sweep_removes_the_previous_sweeps_files(grid_page, tmp_path):
+    out = str(tmp_path / "out")
+    assert len(sweep(grid_page, grid=["fq.num_bits=2,3,4,5,6,7"], out=out)["runs"]) == 6
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    index = sweep(grid_page, grid=["fq.num_bits=2,3"], out=out)
+    assert index["complete"] and [e["file"] for e in index["runs"]] == ["run-0000.npz", "run-0001.npz"]
+    assert sorted(os.listdir(out)) == ["index.csv", "index.json", "notes.txt", "run-0000.npz", "run-0001.npz"]
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_sweep_leaves_an_index_true_to_its_files(tmp_path, how):
+    page = write(tmp_path, "heavy.yaml", HEAVY_PAGE)
+    out = str(tmp_path / "out")
+    sweep(page, grid=["g1.num_bits=2,3"] + HEAVY_GRID[1:], out=out, keep=HEAVY_KEEP)   # 4 runs
+    proc = _sweep_cli(page, out, HEAVY_GRID)                                           # 16 runs
+    _wait_for_runs(proc, out, n=5)          # past the previous sweep's 4 files
+    proc.send_signal(how)
+    _, err = proc.communicate(timeout=60)
+    if how == signal.SIGINT:
+        assert proc.returncode == 130 and "Traceback" not in err, err
+        doc, files = _indexed(out)
+        assert doc["complete"] is False and doc["ok"] is False and len(doc["runs"]) == 16
+        assert files == _runs_on_disk(out) and 5 <= len(files) < 16
+        assert all(e["error"] == "not run: the sweep was interrupted" for e in doc["runs"] if not e["file"])
+    else:       # no index: the previous one was removed before the first run
+        assert not os.path.exists(os.path.join(out, "index.json"))
+    # the next sweep into OUT starts clean
+    index = sweep(page, grid=["g1.num_bits=2,3"], out=out, keep=HEAVY_KEEP)
+    assert index["complete"] and _indexed(out)[1] == _runs_on_disk(out) == ["run-0000.npz", "run-0001.npz"]
+
+
+def test_two_sweeps_into_one_out_the_second_is_refused(tmp_path, capsys):
+    page = write(tmp_path, "heavy.yaml", HEAVY_PAGE)
+    out = str(tmp_path / "out")
+    proc = _sweep_cli(page, out, HEAVY_GRID)
+    _wait_for_runs(proc, out)
+    rc = main(["sweep", page, "--grid", "g1.num_bits=2", "--out", out])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"blockgraph: error: {out} is being written by another sweep (pid {proc.pid})" in err
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    doc, files = _indexed(out)
+    assert doc["complete"] and files == _runs_on_disk(out) and len(files) == 16
+    assert sorted(os.listdir(out)) == sorted(files + ["index.csv", "index.json"])

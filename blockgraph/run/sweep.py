@@ -35,6 +35,7 @@ from functools import partial
 from types import SimpleNamespace
 
 from . import executor as executors
+from . import sweep_out
 from ..core import registry
 from ..core import source
 from ..api import Page, load_page
@@ -320,7 +321,15 @@ def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequent
     remote = executor == "dask" and scheduler is not None
     runs = (grid_runs(page, grid, allow_outside=allow_outside) if grid
             else feeds_runs(page, feeds_dir, load=remote))
-    os.makedirs(out, exist_ok=True)
+    with sweep_out.owned(out):
+        return _run_all(page, runs, out, say, executor=executor, workers=workers,
+                        scheduler=scheduler, keep=keep, progress=progress)
+
+
+def _run_all(page, runs, out, say, *, executor, workers, scheduler, keep, progress) -> dict:
+    """Run the planned `runs` into OUT (owned by this sweep) and write the index: when all have
+    run, or when the sweep stops early (Ctrl-C, a lost cluster), marked "complete": false, with
+    the runs not done as not run."""
     entries: dict[int, dict] = {}
     for r in runs:
         for d in r.diagnostics:
@@ -336,31 +345,47 @@ def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequent
             bar.on_block(SimpleNamespace(id=str(i), status="failed"))
     by_index = {r.index: r for r in runs}
     t0 = time.perf_counter()
-    for i, (results, seconds) in each_result(todo, executor=executor, workers=workers,
-                                             scheduler=scheduler):
-        r = by_index[i]
-        if isinstance(results, RunFailed):
-            r.error = results.error
-            entries[i] = _entry(r, None, seconds, None)
-            say(f"blockgraph: error: sweep run {r.index} ({r.label()}): {r.error}")
+    try:
+        for i, (results, seconds) in each_result(todo, executor=executor, workers=workers,
+                                                 scheduler=scheduler):
+            r = by_index[i]
+            if isinstance(results, RunFailed):
+                r.error = results.error
+                entries[i] = _entry(r, None, seconds, None)
+                say(f"blockgraph: error: sweep run {r.index} ({r.label()}): {r.error}")
+                if bar:
+                    bar.on_block(SimpleNamespace(id=str(i), status="failed"))
+                continue
+            path = os.path.join(out, r.file)
+            try:
+                write_npz(path, results.arrays())
+                entries[i] = _entry(r, results, seconds, r.file)
+            except OSError as e:
+                entries[i] = _entry(r, results, seconds, None)
+                entries[i]["ok"] = False
+                entries[i]["error"] = f"cannot write {path}: {e.strerror or e}"
+                say(f"blockgraph: error: {entries[i]['error']}")
             if bar:
-                bar.on_block(SimpleNamespace(id=str(i), status="failed"))
-            continue
-        path = os.path.join(out, r.file)
-        try:
-            write_npz(path, results.arrays())
-            entries[i] = _entry(r, results, seconds, r.file)
-        except OSError as e:
-            entries[i] = _entry(r, results, seconds, None)
-            entries[i]["ok"] = False
-            entries[i]["error"] = f"cannot write {path}: {e.strerror or e}"
-            say(f"blockgraph: error: {entries[i]['error']}")
+                bar.on_block(SimpleNamespace(id=str(i), status="ok" if entries[i]["ok"] else "failed"))
+    except BaseException as e:       # index what is done, then let the interruption through
+        why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"stopped ({e})"
+        _write_index(out, page, executor, runs, entries, t0, f"not run: the sweep was {why}")
+        raise
+    finally:
         if bar:
-            bar.on_block(SimpleNamespace(id=str(i), status="ok" if entries[i]["ok"] else "failed"))
-    if bar:
-        bar.on_finish(None)
-    index = {"page": page.name, "path": page.path, "executor": executor,
-             "ok": all(e["ok"] for e in entries.values()),
+            bar.on_finish(None)
+    return _write_index(out, page, executor, runs, entries, t0)
+
+
+def _write_index(out, page, executor, runs, entries, t0, missing=None) -> dict:
+    """Write OUT/index.json and index.csv (runs without an entry are `missing`: not run) and
+    return the index; "complete" says whether every run has an entry."""
+    complete = len(entries) == len(runs)
+    for r in runs:
+        if r.index not in entries:
+            entries[r.index] = {**_entry(r, None, 0.0, None), "error": missing}
+    index = {"page": page.name, "path": page.path, "executor": executor, "complete": complete,
+             "ok": complete and all(e["ok"] for e in entries.values()),
              "seconds": round(time.perf_counter() - t0, 6),
              "runs": [entries[r.index] for r in runs]}
     write_atomic(os.path.join(out, "index.json"), json.dumps(index, indent=1, allow_nan=False) + "\n")
@@ -442,7 +467,7 @@ def main(args) -> int:
         for d in e.diagnostics:
             err(d.format())
         return 1
-    except (SweepError, ExecutorError) as e:
+    except (SweepError, ExecutorError, sweep_out.OutInUse) as e:
         err(f"blockgraph: error: {e}")
         return 2
     except OSError as e:
