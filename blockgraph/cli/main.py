@@ -6,18 +6,19 @@
     blockgraph schema [-o FILE]
 
 Exit status: 0 all blocks ran, 1 an invalid page or a failed block, 2 a usage error, 130 Ctrl-C.
-Heavy modules (numpy, pydantic, the block library) are imported only by the commands that need them.
+Heavy modules (numpy, pydantic, the block library) are imported only by the commands that need them;
+this module imports only what Python has loaded at start-up, so that `entry` takes over Ctrl-C
+within a few milliseconds of the process starting.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import sys
-import threading
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
     ap = argparse.ArgumentParser(prog="blockgraph", description="Run TensorFlow-style block diagrams "
                                  "(YAML pages) on numpy, exact to TensorFlow.")
     ap.add_argument("--version", action="store_true", help="print the version and exit")
@@ -94,6 +95,7 @@ def _executor_options(p):
 
 def _bytes(text: str) -> int:
     """`--max-bytes` values: 1000000, 2e9, 512M, 4G, 1GiB."""
+    import argparse
     t = text.strip().upper().removesuffix("B").removesuffix("I")
     mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(t[-1:], 1)
     try:
@@ -116,17 +118,24 @@ def _common(p):
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
 
 
+_interrupts = 0      # Ctrl-C presses seen by _interrupt
+
+
 def _interrupt(signum, frame):
     """Ctrl-C: raise KeyboardInterrupt, and ask a running executor to stop at the next block
     (native code calling back into Python swallows the exception)."""
+    global _interrupts
+    _interrupts += 1
     _request_stop()
     raise KeyboardInterrupt
 
 
 def _request_stop():
-    ex = sys.modules.get("blockgraph.run.executor")
-    if ex is not None:
-        ex.STOP.set()
+    """Ask a running executor to stop (its module may be absent, or half imported: Ctrl-C can
+    come in the middle of importing it)."""
+    stop = getattr(sys.modules.get("blockgraph.run.executor"), "STOP", None)
+    if stop is not None:
+        stop.set()
 
 
 def _unraisable(hook_args):
@@ -139,6 +148,7 @@ def _unraisable(hook_args):
 
 
 def main(argv=None) -> int:
+    import threading
     args = _parser().parse_args(argv)
     if args.version:
         from .. import __version__
@@ -148,20 +158,23 @@ def main(argv=None) -> int:
         _parser().print_help()
         return 2
     main_thread = threading.current_thread() is threading.main_thread()
+    seen = _interrupts
     previous = signal.getsignal(signal.SIGINT)
-    if main_thread:
-        signal.signal(signal.SIGINT, _interrupt)
-    previous_hook, sys.unraisablehook = sys.unraisablehook, _unraisable
+    previous_hook = sys.unraisablehook
     try:
+        if main_thread:
+            signal.signal(signal.SIGINT, _interrupt)
+        sys.unraisablehook = _unraisable
         from . import commands
         return getattr(commands, args.command)(args)
     except KeyboardInterrupt:
-        print("blockgraph: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as e:  # never a traceback unless asked
+        if _interrupts > seen:      # Ctrl-C turned into another error (numpy's import does so)
+            return _interrupted()
         if getattr(args, "debug", False):
             raise
         print(f"blockgraph: internal error: {type(e).__name__}: {e} (rerun with --debug for a "
@@ -176,9 +189,30 @@ def main(argv=None) -> int:
             ex.STOP.clear()
 
 
+def _interrupted() -> int:
+    """Say so and return 130 (a second Ctrl-C while saying it changes nothing)."""
+    try:
+        print("blockgraph: interrupted", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    return 130
+
+
+def _exit_now(signum, frame):
+    """Ctrl-C once the command has finished (flushing output, stopping threads): end at once."""
+    os._exit(130)
+
+
 def entry():
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point: from its first line, Ctrl-C ends the process with status
+    130 and one line, never a traceback (argument parsing and imports included)."""
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        code = main()
+    except KeyboardInterrupt:       # between main's own handlers, or in its last lines
+        code = _interrupted()
+    signal.signal(signal.SIGINT, _exit_now)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
