@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from blockgraph.core import budget
 from blockgraph.core import dtypes as dt
 from blockgraph.core.registry import Attr, Input, OpError, Output, block
 from blockgraph.core.shapes import fmt
@@ -535,7 +536,20 @@ def _where_shape(inputs, attrs):
        inputs=[Input("condition", WHERE_T, type_attr="T", doc="tensor whose non-zero/true "
                      "elements are located")],
        outputs=[Output("index", "int64")], shape=_where_shape)
-def where(condition, T):
+def where(condition, T, max_bytes):
     """int64 coordinates [num_true, rank] of the non-zero (true) elements, in row-major order."""
     c = _flush(condition, T) if T != "bfloat16" else condition
-    return np.argwhere(c != 0).astype(np.int64)
+    return _true_coordinates(c != 0, max_bytes)
+
+
+def _true_coordinates(mask, max_bytes):
+    """np.argwhere(mask), counted first and checked against the memory limit, then written
+    column by column into the one output array (argwhere builds it twice)."""
+    n, shape = int(np.count_nonzero(mask)), mask.shape
+    budget.check(n * len(shape) * 8, max_bytes)
+    out = np.empty((n, len(shape)), np.int64)
+    flat = np.flatnonzero(mask)
+    for axis in range(len(shape) - 1, -1, -1):
+        np.remainder(flat, shape[axis], out=out[:, axis])
+        flat //= max(shape[axis], 1)
+    return out

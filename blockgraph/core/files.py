@@ -52,7 +52,7 @@ def open_regular(path: str):
 def too_large(path: str, size: int, limit: int, what: str = "it is",
               hint: str = "") -> FileReadError:
     """The error for a file (or an array in it) of `size` bytes over `limit`."""
-    from .invoke import size_text
+    from .budget import size_text
     return FileReadError(path, f"{what} {size_text(size)}, more than the limit of "
                          f"{size_text(limit)}{hint}")
 

@@ -6,10 +6,9 @@ clean runs the same rules that found it clean.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from . import budget
 from . import dtypes as dt
 from .registry import AttrError, BlockDef, OpError, Spec, check_attr
 
@@ -223,11 +222,15 @@ def call(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None, 
             kwargs[k] = v
     if "feed" in args:
         kwargs["feed"] = feed
+    if "max_bytes" in args:             # outputs whose size the data decides (budget.check)
+        kwargs["max_bytes"] = max_bytes
     result = defn.compute(**kwargs)
     n_out = len(defn.outputs)
     if n_out == 1:
         if not defn.outputs[0].list:    # the common case: one tensor
-            return [_checked(defn, defn.outputs[0], result, specs[0])], specs
+            outputs = [_checked(defn, defn.outputs[0], result, specs[0])]
+            budget.check_strings(outputs, specs, max_bytes)
+            return outputs, specs
         result = (result,)
     if len(result) != n_out:
         raise RuntimeError(f"{defn.name} returned {len(result)} outputs, declared {n_out}")
@@ -240,6 +243,7 @@ def call(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None, 
                 raise RuntimeError(f"{defn.name}.{out.name}: {len(items)} items, shape function said {len(spec)}")
         else:
             outputs.append(_checked(defn, out, value, spec))
+    budget.check_strings(outputs, specs, max_bytes)
     return outputs, specs
 
 
@@ -250,7 +254,7 @@ def output_bytes(specs) -> int | None:
         for x in (s if type(s) is list else (s,)):
             if x is None or x.shape is None or x.dtype is None or None in x.shape:
                 return None
-            total += math.prod(x.shape) * (dt.NUMPY[x.dtype].itemsize if x.dtype != "string" else 8)
+            total += budget.tensor_bytes(x.dtype, x.shape, x.value)
     return total
 
 
@@ -270,18 +274,8 @@ def check_memory(specs, max_bytes: int):
         raise OpError(_memory_message(need, max_bytes))
 
 
-def _memory_message(need: int, max_bytes: int) -> str:
-    return (f"the outputs would need {size_text(need)}, more than the limit of "
-            f"{size_text(max_bytes)} (raise it with --max-bytes)")
-
-
-def size_text(n: int) -> str:
-    """Bytes for people: 3.9 KiB, 37.3 GiB."""
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
+_memory_message = budget.limit_message
+size_text = budget.size_text
 
 
 def _pad(specs, n):

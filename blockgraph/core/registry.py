@@ -168,7 +168,7 @@ def block(name: str, *, inputs=(), attrs=(), outputs=(), shape=None, prepare=Non
             raise ValueError(f"block {name!r} is registered twice")
         params = inspect.signature(fn).parameters
         takes_all = any(p.kind is p.VAR_KEYWORD for p in params.values())
-        known = {p.name for p in inputs} | {a.name for a in attrs} | {"feed"}
+        known = {p.name for p in inputs} | {a.name for a in attrs} | {"feed", "max_bytes"}
         for p in inputs:
             known |= {p.type_attr, p.type_list_attr} - {None}
         args = frozenset(known if takes_all else set(params))
