@@ -8,7 +8,7 @@ import sys
 from ..core import registry
 from ..view import report
 from ..api import load_page
-from ..core import npyio
+from ..core import jsonout, npyio
 from ..core.diagnostics import Diagnostic, PageError, did_you_mean
 from ..core.errors import FileReadError, FileWriteError
 from ..core.invoke import default_max_bytes
@@ -233,15 +233,17 @@ def _executor_kwargs(args, scheduler=None) -> dict:
 
 
 def _print_json(all_results, many, ok):
+    """The results as one JSON document on stdout, tensors streamed a chunk at a time."""
     if not many and len(all_results) == 1:
-        doc = all_results[0][1].to_json()
+        doc = all_results[0][1].to_json(streamed=True)
         doc["ok"] = doc["ok"] and ok
     else:
         doc = {"page": [p.name for p, _ in all_results], "ok": ok, "blocks": {}}
         for p, results in all_results:
-            for bid, entry in results.to_json()["blocks"].items():
+            for bid, entry in results.to_json(streamed=True)["blocks"].items():
                 doc["blocks"][f"{p.name}/{bid}"] = entry
-    sys.stdout.write(dumps(doc) + "\n")
+    jsonout.write(doc, sys.stdout)
+    sys.stdout.write("\n")
 
 
 def _show_problem(page, key: str, keep) -> str | None:

@@ -115,10 +115,13 @@ class Results:
                     out[f"{prefix}{r.id}.{suffix}"] = _storable(a, d)
         return out
 
-    def to_json(self) -> dict:
+    def to_json(self, streamed: bool = False) -> dict:
+        """The results as JSON-ready data; with `streamed`, tensor values are left as
+        `jsonout.Tensor`s, for `jsonout.write` to encode a chunk at a time."""
         return {"page": self.page, "ok": self.ok, "blocks": {
             r.id: {"op": r.op, "status": r.status, "error": r.error, "seconds": round(r.seconds, 6),
-                   "outputs": {port: _tensor_json(r.outputs[port], r.dtypes[port]) for port in r.outputs}}
+                   "outputs": {port: _tensor_json(r.outputs[port], r.dtypes[port], streamed)
+                               for port in r.outputs}}
             for r in self.blocks.values()}}
 
 
@@ -128,9 +131,12 @@ def _storable(a, dtype):
     return a
 
 
-def _tensor_json(v, dtype):
+def _tensor_json(v, dtype, streamed=False):
     if isinstance(v, list):
-        return [_tensor_json(a, d) for a, d in zip(v, dtype)]
+        return [_tensor_json(a, d, streamed) for a, d in zip(v, dtype)]
+    if streamed:
+        from .jsonout import Tensor
+        return {"dtype": dtype, "shape": list(v.shape), "values": Tensor(v, dtype)}
     return {"dtype": dtype, "shape": list(v.shape), "values": json_values(v, dtype)}
 
 
