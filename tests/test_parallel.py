@@ -417,3 +417,41 @@ def test_unreachable_scheduler_is_explained(tmp_path):
     with pytest.raises(parallel.ExecutorError, match="--scheduler wants tcp://HOST:PORT or 'local', "
                        "got 'somehost' .missing port number"):
         bounded(page.run, executor="dask", scheduler="somehost", seconds=10)
+
+
+def test_distributed_block_results_that_arrived_count_when_their_worker_died(monkeypatch):
+    """A block's future that finished and then lost its worker ('lost') is gathered (the
+    cluster recomputes it if it must), not reported as a failure of the cluster."""
+    import dask.threaded
+    import distributed
+
+    page = blockgraph.load_page(os.path.join(ROOT, "examples", "fake_quant_vars_gradient.yaml"))
+
+    class Future:
+        def __init__(self, key, value):
+            self.key, self.value, self.status = key, value, "lost"
+
+    class Client:
+        loop = None
+
+        def get(self, dsk, keys, sync):
+            return [Future(k, v) for k, v in zip(keys, dask.threaded.get(dsk, keys))]
+
+        def gather(self, futures):
+            return [f.value for f in futures]
+
+        def cancel(self, futures):
+            pass
+
+    class AsCompleted:
+        def __init__(self, futures, loop=None):
+            self.futures = futures
+
+        def batches(self):
+            yield list(self.futures)
+
+    monkeypatch.setattr(distributed, "as_completed", AsCompleted)
+    tr = parallel._Tracker(page.scope, False, Callbacks(), None)
+    dask_run._dask_distributed(page.scope, {}, tr, Callbacks(), None, None, Client())
+    got = tr.finish()
+    assert got.ok and got["fq.backprop_wrt_min"] == np.float32(10)

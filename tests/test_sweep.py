@@ -405,3 +405,40 @@ def test_two_sweeps_into_one_out_the_second_is_refused(tmp_path, capsys):
     doc, files = _indexed(out)
     assert doc["complete"] and files == _runs_on_disk(out) and len(files) == 16
     assert sorted(os.listdir(out)) == sorted(files + ["index.csv", "index.json"])
+
+
+def test_a_distributed_result_that_arrived_counts_even_if_its_worker_died(monkeypatch):
+    """The result of a run is in the client's hands when its future reports it; the worker
+    that computed it may die right after (its future then says 'lost'): the run is done."""
+    import distributed
+    from blockgraph.run import sweep as sweep_mod
+
+    class Future:
+        def __init__(self, key, value, status):
+            self.key, self.value, self.status = key, value, status
+
+    class Client:
+        loop = None
+
+        def __init__(self, status):
+            self.status = status
+
+        def submit(self, fn, *args, key, pure):
+            try:
+                return Future(key, fn(*args), self.status)
+            except Exception as e:      # as distributed hands over an error with raise_errors=False
+                return Future(key, (type(e), e, None), "error")
+
+        def cancel(self, futures):
+            pass
+
+    monkeypatch.setattr(distributed, "as_completed", lambda futs, **kw: ((f, f.value) for f in futs))
+    jobs = [(i, lambda x: (x * 10, 0.5), (i,)) for i in range(3)]
+    got = dict(sweep_mod._distributed(jobs, Client("lost")))
+    assert got == {0: (0, 0.5), 1: (10, 0.5), 2: (20, 0.5)}
+
+    def boom(x):
+        raise RuntimeError("worker gone three times")
+    with pytest.raises(sweep_mod.ExecutorError, match="could not run sweep run 0: RuntimeError: "
+                                                      "worker gone three times"):
+        list(sweep_mod._distributed([(0, boom, (1,))], Client("finished")))

@@ -200,7 +200,7 @@ def _dask_distributed(scope, feeds, tr, cb, max_bytes, keep, client):
                 continue
             pending.difference_update(batch)
             for fut in batch:
-                if fut.status != "finished":
+                if fut.status == "error":     # 'lost' since it finished: gather recomputes it
                     exc = fut.exception()
                     raise ExecutorError(f"the dask cluster could not run block "
                                         f"'{by_key[fut.key]}': {type(exc).__name__}: {exc}")

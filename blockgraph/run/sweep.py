@@ -276,22 +276,35 @@ def _dask_threads(jobs, n):
         raise box["error"]
 
 
+_TAG = "blockgraph-sweep-result"
+
+
+def _tagged(fn, *args):
+    """A distributed sweep task: fn's value, tagged so that the caller tells it from the
+    (type, exception, traceback) of a task that failed."""
+    return (_TAG, fn(*args))
+
+
+def _is_tagged(value) -> bool:
+    return type(value) is tuple and len(value) == 2 and value[0] == _TAG
+
+
 def _distributed(jobs, client):
     from distributed import as_completed as dask_completed
     token = uuid.uuid4().hex[:12]
     futs = {}
     for i, fn, args in jobs:
-        f = client.submit(fn, *args, key=f"blockgraph-sweep-{token}-{i}", pure=False)
+        f = client.submit(_tagged, fn, *args, key=f"blockgraph-sweep-{token}-{i}", pure=False)
         futs[f.key] = (i, f)
     try:
         for f, value in dask_completed([f for _, f in futs.values()], loop=client.loop,
                                        with_results=True, raise_errors=False):
             i, _ = futs.pop(f.key)
-            if f.status != "finished":
+            if not _is_tagged(value):      # an error; a value that arrived counts, whatever
                 exc = value[1] if isinstance(value, tuple) and len(value) == 3 else value
                 raise ExecutorError(f"the dask cluster could not run sweep run {i}: "
                                     f"{type(exc).__name__}: {exc}")
-            yield i, value
+            yield i, value[1]
     finally:
         if futs:
             client.cancel([f for _, f in futs.values()])
