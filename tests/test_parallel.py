@@ -455,3 +455,51 @@ def test_distributed_block_results_that_arrived_count_when_their_worker_died(mon
     dask_run._dask_distributed(page.scope, {}, tr, Callbacks(), None, None, Client())
     got = tr.finish()
     assert got.ok and got["fq.backprop_wrt_min"] == np.float32(10)
+
+
+@pytest.fixture
+def not_a_scheduler():
+    """tcp:// addresses of servers that are not Dask schedulers: one that accepts and never
+    replies, one that greets first with a banner, and an HTTP server."""
+    import http.server
+    import socket
+    servers, conns = [], []
+
+    def serve(greeting):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        servers.append(s)
+
+        def loop():
+            while True:
+                try:
+                    c, _ = s.accept()
+                except OSError:
+                    return
+                conns.append(c)
+                if greeting:
+                    c.sendall(greeting)
+        threading.Thread(target=loop, daemon=True).start()
+        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield {"silent": serve(b""), "banner": serve(b"SSH-2.0-OpenSSH_9.6\r\n"),
+           "http": f"tcp://127.0.0.1:{httpd.server_address[1]}"}
+    httpd.shutdown()
+    for x in servers + conns:
+        x.close()
+
+
+def test_scheduler_that_is_not_one_is_a_one_line_usage_error(not_a_scheduler, monkeypatch, capsys):
+    from blockgraph.run import scheduler_probe
+    monkeypatch.setattr(scheduler_probe, "TIMEOUT", 1.0)
+    page = os.path.join(ROOT, "examples", "fake_quant_vars_gradient.yaml")
+    for kind, why in [("silent", "no Dask scheduler answered at {} within 1 s"),
+                      ("http", "no Dask scheduler answered at {} within 1 s"),
+                      ("banner", "{} does not answer as a Dask scheduler (another kind of server?)")]:
+        address = not_a_scheduler[kind]
+        rc = bounded(main, ["run", page, "--executor", "dask", "--scheduler", address], seconds=60)
+        err = capsys.readouterr().err
+        assert rc == 2 and err == f"blockgraph: error: {why.format(address)}\n", (kind, err)

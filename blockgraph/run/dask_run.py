@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 
-from . import executor
+from . import executor, scheduler_probe
 from .dask_graph import _CHANNELS, _Channel, compile_graph, kept_view
 from .executor import Callbacks
 from .parallel import DASK_EXTRA, ExecutorError, _tick, _Tracker, _workers
@@ -67,14 +67,18 @@ def dask_client(scheduler, workers=None):
     try:       # a bad address fails here, before a Client that would hang when collected
         scheme, loc = parse_address(scheduler)
         if scheme in ("tcp", "tls", "ws", "wss"):
-            parse_host_port(loc)
+            host, port = parse_host_port(loc)
     except ValueError as e:
         raise ExecutorError(f"--scheduler wants tcp://HOST:PORT or 'local', got {scheduler!r} "
                             f"({e})") from None
+    if scheme == "tcp":
+        scheduler_probe.probe(scheduler, host, port)     # answers as a scheduler, in time
     try:
-        client = distributed.Client(scheduler, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as e:
-        raise ExecutorError(f"cannot reach the dask scheduler at {scheduler}: {e}") from None
+        client = distributed.Client(scheduler, set_as_default=False,
+                                    timeout=scheduler_probe.timeout())
+    except Exception as e:      # whatever the connection raised: one line
+        raise ExecutorError(f"cannot reach the dask scheduler at {scheduler}: "
+                            f"{type(e).__name__}: {e}") from None
     try:
         yield client
     finally:
