@@ -6,13 +6,16 @@ every problem found on the way is a Diagnostic in `page.diagnostics`.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
+import numpy as np
 from pydantic import ValidationError
 
 from .run import executor as executors
 from .core import source
 from .core.invoke import default_max_bytes
 from .core.diagnostics import Diagnostic, PageError, did_you_mean
+from .core.errors import UsageError
 from .core.page import FORMATS, BlockSpec, PageSpec
 from .core.scope import Scope
 
@@ -45,12 +48,19 @@ class Page:
     def run(self, feeds=None, *, fail_fast=False, callbacks=None, executor="sequential", **options):
         """Run the page; raises PageError when it cannot run at all (bad YAML, cycle, unknown feed).
 
+        feeds: {placeholder id: array}. They are not copied: a Placeholder's output is a
+        read-only view of the array fed, so results see later changes made to that array.
         executor: "sequential" (the reference), "threads" or "dask"; options go to it (workers,
-        scheduler). The memory limit is the one the page was loaded with.
+        scheduler). The memory limit is the one the page was loaded with. Arguments of the
+        wrong kind raise UsageError (a BlockgraphError) saying what to pass.
         """
+        feeds = _feeds_arg(feeds)
+        if executor not in executors.EXECUTORS:
+            raise UsageError(f"executor must be one of {', '.join(map(repr, executors.EXECUTORS))}, "
+                             f"got {executor!r}")
         if not self.runnable:
             raise PageError(self.diagnostics)
-        problems = self.feed_problems(feeds or ())
+        problems = self.feed_problems(feeds)
         if problems:
             raise PageError(problems)
         run = executors.get(executor)
@@ -74,13 +84,61 @@ def _default_name(path):
     return os.path.splitext(os.path.basename(path))[0]
 
 
+def _feeds_arg(feeds) -> dict:
+    """`feeds` checked ({str: array-like}, no masked arrays) with each array made a read-only
+    view, so that no block or result can write into the caller's array."""
+    if feeds is None:
+        return {}
+    if not isinstance(feeds, Mapping):
+        raise UsageError(f"feeds must be a mapping {{placeholder id: array}}, got "
+                         f"{type(feeds).__name__}")
+    out = {}
+    for k, v in feeds.items():
+        if not isinstance(k, str):
+            raise UsageError(f"feed keys are placeholder ids (str), got {k!r} ({type(k).__name__})")
+        if isinstance(v, np.ma.MaskedArray):
+            raise UsageError(f"feed '{k}' is a masked array, and a tensor has no mask: pass "
+                             f"{k}.filled(value) (or {k}.data to ignore the mask)")
+        try:
+            a = np.asarray(v)
+        except Exception as e:        # ragged lists and other objects numpy cannot hold
+            raise UsageError(f"feed '{k}' is not an array: {type(e).__name__}: {e}") from None
+        a = a.view()
+        a.flags.writeable = False
+        out[k] = a
+    return out
+
+
+def _max_bytes_arg(max_bytes):
+    """`max_bytes` checked: a positive int, None (no limit) or -1 (half the physical memory)."""
+    if max_bytes is None:
+        return None
+    if isinstance(max_bytes, (int, np.integer)) and not isinstance(max_bytes, bool) and (
+            max_bytes >= 1 or max_bytes == -1):
+        return int(max_bytes)
+    raise UsageError(f"max_bytes must be a number of bytes (an int >= 1), None for no limit or -1 "
+                     f"for half the physical memory; got {max_bytes!r}")
+
+
 def load_page(path: str, *, text: str | None = None, allow_outside: bool = False,
               max_bytes: int | None = -1) -> Page:
     """Read and build the page at `path`; never raises for a bad page (see `page.diagnostics`),
     only OSError when the file cannot be read.
 
     max_bytes: the most a block's outputs may need (-1: half the physical memory; None: no limit);
-    blocks over it fail before allocating (statically when their shapes are known)."""
+    blocks over it fail before allocating (statically when their shapes are known).
+    text: the page's YAML as a str (then `path` only names it). Arguments of the wrong kind
+    raise UsageError (a BlockgraphError) saying what to pass."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise UsageError(f"path must be a str or os.PathLike (the page's file), got "
+                         f"{type(path).__name__}")
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        raise UsageError("path must be text, not bytes")
+    if text is not None and not isinstance(text, str):
+        hint = ": decode it first, text=data.decode('utf-8')" if isinstance(text, bytes) else ""
+        raise UsageError(f"text must be a str (the page's YAML), got {type(text).__name__}{hint}")
+    max_bytes = _max_bytes_arg(max_bytes)
     if max_bytes == -1:
         max_bytes = default_max_bytes()
     with executors.paused_gc():
