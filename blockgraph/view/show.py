@@ -435,6 +435,9 @@ def main(args) -> int:
         if getattr(args, "page", None):
             from .show_page import load as load_view
             view = load_view(args.page)
+            why = view.disagreement(tensors)
+            if why:
+                raise ShowError(f"{args.page} did not make {args.results}: {why}")
         if not args.key:
             print(table(tensors, view) if tensors else f"{args.results}: no results")
             return 0
