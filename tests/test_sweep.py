@@ -442,3 +442,11 @@ def test_a_distributed_result_that_arrived_counts_even_if_its_worker_died(monkey
     with pytest.raises(sweep_mod.ExecutorError, match="could not run sweep run 0: RuntimeError: "
                                                       "worker gone three times"):
         list(sweep_mod._distributed([(0, boom, (1,))], Client("finished")))
+
+
+def test_out_that_is_not_a_folder_is_a_usage_error(grid_page, tmp_path, capsys):
+    out = tmp_path / "file.npz"
+    out.write_bytes(b"mine")
+    assert main(["sweep", grid_page, "--grid", "fq.num_bits=2", "--out", str(out)]) == 2
+    assert f"blockgraph: error: --out {out} is not a folder (a regular file)" in capsys.readouterr().err
+    assert out.read_bytes() == b"mine"

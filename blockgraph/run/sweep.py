@@ -480,7 +480,7 @@ def main(args) -> int:
         for d in e.diagnostics:
             err(d.format())
         return 1
-    except (SweepError, ExecutorError, sweep_out.OutInUse) as e:
+    except (SweepError, ExecutorError, sweep_out.OutError) as e:
         err(f"blockgraph: error: {e}")
         return 2
     except OSError as e:

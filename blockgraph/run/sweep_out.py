@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from contextlib import contextmanager
 
 from ..core.errors import BlockgraphError
+from ..core.files import kind
 
 try:
     import fcntl
@@ -25,7 +27,11 @@ INDEX = ("index.json", "index.csv")
 _OWN_FILES = re.compile(r"^(run-\d{4,}\.npz|\.tmp-[A-Za-z0-9_]+\.(npz|json|csv))$")
 
 
-class OutInUse(BlockgraphError):
+class OutError(BlockgraphError):
+    """An OUT that this sweep cannot own: not a folder, or locked by another running sweep."""
+
+
+class OutInUse(OutError):
     """OUT is locked by another sweep that is still running."""
 
 
@@ -33,6 +39,12 @@ class OutInUse(BlockgraphError):
 def owned(out: str):
     """OUT created, locked for this sweep and cleared of an earlier sweep's files (index first,
     so no index ever describes a mix); the lock is released (and its file removed) on exit."""
+    try:
+        mode = os.stat(out).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISDIR(mode):
+        raise OutError(f"--out {out} is not a folder ({kind(mode)})")
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, LOCK)
     fd = _lock(path, out)
