@@ -47,7 +47,8 @@ def sweep(args) -> int:
     try:
         index = run_sweep(page, grid=args.grid, feeds_dir=args.feeds_dir, out=args.out,
                           executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                          keep=args.keep or None, allow_outside=args.allow_outside, report=err)
+                          keep=args.keep or None, allow_outside=args.allow_outside, report=err,
+                          cycles=args.cycles)
     except PageError as e:
         for d in e.diagnostics:
             err(d.format())

@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="one run per combination of these attr values (repeatable)")
     sweep.add_argument("--out", required=True, metavar="OUTDIR",
                        help="folder for one results .npz per run and index.json/index.csv")
+    sweep.add_argument("--cycles", type=_positive, default=1, metavar="N",
+                       help="cycles of each run of a page with Variables (each run is one task)")
     sweep.add_argument("--keep", action="append", default=[], metavar="PATTERN",
                        help="write only results whose BLOCK.PORT matches this glob (repeatable)")
     _executor_options(sweep)

@@ -30,7 +30,11 @@ def run(executor, plan: Plan, feeds, options: RunOptions, *, cycles: int = 1, st
         trace=None, on_cycle=None) -> Results:
     """Run `cycles` cycles of `plan`; the Results of the last one, with `.state` (the
     Variables after it), `.cycles` (cycles run) and `.traces`. on_cycle(k, results) is called
-    after each cycle."""
+    after each cycle. On dask, the whole run is one task (cycles share state, so they cannot
+    spread over a cluster)."""
+    if executor.name == "dask":
+        job = (plan, feeds, replace(options, callbacks=RunOptions().callbacks), cycles, state, trace)
+        return next(executor.map(_one_task, [(0, job)]))[1]
     st = State(initial_values(plan, feeds, options, state))
     opts = replace(options, state=st, seam=options.seam.with_extra(commit_updates))
     recorder = Trace(trace) if trace else None
@@ -67,6 +71,12 @@ def run(executor, plan: Plan, feeds, options: RunOptions, *, cycles: int = 1, st
     results.state = st.snapshot()
     results.traces = recorder.arrays() if recorder is not None else {}
     return results
+
+
+def _one_task(plan, feeds, options, cycles, state, trace):
+    """A many-cycle run as one task of an executor's map (module-level: picklable)."""
+    return run(sequential.Sequential(), plan, feeds, options, cycles=cycles, state=state,
+               trace=trace)
 
 
 def _replayable(executor, plan: Plan, options: RunOptions) -> bool:

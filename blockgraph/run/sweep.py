@@ -167,25 +167,29 @@ class RunFailed:
     error: str
 
 
-def run_one(scope: Scope, feeds, keep=None):
+def run_one(scope: Scope, feeds, keep=None, cycles: int = 1):
     """The task of one run: (Results, seconds), or (RunFailed, seconds) when its feeds file
-    cannot be read. Module-level, so dask workers can run it; it raises nothing a page causes."""
+    cannot be read. Module-level, so dask workers can run it; it raises nothing a page causes.
+    Its blocks run in order; a page with Variables runs `cycles` cycles (one task, all of them)."""
     if isinstance(feeds, str):
         try:
             feeds = npyio.load_npz(feeds, set(scope.feedable()), scope.max_bytes)
         except FileReadError as e:
             return RunFailed(f"cannot read feeds {os.path.basename(feeds)}: {e}"), 0.0
     t0 = time.perf_counter()
-    results = sequential.run(Plan(scope), feeds or {},
-                             RunOptions(keep=keep, max_bytes=scope.max_bytes))
+    plan = Plan(scope, only=scope.fetch_closure())
+    options = RunOptions(keep=keep, max_bytes=scope.max_bytes)
+    if plan.stateful or cycles != 1:
+        from . import cycles as cycling
+        results = cycling.run(sequential.Sequential(), plan, feeds or {}, options, cycles=cycles)
+    else:
+        results = sequential.run(plan, feeds or {}, options)
     return results, time.perf_counter() - t0
 
 
-# ---------------------------------------------------------------- the sweep
-
 def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequential",
           workers=None, scheduler=None, keep=None, allow_outside: bool = False,
-          progress: bool | None = None, report=None) -> dict:
+          progress: bool | None = None, report=None, cycles: int = 1) -> dict:
     """Run a loaded page (`blockgraph.load_page`) once per --grid combination or --feeds-dir
     file, write OUT/run-NNNN.npz for each and OUT/index.json + index.csv; return the index. Runs
     are independent jobs of the executor (`Executor.map`); within a run blocks run in order.
@@ -206,10 +210,10 @@ def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequent
                 else feeds_runs(page, feeds_dir, load=remote))
         with sweep_out.owned(out):
             return _run_all(page, runs, out, say, runner, executor=executor, keep=keep,
-                            progress=progress)
+                            progress=progress, cycles=cycles)
 
 
-def _run_all(page, runs, out, say, runner, *, executor, keep, progress) -> dict:
+def _run_all(page, runs, out, say, runner, *, executor, keep, progress, cycles=1) -> dict:
     """Run the planned `runs` into OUT (owned by this sweep) and write the index: when all have
     run, or when the sweep stops early (Ctrl-C, a lost cluster), marked "complete": false, with
     the runs not done as not run."""
@@ -220,7 +224,7 @@ def _run_all(page, runs, out, say, runner, *, executor, keep, progress) -> dict:
         if r.error is not None:
             say(f"blockgraph: error: sweep run {r.index} ({r.label()}): {r.error}")
             entries[r.index] = _entry(r, None, 0.0, None)
-    todo = [(r.index, (r.scope, r.feeds, list(keep) if keep else None))
+    todo = [(r.index, (r.scope, r.feeds, list(keep) if keep else None, cycles))
             for r in runs if r.error is None]
     bar = Progress(len(runs), "runs", enabled=progress) if progress is not False else None
     if bar:
