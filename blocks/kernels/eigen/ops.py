@@ -1,0 +1,82 @@
+"""Per op and dtype: the packet function (Eigen's polynomial, on the first n - n % width
+elements) and the scalar function (TF's tail loop). Each takes and returns arrays of the
+op's dtype; `apply` splits a flat array between them."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import f32, halfs, libm
+from .prims import F32, F64, ftz32, ftz64
+
+ONE32 = F32(1.0)
+
+
+def _lib(name):
+    return lambda *a: libm.call(name, *a)
+
+
+def _sigmoid_tail32(x):
+    e = libm.call("expf", f32.fmin(ftz32(x), f32.SIG_HI))
+    return ftz32(e / (ONE32 + e))
+
+
+def _elu_tail32(x):
+    return np.where(ftz32(x) < 0, libm.call("expf", x) - ONE32, x)
+
+
+def _selu_tail32(x):
+    d = ftz32(x)
+    return np.where(d < 0, f32.SELU_SCALE_ALPHA * (libm.call("expf", x) - ONE32),
+                    f32.SELU_SCALE * d)
+
+
+def _softplus_tail32(x):
+    d = ftz32(x)
+    ex = libm.call("expf", x)
+    th = f32.SOFTPLUS_THRESHOLD
+    return np.where(d > -th, x, np.where(d < th, ex, libm.call("log1pf", ex)))
+
+
+def _softplus_grad_tail32(g, x):
+    return ftz32(ftz32(g) / (libm.call("expf", -ftz32(x)) + ONE32))
+
+
+FLOAT32 = {
+    "Exp": (f32.exp, _lib("expf")),
+    "Expm1": (f32.expm1, _lib("expm1f")),
+    "Log": (f32.log, _lib("logf")),
+    "Log1p": (f32.log1p, _lib("log1pf")),
+    "Sin": (f32.sin, _lib("sinf")),
+    "Cos": (f32.cos, _lib("cosf")),
+    "Tanh": (f32.tanh, f32.tanh),
+    "Sigmoid": (f32.sigmoid, _sigmoid_tail32),
+    "Erf": (f32.erf, f32.erf),
+    "Rsqrt": (f32.rsqrt, lambda x: ONE32 / np.sqrt(ftz32(x))),
+    "Reciprocal": (f32.reciprocal, lambda x: ftz32(ONE32 / ftz32(x))),
+    "Sqrt": (f32.sqrt, f32.sqrt),
+    "Pow": (None, _lib("powf")),
+    "Atan2": (None, _lib("atan2f")),
+    "Elu": (f32.elu, _elu_tail32),
+    "Selu": (f32.selu, _selu_tail32),
+    "Softplus": (f32.softplus, _softplus_tail32),
+    "SoftplusGrad": (f32.softplus_grad, _softplus_grad_tail32),
+}
+
+WIDTH = {"float32": 8, "float64": 4, "float16": 8, "bfloat16": 8}
+TABLES = {"float32": FLOAT32}
+
+
+def apply(op, dtype_name, *arrays):
+    """TF's element-wise loop: packets over the first n - n % width elements, then the tail."""
+    packet, tail = TABLES[dtype_name][op]
+    dt = np.dtype(arrays[0].dtype)
+    flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+    n = flat[0].size
+    k = n - n % WIDTH[dtype_name] if packet is not None else 0
+    out = np.empty(n, dt)
+    with np.errstate(all="ignore"):
+        if k:
+            out[:k] = packet(*(a[:k] for a in flat))
+        if k < n:
+            out[k:] = tail(*(a[k:] for a in flat))
+    return out.reshape(arrays[0].shape)
