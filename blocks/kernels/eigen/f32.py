@@ -112,7 +112,7 @@ def log1p(x0):
     log1 = log(xp1)
     inf_mask = xp1 == log1
     large = x * (log1 / (xp1 - ONE))
-    return where(small | inf_mask, x0, large)
+    return where(small | inf_mask, x, large)
 
 
 # --- sin/cos (psincos_float, non-FMA reduction)
