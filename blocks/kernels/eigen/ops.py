@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import f32, halfs, libm
+from . import f32, f64, halfs, libm
 from .prims import F32, F64, ftz32, ftz64
 
 ONE32 = F32(1.0)
@@ -62,8 +62,36 @@ FLOAT32 = {
     "SoftplusGrad": (f32.softplus_grad, _softplus_grad_tail32),
 }
 
+ONE64 = F64(1.0)
+
+
+def _l(name):
+    return lambda x: libm.call(name, x)
+
+
+FLOAT64 = {
+    "Exp": (f64.exp, _lib("exp")),
+    "Expm1": (f64.expm1, _lib("expm1")),
+    "Log": (f64.log, _lib("log")),
+    "Log1p": (f64.log1p, _lib("log1p")),
+    "Sin": (None, _lib("sin")),
+    "Cos": (None, _lib("cos")),
+    "Tanh": (f64.tanh, _lib("tanh")),
+    "Sigmoid": (f64.sigmoid, lambda x: f64.sigmoid(x, _l("exp"))),
+    "Erf": (f64.erf, lambda x: f64.erf(x, _l("exp"))),
+    "Rsqrt": (lambda x: ONE64 / np.sqrt(ftz64(x)), lambda x: ONE64 / np.sqrt(ftz64(x))),
+    "Reciprocal": (lambda x: ftz64(ONE64 / ftz64(x)), lambda x: ftz64(ONE64 / ftz64(x))),
+    "Sqrt": (lambda x: np.sqrt(ftz64(x)), lambda x: np.sqrt(ftz64(x))),
+    "Pow": (None, _lib("pow")),
+    "Atan2": (None, _lib("atan2")),
+    "Elu": (f64.elu, lambda x: f64.elu(x, _l("exp"))),
+    "Selu": (f64.selu, lambda x: f64.selu(x, _l("exp"))),
+    "Softplus": (f64.softplus, lambda x: f64.softplus(x, _l("exp"), _l("log1p"))),
+    "SoftplusGrad": (f64.softplus_grad, lambda g, x: f64.softplus_grad(g, x, _l("exp"))),
+}
+
 WIDTH = {"float32": 8, "float64": 4, "float16": 8, "bfloat16": 8}
-TABLES = {"float32": FLOAT32}
+TABLES = {"float32": FLOAT32, "float64": FLOAT64}
 
 
 def apply(op, dtype_name, *arrays):
