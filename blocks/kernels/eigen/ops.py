@@ -69,10 +69,17 @@ def _l(name):
     return lambda x: libm.call(name, x)
 
 
+def _log_tail64(x):
+    """TF's scalar double log: -inf for +-0 and denormals, +qNaN for x < 0 (not glibc's -NaN)."""
+    d = ftz64(x)
+    r = libm.call("log", d)
+    return np.where(np.isnan(r) & ~np.isnan(d), F64(np.nan), r)
+
+
 FLOAT64 = {
     "Exp": (f64.exp, _lib("exp")),
     "Expm1": (f64.expm1, _lib("expm1")),
-    "Log": (f64.log, _lib("log")),
+    "Log": (f64.log, _log_tail64),
     "Log1p": (f64.log1p, _lib("log1p")),
     "Sin": (None, _lib("sin")),
     "Cos": (None, _lib("cos")),
