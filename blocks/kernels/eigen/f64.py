@@ -112,7 +112,7 @@ def log1p(x0):
     x = ftz64(x0)
     xp1 = x + ONE
     log1 = log(xp1)
-    large = x * (log1 / (xp1 - ONE))
+    large = (log1 / (xp1 - ONE)) * x       # operand order as compiled: a NaN log1 wins
     return where((xp1 == ONE) | (xp1 == log1), x, large)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import f32, f64, halfs, libm
+from . import f32, f64, halfops, halfs, libm
 from .prims import F32, F64, ftz32, ftz64
 
 ONE32 = F32(1.0)
@@ -99,6 +99,10 @@ FLOAT64 = {
 
 WIDTH = {"float32": 8, "float64": 4, "float16": 8, "bfloat16": 8}
 TABLES = {"float32": FLOAT32, "float64": FLOAT64}
+for _dt in ("float16", "bfloat16"):
+    _np = halfs.F16 if _dt == "float16" else halfs.BF16
+    TABLES[_dt] = {op: (None if op in ("Pow", "Atan2") else halfops.make(op, _np, True),
+                        halfops.make(op, _np, False)) for op in FLOAT32}
 
 
 def apply(op, dtype_name, *arrays):

@@ -1,0 +1,83 @@
+"""float16 / bfloat16 versions of the ops: Eigen's Packet8h/Packet8bf run the float32 packet
+function and round once (F16_PACKET_FUNCTION / BF16_PACKET_FUNCTION); composite formulas
+(logistic, Elu, Selu, Softplus, SoftplusGrad) round after every elementary op. The scalar
+half/bfloat16 functions call glibc's float function and round (Half.h, BFloat16.h); Tanh's
+scalar path is glibc tanhf here, not Eigen's rational function. Pow/Atan2 have no half
+packets: glibc powf/atan2f on every element."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import f32, libm
+from .halfs import narrow, widen
+from .prims import F32, ftz32
+
+ONE = F32(1.0)
+
+
+def _g(name):
+    return lambda x: libm.call(name, x)
+
+
+def _rsqrt_scalar(x):            # half(1) / sqrt(half): two roundings, done by the caller's R
+    return None
+
+
+PACKET_F32 = {"Exp": f32.exp, "Expm1": f32.expm1, "Log": f32.log, "Log1p": f32.log1p,
+              "Sin": f32.sin, "Cos": f32.cos, "Tanh": f32.tanh, "Erf": f32.erf,
+              "Rsqrt": f32.rsqrt, "Reciprocal": f32.reciprocal, "Sqrt": f32.sqrt}
+SCALAR_F32 = {"Exp": _g("expf"), "Expm1": _g("expm1f"), "Log": _g("logf"),
+              "Log1p": _g("log1pf"), "Sin": _g("sinf"), "Cos": _g("cosf"), "Tanh": _g("tanhf"),
+              "Erf": f32.erf, "Sqrt": f32.sqrt}
+
+
+def make(op, dtype, packet):
+    """The function computing op on a half/bfloat16 array along TF's packet or scalar path."""
+    def R(v):                    # one elementary op's result in the storage type, widened
+        return widen(narrow(v, dtype, packet))
+
+    def W(x):                    # an input as float32 arithmetic sees it
+        return ftz32(widen(x))
+
+    exp = f32.exp if packet else _g("expf")
+    log1p = f32.log1p if packet else _g("log1pf")
+
+    def out(v):
+        return narrow(v, dtype, packet)
+
+    if op in PACKET_F32 and (packet or op in SCALAR_F32):
+        fn = PACKET_F32[op] if packet else SCALAR_F32[op]
+        return lambda x: out(fn(widen(x)))
+    if op == "Rsqrt":            # scalar: half(1) / half(sqrtf(x))
+        return lambda x: out(ONE / R(np.sqrt(W(x))))
+    if op == "Reciprocal":
+        return lambda x: out(ONE / W(x))
+    if op == "Sigmoid":
+        def sigmoid(x):
+            e = R(exp(widen(x)))
+            return out(np.where(e == np.inf, ONE, e / R(ONE + e)))
+        return sigmoid
+    if op == "Elu":
+        return lambda x: out(np.where(W(x) < 0, R(exp(widen(x))) - ONE, widen(x)))
+    if op == "Selu":
+        sa, sc = R(f32.SELU_SCALE_ALPHA), R(f32.SELU_SCALE)
+
+        def selu(x):
+            w = W(x)
+            return out(np.where(w < 0, sa * R(R(exp(widen(x))) - ONE), sc * w))
+        return selu
+    if op == "Softplus":
+        eps = F32(np.finfo(dtype).eps)
+        th = R(R(libm.call("logf", np.array([eps], F32))) + F32(2.0))[0]
+
+        def softplus(x):
+            w = W(x)
+            ex = R(exp(widen(x)))
+            return out(np.where(w > -th, widen(x), np.where(w < th, ex, log1p(ex))))
+        return softplus
+    if op == "SoftplusGrad":
+        return lambda g, x: out(W(g) / R(R(exp(-W(x))) + ONE))
+    if op in ("Pow", "Atan2"):
+        name = "powf" if op == "Pow" else "atan2f"
+        return lambda a, b: out(libm.call(name, widen(a), widen(b)))
+    raise KeyError(op)
