@@ -34,7 +34,7 @@ SCALAR_F32 = {"Exp": _g("expf"), "Expm1": _g("expm1f"), "Log": _g("logf"),
 def make(op, dtype, packet):
     """The function computing op on a half/bfloat16 array along TF's packet or scalar path."""
     def R(v):                    # one elementary op's result in the storage type, widened
-        return widen(narrow(v, dtype, packet))
+        return widen(narrow(ftz32(v), dtype, packet))
 
     def W(x):                    # an input as float32 arithmetic sees it
         return ftz32(widen(x))
@@ -43,7 +43,7 @@ def make(op, dtype, packet):
     log1p = f32.log1p if packet else _g("log1pf")
 
     def out(v):
-        return narrow(v, dtype, packet)
+        return narrow(ftz32(v), dtype, packet)
 
     if op in PACKET_F32 and (packet or op in SCALAR_F32):
         fn = PACKET_F32[op] if packet else SCALAR_F32[op]
@@ -66,6 +66,10 @@ def make(op, dtype, packet):
             w = W(x)
             return out(np.where(w < 0, sa * R(R(exp(widen(x))) - ONE), sc * w))
         return selu
+    if op == "Softplus" and dtype == np.float16:    # float16: computed in float32, one rounding
+        from .ops import FLOAT32
+        fn = FLOAT32["Softplus"][0 if packet else 1]
+        return lambda x: out(fn(widen(x)))
     if op == "Softplus":
         eps = F32(np.finfo(dtype).eps)
         th = R(R(libm.call("logf", np.array([eps], F32))) + F32(2.0))[0]
