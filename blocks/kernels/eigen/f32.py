@@ -84,7 +84,7 @@ def log(x0):
     q = ((LB0 * xm + LB1) * xm + LB2) * xm + LB3
     r = p / q
     r = e * LN2 + r
-    invalid = ~(x >= ZERO)
+    invalid = (x < ZERO) | (x != x)
     r = where(x == INF, INF, r)
     r = where(invalid, from_bits32(FNAN_ALL + 0 * ib), r)
     return where(x == ZERO, -INF, r)

@@ -105,9 +105,17 @@ for _dt in ("float16", "bfloat16"):
                         halfops.make(op, _np, False)) for op in FLOAT32}
 
 
+#: packet parts of at least this many float32 elements run the numba kernels (fused.py)
+FUSED_MIN = 1 << 16
+
+
 def apply(op, dtype_name, *arrays):
     """TF's element-wise loop: packets over the first n - n % width elements, then the tail."""
     packet, tail = TABLES[dtype_name][op]
+    n0 = arrays[0].size
+    if dtype_name == "float32" and n0 >= FUSED_MIN:
+        from . import fused
+        packet = fused.packet_fn(op) or packet
     dt = np.dtype(arrays[0].dtype)
     flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
     n = flat[0].size

@@ -1,0 +1,138 @@
+"""numba versions of the float32 packet kernels, for large arrays: the functions of f32.py
+recompiled per element (their globals rebound to the scalar primitives below), driven by a
+parallel loop over the packet part. No fastmath, so LLVM keeps every rounding (no FMA
+contraction) and the results are bit-identical to the numpy path (tests check this).
+
+numba is imported on the first call that reaches `packet_fn` (never at import), compiled
+code is cached on disk; BLOCKGRAPH_NO_FUSED=1, or numba missing, keeps the numpy path.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import types
+
+import numpy as np
+
+from . import f32
+
+#: ops (float32) with a numba packet kernel: name -> f32 function name, arity
+KERNELS = {"Exp": ("exp", 1), "Expm1": ("expm1", 1), "Log": ("log", 1), "Log1p": ("log1p", 1),
+           "Tanh": ("tanh", 1), "Sigmoid": ("sigmoid", 1), "Erf": ("erf", 1), "Elu": ("elu", 1),
+           "Selu": ("selu", 1), "Softplus": ("softplus", 1),
+           "SoftplusGrad": ("softplus_grad", 2)}
+_HELPERS = ("ldexp", "ldexp_fast", "exp", "log", "log1p")
+_STATE = {}
+_LOCK = threading.Lock()
+
+_DRIVER1 = '''
+def drive(x, out):
+    for i in prange(x.size):
+        out[i] = kern(x[i])
+'''
+_DRIVER2 = '''
+def drive(x, y, out):
+    for i in prange(x.size):
+        out[i] = kern(x[i], y[i])
+'''
+
+
+def enabled():
+    return os.environ.get("BLOCKGRAPH_NO_FUSED", "") in ("", "0")
+
+
+def _scalar_prims(numba):
+    """Scalar (numba) versions of the names in prims.py the f32 kernels use."""
+    from numba import njit, types as nt
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _bitcast_f2i(typingctx, x):
+        sig = nt.int32(nt.float32)
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(nt.int32))
+        return sig, codegen
+
+    @intrinsic
+    def _bitcast_i2f(typingctx, i):
+        sig = nt.float32(i)
+
+        def codegen(context, builder, signature, args):
+            import llvmlite.ir as ir
+            v = builder.trunc(args[0], ir.IntType(32)) if signature.args[0].bitwidth > 32 \
+                else args[0]
+            return builder.bitcast(v, context.get_value_type(nt.float32))
+        return sig, codegen
+
+    F32 = np.float32
+    ZERO, TINY = F32(0.0), F32(np.finfo(np.float32).tiny)
+    INT_MIN = np.int32(-2147483648)
+
+    def where(c, a, b):
+        return a if c else b
+
+    def fmin(a, b):
+        return b if b < a else a
+
+    def fmax(a, b):
+        return b if b > a else a
+
+    def floor(x):
+        return np.float32(np.floor(x))
+
+    def bits32(x):
+        return _bitcast_f2i(x)
+
+    def from_bits32(i):
+        return _bitcast_i2f(i)
+
+    def cvtt32(x):
+        return np.int32(x) if abs(x) < F32(2147483648.0) else INT_MIN
+
+    def ftz32(x):
+        return x * ZERO if abs(x) < TINY else x
+
+    def to_f32(i):
+        return np.float32(i)
+    opts = dict(inline="always")
+    return {n: njit(**opts)(f) for n, f in dict(
+        where=where, fmin=fmin, fmax=fmax, floor=floor, bits32=bits32, from_bits32=from_bits32,
+        cvtt32=cvtt32, ftz32=ftz32, to_f32=to_f32).items()}
+
+
+def _compile():
+    import numba
+    from numba import njit
+    g = dict(vars(f32))
+    g.update(_scalar_prims(numba))
+    for name in _HELPERS + tuple(v[0] for v in KERNELS.values()):
+        fn = getattr(f32, name)
+        g[name] = njit(inline="always")(types.FunctionType(fn.__code__, g, name))
+    drivers = {}
+    for op, (name, arity) in KERNELS.items():
+        dg = {"prange": numba.prange, "kern": g[name]}
+        exec(_DRIVER1 if arity == 1 else _DRIVER2, dg)
+        drivers[op] = njit(parallel=True, cache=False)(dg["drive"])
+    return drivers
+
+
+def packet_fn(op):
+    """The numba packet function for float32 `op` (arrays in, array out), or None."""
+    if op not in KERNELS or not enabled():
+        return None
+    with _LOCK:
+        if "drivers" not in _STATE:
+            try:
+                _STATE["drivers"] = _compile()
+            except ImportError:
+                _STATE["drivers"] = {}
+    drive = _STATE["drivers"].get(op)
+    if drive is None:
+        return None
+
+    def run(*arrays):
+        out = np.empty(arrays[0].size, np.float32)
+        drive(*(np.ascontiguousarray(a, np.float32) for a in arrays), out)
+        return out
+    return run
