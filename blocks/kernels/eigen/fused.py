@@ -131,8 +131,17 @@ def packet_fn(op):
     if drive is None:
         return None
 
+    ref = getattr(f32, KERNELS[op][0])
+
     def run(*arrays):
+        arrays = [np.ascontiguousarray(a, np.float32) for a in arrays]
         out = np.empty(arrays[0].size, np.float32)
-        drive(*(np.ascontiguousarray(a, np.float32) for a in arrays), out)
+        drive(*arrays, out)
+        # LLVM may commute an fmul or fold a select, which changes which NaN x86 returns when
+        # two NaNs meet, or the sign of a zero: NaN and zero results are redone by the numpy
+        # kernel (per element, so exact; both are rare in real data).
+        bad = np.isnan(out) | (out == 0)
+        if bad.any():
+            out[bad] = ref(*(a[bad] for a in arrays))
         return out
     return run
