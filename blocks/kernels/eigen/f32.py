@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .prims import (F32, I32, U64, where, fmin, fmax, floor, bits32, from_bits32, cvtt32,
+from .prims import (F32, I32, U64, nan_first, where, fmin, fmax, floor, bits32, from_bits32, cvtt32,
                     ftz32, to_f32)
 from . import approx
 
@@ -99,7 +99,8 @@ def expm1(x0):
     neg_one_mask = um1 == MINUS_ONE
     logu = log(u)
     pos_inf = logu == u
-    r = um1 * (x / logu)
+    q = nan_first(x, logu, x / logu)
+    r = nan_first(um1, q, um1 * q)
     r = where(pos_inf, u, r)
     return where(one_mask, x0, where(neg_one_mask, MINUS_ONE, r))
 
@@ -111,7 +112,9 @@ def log1p(x0):
     small = xp1 == ONE
     log1 = log(xp1)
     inf_mask = xp1 == log1
-    large = x * (log1 / (xp1 - ONE))
+    d = xp1 - ONE
+    q = nan_first(log1, d, log1 / d)
+    large = nan_first(x, q, x * q)
     return where(small | inf_mask, x, large)
 
 

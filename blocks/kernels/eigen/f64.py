@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .prims import (F64, I64, where, fmin, fmax, floor, bits64, from_bits64, ftz64)
+from .prims import (F64, I64, nan_first, where, fmin, fmax, floor, bits64, from_bits64, ftz64)
 
 ZERO, ONE, HALF, TWO = F64(0.0), F64(1.0), F64(0.5), F64(2.0)
 MINUS_ONE = F64(-1.0)
@@ -103,7 +103,8 @@ def expm1(x0):
     um1 = u - ONE
     neg_one_mask = um1 == MINUS_ONE
     logu = log(u)
-    r = um1 * (x / logu)
+    q = nan_first(x, logu, x / logu)
+    r = nan_first(um1, q, um1 * q)
     r = where(logu == u, u, r)
     return where(one_mask, x0, where(neg_one_mask, MINUS_ONE, r))
 
@@ -112,7 +113,9 @@ def log1p(x0):
     x = ftz64(x0)
     xp1 = x + ONE
     log1 = log(xp1)
-    large = (log1 / (xp1 - ONE)) * x       # operand order as compiled: a NaN log1 wins
+    d = xp1 - ONE
+    q = nan_first(log1, d, log1 / d)
+    large = nan_first(q, x, q * x)       # operand order as compiled: a NaN log1 wins
     return where((xp1 == ONE) | (xp1 == log1), x, large)
 
 

@@ -95,10 +95,13 @@ def _scalar_prims(numba):
 
     def to_f32(i):
         return np.float32(i)
+
+    def nan_first(a, b, r):
+        return a + a if a != a else (b + b if b != b else r)
     opts = dict(inline="always")
     return {n: njit(**opts)(f) for n, f in dict(
         where=where, fmin=fmin, fmax=fmax, floor=floor, bits32=bits32, from_bits32=from_bits32,
-        cvtt32=cvtt32, ftz32=ftz32, to_f32=to_f32).items()}
+        cvtt32=cvtt32, ftz32=ftz32, to_f32=to_f32, nan_first=nan_first).items()}
 
 
 def _compile():

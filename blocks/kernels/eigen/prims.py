@@ -88,3 +88,10 @@ def f64_to_f32(x):
 
 def f32_to_f64(x):
     return np.asarray(x, F32).astype(F64)
+
+
+def nan_first(a, b, r):
+    """r = a (op) b with x86's NaN rule made explicit: a's NaN if a is NaN, else b's. numpy's
+    SIMD loops (and LLVM, which commutes fmul) do not keep the operand order when two NaNs
+    meet; Eigen's compiled code does."""
+    return np.where(a != a, a + a, np.where(b != b, b + b, r))     # x + x: x quieted
