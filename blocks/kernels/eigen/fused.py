@@ -27,13 +27,21 @@ _LOCK = threading.Lock()
 
 _DRIVER1 = '''
 def drive(x, out):
+    nans = 0
     for i in prange(x.size):
-        out[i] = kern(x[i])
+        r = kern(x[i])
+        out[i] = r
+        nans += r != r
+    return nans
 '''
 _DRIVER2 = '''
 def drive(x, y, out):
+    nans = 0
     for i in prange(x.size):
-        out[i] = kern(x[i], y[i])
+        r = kern(x[i], y[i])
+        out[i] = r
+        nans += r != r
+    return nans
 '''
 
 
@@ -87,8 +95,10 @@ def _scalar_prims(numba):
     def from_bits32(i):
         return _bitcast_i2f(i)
 
-    def cvtt32(x):
-        return np.int32(x) if abs(x) < F32(2147483648.0) else INT_MIN
+    def cvtt32(x):              # branch-free, so LLVM can vectorize: fptosi only sees in-range
+        ok = abs(x) < F32(2147483648.0)
+        r = np.int32(x if ok else ZERO)
+        return r if ok else INT_MIN
 
     def ftz32(x):
         return x * ZERO if abs(x) < TINY else x
@@ -136,15 +146,14 @@ def packet_fn(op):
 
     ref = getattr(f32, KERNELS[op][0])
 
-    def run(*arrays):
+    def run(*arrays, out=None):
         arrays = [np.ascontiguousarray(a, np.float32) for a in arrays]
-        out = np.empty(arrays[0].size, np.float32)
-        drive(*arrays, out)
-        # LLVM may commute an fmul or fold a select, which changes which NaN x86 returns when
-        # two NaNs meet, or the sign of a zero: NaN and zero results are redone by the numpy
-        # kernel (per element, so exact; both are rare in real data).
-        bad = np.isnan(out) | (out == 0)
-        if bad.any():
+        if out is None:
+            out = np.empty(arrays[0].size, np.float32)
+        if drive(*arrays, out):
+            # LLVM does not keep x86's NaN operand order or sNaN quieting: NaN results (rare)
+            # are redone element-wise by the numpy kernel, which spells those rules out.
+            bad = np.isnan(out)
             out[bad] = ref(*(a[bad] for a in arrays))
         return out
     return run

@@ -112,17 +112,19 @@ FUSED_MIN = 1 << 16
 def apply(op, dtype_name, *arrays):
     """TF's element-wise loop: packets over the first n - n % width elements, then the tail."""
     packet, tail = TABLES[dtype_name][op]
-    n0 = arrays[0].size
-    if dtype_name == "float32" and n0 >= FUSED_MIN:
+    fast = None
+    if dtype_name == "float32" and arrays[0].size >= FUSED_MIN:
         from . import fused
-        packet = fused.packet_fn(op) or packet
+        fast = fused.packet_fn(op)
     dt = np.dtype(arrays[0].dtype)
     flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
     n = flat[0].size
     k = n - n % WIDTH[dtype_name] if packet is not None else 0
     out = np.empty(n, dt)
     with np.errstate(all="ignore"):
-        if k:
+        if k and fast is not None:
+            fast(*(a[:k] for a in flat), out=out[:k])
+        elif k:
             out[:k] = packet(*(a[:k] for a in flat))
         if k < n:
             out[k:] = tail(*(a[k:] for a in flat))
