@@ -34,7 +34,7 @@ SCALAR_F32 = {"Exp": _g("expf"), "Expm1": _g("expm1f"), "Log": _g("logf"),
 def make(op, dtype, packet):
     """The function computing op on a half/bfloat16 array along TF's packet or scalar path."""
     def R(v):                    # one elementary op's result in the storage type, widened
-        return widen(narrow(ftz32(v), dtype, packet))
+        return widen(narrow(v, dtype, packet))
 
     def W(x):                    # an input as float32 arithmetic sees it
         return ftz32(widen(x))
@@ -43,28 +43,35 @@ def make(op, dtype, packet):
     log1p = f32.log1p if packet else _g("log1pf")
 
     def out(v):
-        return narrow(ftz32(v), dtype, packet)
+        return narrow(v, dtype, packet)
 
+    if op == "Log1p" and packet and dtype == np.float16:
+        # this compiled copy lets log(1+x)'s NaN (0xffffffff) win over x's: half 0xffff
+        def log1p_h(x):
+            r = out(f32.log1p(widen(x)))
+            return np.where(np.isnan(x), np.array(0xFFFF, np.uint16).view(np.float16), r)
+        return log1p_h
     if op in PACKET_F32 and (packet or op in SCALAR_F32):
         fn = PACKET_F32[op] if packet else SCALAR_F32[op]
         return lambda x: out(fn(widen(x)))
     if op == "Rsqrt":            # scalar: half(1) / half(sqrtf(x))
         return lambda x: out(ONE / R(np.sqrt(W(x))))
     if op == "Reciprocal":
-        return lambda x: out(ONE / W(x))
+        return lambda x: out(ftz32(ONE / W(x)))
     if op == "Sigmoid":
         def sigmoid(x):
             e = R(exp(widen(x)))
-            return out(np.where(e == np.inf, ONE, e / R(ONE + e)))
+            return out(np.where(e == np.inf, ONE, ftz32(e / R(ONE + e))))
         return sigmoid
     if op == "Elu":
-        return lambda x: out(np.where(W(x) < 0, R(exp(widen(x))) - ONE, widen(x)))
+        # the select runs on the stored values: x itself (NaN bits and all) where x >= 0
+        return lambda x: np.where(W(x) < 0, out(R(exp(widen(x))) - ONE), x)
     if op == "Selu":
         sa, sc = R(f32.SELU_SCALE_ALPHA), R(f32.SELU_SCALE)
 
         def selu(x):
             w = W(x)
-            return out(np.where(w < 0, sa * R(R(exp(widen(x))) - ONE), sc * w))
+            return out(np.where(w < 0, ftz32(sa * R(R(exp(widen(x))) - ONE)), ftz32(sc * w)))
         return selu
     if op == "Softplus" and dtype == np.float16:    # float16: computed in float32, one rounding
         from .ops import FLOAT32
@@ -77,10 +84,10 @@ def make(op, dtype, packet):
         def softplus(x):
             w = W(x)
             ex = R(exp(widen(x)))
-            return out(np.where(w > -th, widen(x), np.where(w < th, ex, log1p(ex))))
+            return np.where(w > -th, x, out(np.where(w < th, ex, log1p(ex))))
         return softplus
     if op == "SoftplusGrad":
-        return lambda g, x: out(W(g) / R(R(exp(-W(x))) + ONE))
+        return lambda g, x: out(ftz32(W(g) / R(R(exp(-W(x))) + ONE)))
     if op in ("Pow", "Atan2"):
         name = "powf" if op == "Pow" else "atan2f"
         return lambda a, b: out(libm.call(name, widen(a), widen(b)))
