@@ -31,6 +31,11 @@ SCALAR_F32 = {"Exp": _g("expf"), "Expm1": _g("expm1f"), "Log": _g("logf"),
               "Erf": f32.erf, "Sqrt": f32.sqrt}
 
 
+def _log1p_h16(x):
+    """float16's compiled plog1p lets log(1+x)'s NaN 0xffffffff win over x's (half 0xffff)."""
+    return np.where(np.isnan(x), np.array(-1, np.int32).view(F32), f32.log1p(x))
+
+
 def make(op, dtype, packet):
     """The function computing op on a half/bfloat16 array along TF's packet or scalar path."""
     def R(v):                    # one elementary op's result in the storage type, widened
@@ -41,16 +46,14 @@ def make(op, dtype, packet):
 
     exp = f32.exp if packet else _g("expf")
     log1p = f32.log1p if packet else _g("log1pf")
+    if packet and dtype == np.float16:
+        log1p = _log1p_h16
 
     def out(v):
         return narrow(v, dtype, packet)
 
     if op == "Log1p" and packet and dtype == np.float16:
-        # this compiled copy lets log(1+x)'s NaN (0xffffffff) win over x's: half 0xffff
-        def log1p_h(x):
-            r = out(f32.log1p(widen(x)))
-            return np.where(np.isnan(x), np.array(0xFFFF, np.uint16).view(np.float16), r)
-        return log1p_h
+        return lambda x: out(log1p(widen(x)))
     if op in PACKET_F32 and (packet or op in SCALAR_F32):
         fn = PACKET_F32[op] if packet else SCALAR_F32[op]
         return lambda x: out(fn(widen(x)))
@@ -73,12 +76,9 @@ def make(op, dtype, packet):
             w = W(x)
             return out(np.where(w < 0, ftz32(sa * R(R(exp(widen(x))) - ONE)), ftz32(sc * w)))
         return selu
-    if op == "Softplus" and dtype == np.float16:    # float16: computed in float32, one rounding
-        from .ops import FLOAT32
-        fn = FLOAT32["Softplus"][0 if packet else 1]
-        return lambda x: out(fn(widen(x)))
     if op == "Softplus":
-        eps = F32(np.finfo(dtype).eps)
+        # Eigen's NumTraits<half>::epsilon() is 0x0800 = 2^-13 (not 2^-10); bfloat16's 2^-7
+        eps = F32(2.0 ** -13) if dtype == np.float16 else F32(2.0 ** -7)
         th = R(R(libm.call("logf", np.array([eps], F32))) + F32(2.0))[0]
 
         def softplus(x):
