@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import f32, f64, halfops, halfs, libm
+from . import binary, f32, f64, halfops, halfs, libm
 from .prims import F32, F64, ftz32, ftz64
 
 ONE32 = F32(1.0)
@@ -54,8 +54,8 @@ FLOAT32 = {
     "Rsqrt": (f32.rsqrt, lambda x: ONE32 / np.sqrt(ftz32(x))),
     "Reciprocal": (f32.reciprocal, lambda x: ftz32(ONE32 / ftz32(x))),
     "Sqrt": (f32.sqrt, f32.sqrt),
-    "Pow": (None, _lib("powf")),
-    "Atan2": (None, _lib("atan2f")),
+    "Pow": (binary.pow32, _lib("powf")),
+    "Atan2": (binary.atan2_32, _lib("atan2f")),
     "Elu": (f32.elu, _elu_tail32),
     "Selu": (f32.selu, _selu_tail32),
     "Softplus": (f32.softplus, _softplus_tail32),
@@ -89,8 +89,8 @@ FLOAT64 = {
     "Rsqrt": (lambda x: ONE64 / np.sqrt(ftz64(x)), lambda x: ONE64 / np.sqrt(ftz64(x))),
     "Reciprocal": (lambda x: ftz64(ONE64 / ftz64(x)), lambda x: ftz64(ONE64 / ftz64(x))),
     "Sqrt": (lambda x: np.sqrt(ftz64(x)), lambda x: np.sqrt(ftz64(x))),
-    "Pow": (None, _lib("pow")),
-    "Atan2": (None, _lib("atan2")),
+    "Pow": (binary.pow64, _lib("pow")),
+    "Atan2": (binary.atan2_64, _lib("atan2")),
     "Elu": (f64.elu, lambda x: f64.elu(x, _l("exp"))),
     "Selu": (f64.selu, lambda x: f64.selu(x, _l("exp"))),
     "Softplus": (f64.softplus, lambda x: f64.softplus(x, _l("exp"), _l("log1p"))),
