@@ -22,7 +22,8 @@ def widen(x):
     float32 kernels flush them (DAZ), while float16 denormals are normal float32 values."""
     if x.dtype == BF16:
         return (x.view(np.uint16).astype(np.uint32) << 16).view(F32)
-    return x.astype(F32)
+    w = x.astype(F32)               # vcvtph2ps also quiets a signaling NaN; numpy does not
+    return np.where(np.isnan(w), (w.view(np.uint32) | np.uint32(0x400000)).view(F32), w)
 
 
 def bf16_round(x, packet):
