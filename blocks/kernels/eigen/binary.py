@@ -280,7 +280,9 @@ def atan2_(t, y0, x0):
     rsm = ysm ^ (xb & t.sign)
     shift = _from(t, np.where(x_sign, _bits(t, t.pi), 0) | ysm)
     same = np.abs(x) == np.abs(y)
-    zero = _from(t, xb | yb) == 0
+    # por(x, y) == 0 compiles to an integer test: denormal bits count as nonzero here
+    raw = (_bits(t, x0) | _bits(t, y0)) & ~t.sign
+    zero = raw == 0
     arg = ft(y / x)
     arg = where(same, _from(t, _bits(t, t.f(1)) | rsm), arg)
     arg = where(zero, _from(t, rsm), arg)

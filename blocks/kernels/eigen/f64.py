@@ -109,13 +109,15 @@ def expm1(x0):
     return where(one_mask, x0, where(neg_one_mask, MINUS_ONE, r))
 
 
-def log1p(x0):
+def log1p(x0, x_nan_first=False):
+    """generic_log1p. Which NaN wins in x * (log1 / (xp1 - 1)) depends on the compiled copy:
+    log(1+x)'s 0xfff...f in TF's Log1p, x's inside Softplus (x_nan_first)."""
     x = ftz64(x0)
     xp1 = x + ONE
     log1 = log(xp1)
     d = xp1 - ONE
     q = nan_first(log1, d, log1 / d)
-    large = nan_first(q, x, q * x)       # operand order as compiled: a NaN log1 wins
+    large = nan_first(x, q, x * q) if x_nan_first else nan_first(q, x, q * x)
     return where((xp1 == ONE) | (xp1 == log1), x, large)
 
 
@@ -232,7 +234,7 @@ def selu(x0, expf=None):
 def softplus(x0, expf=None, log1pf=None):
     x = ftz64(x0)
     ex = exp(x0) if expf is None else expf(x0)
-    l1 = log1p(ex) if log1pf is None else log1pf(ex)
+    l1 = log1p(ex, True) if log1pf is None else log1pf(ex)
     return where(x > -SOFTPLUS_THRESHOLD, x0, where(x < SOFTPLUS_THRESHOLD, ex, l1))
 
 
