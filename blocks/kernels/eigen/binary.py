@@ -231,7 +231,7 @@ def pow_(t, x0, y0):
     neg_inf_v = where(y_odd_int, -pos_inf_v, pos_inf_v)
     p = where(x_abs_inf, where(x_neg, neg_inf_v, pos_inf_v), p)
     p = where(np.isnan(x) | np.isnan(y), nan, p)
-    return where(y_one, x, where(x_one | y_zero, one, p))
+    return where(y_one, x0, where(x_one | y_zero, one, p))     # x0: the raw bits (pselect)
 
 
 ATAN_F32 = (np.float32(1.12026982009410858154296875e-01), np.float32(7.296695709228515625e-01),
