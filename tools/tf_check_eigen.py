@@ -191,7 +191,7 @@ def tf_run(inp, outp):
             if dt == "bfloat16":
                 r = tf.bitcast(r, tf.uint16)
             return r.numpy()
-        if part == "P":
+        if part == "P" or part.startswith("S"):
             res[key] = call(args)
         else:
             n, tc = args[0].size, TAIL_CALL_BY.get(dt, TAIL_CALL)
@@ -213,6 +213,9 @@ def main(argv=None):
     ap.add_argument("--fixtures", default=None, help="write DIR/<op>.npz samples")
     ap.add_argument("--fixture-n", type=int, default=3000)
     ap.add_argument("--show", type=int, default=0, help="print this many mismatches per case")
+    ap.add_argument("--sizes", action="store_true",
+                    help="instead: one call per size 1..40, 8k+r up to 100k and 1e6+r (Exp, "
+                         "Tanh, Sigmoid float32; Exp, Log float64): is the tail only n % width?")
     ap.add_argument("--tf-run", nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.tf_run:
@@ -221,7 +224,15 @@ def main(argv=None):
     from blocks.kernels import eigen
     rng = np.random.default_rng(a.seed)
     cases = {}
-    for op in a.ops.split(","):
+    if a.sizes:
+        sizes = list(range(1, 41)) + sorted({int(8 * k + r) for k in rng.integers(5, 12500, 12)
+                                            for r in range(8)}) + [10**6 + r for r in range(8)]
+        for op, dt in [("Exp", "float32"), ("Tanh", "float32"), ("Sigmoid", "float32"),
+                       ("Exp", "float64"), ("Log", "float64")]:
+            for n in sizes:
+                cases[(op, dt, f"S{n}")] = draw(op, dt, n, rng)
+        a.fixtures = None
+    for op in ([] if a.sizes else a.ops.split(",")):
         for dt in a.dtypes.split(","):
             if not eigen.supported(op, dt):
                 continue
@@ -249,6 +260,15 @@ def main(argv=None):
         exp = tf_out[f"{op}|{dt}|{part}"]
         if dt == "bfloat16":
             exp = exp.view(args[0].dtype)
+        if part.startswith("S"):
+            got = eigen.get(op, dt)(*args)
+            st = compare(got, exp)
+            r = rows.setdefault((op, dt), {"P": (0, 0, 0.0), "T": (0, 0, 0.0), "P5": (0, 0, 0.0),
+                                           "bad": []})
+            r["P"] = (r["P"][0] + st[0], r["P"][1] + st[1], max(r["P"][2], st[2]))
+            if st[1] != st[0]:
+                r["bad"].append(int(part[1:]))
+            continue
         if part == "P":
             got = eigen.get(op, dt)(*args)
             sl = slice(0, args[0].size - 5)
@@ -284,6 +304,13 @@ def main(argv=None):
             for i, x in enumerate(args):
                 fixtures[op][f"{dt}|{part}|{i}"] = store(x[idx])
             fixtures[op][f"{dt}|{part}|out"] = store(np.asarray(exp)[idx])
+    if a.sizes:
+        print("# --sizes: whole arrays of every size compared (packets + tail)")
+        for (op, dt), r in rows.items():
+            p = r["P"]
+            print(f"{op:13s} {dt:9s} | {p[0]:9d} {100 * p[1] / max(p[0], 1):8.4f} {p[2]:7.0f}"
+                  f" | sizes with a mismatch: {r['bad'][:10]}")
+        return 0
     for (op, dt), r in rows.items():
         p, t, p5 = r["P"], r["T"], r["P5"]
         t = (t[0] + p5[0], t[1] + p5[1], max(t[2], p5[2]))
