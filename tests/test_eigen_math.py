@@ -15,18 +15,9 @@ from blocks.kernels.eigen import fused, ops
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "eigen_math")
 TAIL_CALL = {"float64": 3}             # TF's tail calls: shorter than the packet width
 
-# (op, dtype, part) where TF's bits are not all reproduced: (min exact share, max ulp), as
-# measured (README of the kernels: Pow/Atan2 have no Eigen packet port yet and run glibc;
-# the others are NaN payloads or denormal corner cases in half-type formulas).
-KNOWN = {
-    ("Pow", "float32", "P"): (0.50, np.inf), ("Pow", "float64", "P"): (0.50, np.inf),
-    ("Pow", "float16", "P"): (0.99, np.inf), ("Atan2", "float32", "P"): (0.65, 4),
-    ("Atan2", "float64", "P"): (0.85, np.inf), ("Softplus", "float16", "P"): (0.90, 1),
-    ("Softplus", "float16", "T"): (0.95, 1), ("Softplus", "float64", "P"): (0.99, 0),
-    ("Expm1", "bfloat16", "P"): (0.98, 128), ("Elu", "bfloat16", "P"): (0.97, 128),
-    ("Elu", "bfloat16", "T"): (0.97, 128), ("Log1p", "float16", "P"): (0.98, 0),
-    ("Log1p", "bfloat16", "T"): (0.97, 128), ("Sin", "bfloat16", "T"): (0.97, 128),
-}
+# (op, dtype, part) where TF's bits are not all reproduced: (min exact share, max ulp).
+# None at present: every case is bit-exact.
+KNOWN: dict = {}
 
 
 def _cases():
