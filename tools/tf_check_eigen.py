@@ -125,10 +125,14 @@ def draw(op, dt, n, rng):
     x = cast(x, dt)
     if op in BINARY:
         y = cast(np.concatenate([rng.permutation(x.astype(f)), ])[:n], dt)
+        sp = cast(np.asarray(_specials(dt)), dt)          # every pair of specials first
+        k = min(sp.size * sp.size, n // 2)
+        x[:k] = np.repeat(sp, sp.size)[:k]
+        y[:k] = np.tile(sp, sp.size)[:k]
         if op == "Pow":     # integer and half-integer exponents, and small bases
-            idx = rng.random(n) < 0.3
+            idx = (rng.random(n) < 0.3) & (np.arange(n) >= k)
             y = np.where(idx, cast(np.round(rng.uniform(-20, 20, n) * 2) / 2, dt), y)
-            idx = rng.random(n) < 0.3
+            idx = (rng.random(n) < 0.3) & (np.arange(n) >= k)
             x = np.where(idx, cast(rng.uniform(-3, 3, n), dt), x)
         return (x, y)
     return (x,)
@@ -294,8 +298,9 @@ def main(argv=None):
             if part == "P":
                 k -= k % (8 if dt != "float64" else 4)
                 k += 5
-                idx = np.r_[0:min(200, k), np.sort(rng.choice(
-                    np.arange(200, args[0].size - 5), k - 205, replace=False)),
+                head = 600 if op in BINARY else 200
+                idx = np.r_[0:min(head, k), np.sort(rng.choice(
+                    np.arange(head, args[0].size - 5), k - head - 5, replace=False)),
                     args[0].size - 5:args[0].size]
                 # keep packet positions a multiple of the width: TF's packets cover 0..k-5
             else:
