@@ -68,6 +68,13 @@ def _stats(got, exp):
     return exact, float(d.max())
 
 
+@pytest.fixture(autouse=True)
+def intel_tables(monkeypatch):
+    """The fixtures come from an Intel CPU: rcpps/rsqrtps from the Intel tables, whatever the
+    CPU running the tests (test_cpu_approximations checks the CPU against them)."""
+    monkeypatch.setenv("BLOCKGRAPH_APPROX", "table")
+
+
 @pytest.fixture
 def numpy_path(monkeypatch):
     monkeypatch.setenv("BLOCKGRAPH_NO_FUSED", "1")
@@ -143,6 +150,43 @@ def test_ftz_daz():
     assert eigen.expm1(d).view(np.uint32).tolist() == d.view(np.uint32).tolist()
     assert (eigen.exp(np.full(16, -100, np.float32)).view(np.uint32) == 0).all()
     assert eigen.log(np.full(7, 1e-45, np.float32))[0] == np.float32(-103.97208)
+
+
+def _cpu_vendor():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("vendor_id"):
+                    return line.split(":")[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def test_cpu_approximations(monkeypatch):
+    """On an Intel CPU the CPU's own rcpps/rsqrtps (used by default) equal the tables."""
+    from blocks.kernels.eigen import approx, native
+    if native.routine("rcp4") is None or _cpu_vendor() != "GenuineIntel":
+        pytest.skip("no executable memory, or not an Intel CPU (its tables differ)")
+    x = np.random.default_rng(1).integers(0, 2**32, 200_003, dtype=np.uint64) \
+        .astype(np.uint32).view(np.float32)
+    monkeypatch.delenv("BLOCKGRAPH_APPROX")
+    hw = approx.rcp(x), approx.rsqrt(x)
+    monkeypatch.setenv("BLOCKGRAPH_APPROX", "table")
+    tab = approx.rcp(x), approx.rsqrt(x)
+    for h, t in zip(hw, tab):
+        assert h.view(np.uint32).tolist() == t.view(np.uint32).tolist()
+
+
+def test_libm_rules_fallback(monkeypatch):
+    """Without the FTZ|DAZ trampoline, the measured rules give TF's glibc tails too (but for
+    the NaN payloads of float32 Log, which the rules do not model)."""
+    monkeypatch.setenv("BLOCKGRAPH_NO_TRAMPOLINE", "1")
+    monkeypatch.setenv("BLOCKGRAPH_NO_FUSED", "1")
+    for op in ("Exp", "Log", "Log1p", "Sin", "Expm1"):
+        for dt in ("float32", "float64"):
+            if (op, dt) != ("Log", "float32"):
+                _check(op, dt, "T")
 
 
 def test_no_tensorflow_import():

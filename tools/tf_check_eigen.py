@@ -206,6 +206,46 @@ def tf_run(inp, outp):
 
 # ------------------------------------------------------------------ the project side
 
+def golden(path, eigen, show=0):
+    """Bit-compare the kernels with the golden cases of their ops (real dtypes, equal shapes)."""
+    import json
+    import ml_dtypes
+    man = json.load(open(os.path.join(path, "cases.json")))
+    data = np.load(os.path.join(path, man["npz"]))
+    stats = {}
+    for c in man["cases"]:
+        if "outputs" not in c or c["op"] not in eigen.OPS:
+            continue
+        o = c["outputs"][0]
+        dt = o["tf_dtype"].replace("half", "float16")
+        if not eigen.supported(c["op"], dt):
+            continue
+        names = ARGNAMES.get(c["op"], ("x",))
+        args = [data[c["inputs"][nm]] for nm in names]
+        if dt == "bfloat16":
+            args = [x.view(ml_dtypes.bfloat16) for x in args]
+        if any(x.shape != args[0].shape for x in args):
+            continue
+        exp = data[o["key"]]
+        if dt == "bfloat16":
+            exp = exp.view(ml_dtypes.bfloat16)
+        with np.errstate(all="ignore"):
+            got = eigen.get(c["op"], dt)(*args)
+        n, ex, mu = compare(got, exp)
+        s = stats.setdefault((c["op"], dt), [0, 0, 0.0, 0])
+        s[0] += n
+        s[1] += ex
+        s[2] = max(s[2], mu)
+        s[3] += 1
+        if ex != n and show:
+            bad = np.nonzero(ulp_key(got.ravel()) != ulp_key(exp.ravel()))[0][:show]
+            print(f"   {c['id']} {dt} n={n} bad={[(i, [x.ravel()[i] for x in args], got.ravel()[i], exp.ravel()[i]) for i in bad]}")
+    print(f"{'op':13s} {'dtype':9s} | {'cases':>5s} {'elements':>8s} {'exact%':>8s} {'maxulp':>7s}")
+    for (op, dt), (n, ex, mu, k) in sorted(stats.items()):
+        print(f"{op:13s} {dt:9s} | {k:5d} {n:8d} {100 * ex / max(n, 1):8.4f} {mu:7.0f}")
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=0)
@@ -220,12 +260,17 @@ def main(argv=None):
     ap.add_argument("--sizes", action="store_true",
                     help="instead: one call per size 1..40, 8k+r up to 100k and 1e6+r (Exp, "
                          "Tanh, Sigmoid float32; Exp, Log float64): is the tail only n % width?")
+    ap.add_argument("--golden", default=None, metavar="DIR",
+                    help="instead: compare with the golden cases in DIR (cases.json + cases.npz, "
+                         "made by TF on another machine); equal-shape inputs only")
     ap.add_argument("--tf-run", nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.tf_run:
         return tf_run(*a.tf_run)
     sys.path.insert(0, ROOT)
     from blocks.kernels import eigen
+    if a.golden:
+        return golden(a.golden, eigen, a.show)
     rng = np.random.default_rng(a.seed)
     cases = {}
     if a.sizes:

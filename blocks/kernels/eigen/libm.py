@@ -4,9 +4,8 @@ CPU, as it does inside TF.
 
 TF's threads run with MXCSR FTZ|DAZ set, and glibc then mixes bit tests (which see a denormal
 input as it is) with arithmetic (which sees it as zero): logf(1e-45) = -103.97208, not -inf.
-To get that exactly, the calls go through a 240-byte x86-64 loop (TRAMPOLINE: gcc -O1 -fPIC of
-`for (i...) out[i] = fn(in[i])` between _mm_setcsr(old | 0x8040) and _mm_setcsr(old)), mapped
-executable with mmap. Where that mapping is refused, `call` falls back to per-function rules
+To get that exactly, the calls go through a small x86-64 loop that sets MXCSR like TF's threads
+(native.py). Where executable memory is refused, `call` falls back to per-function rules
 measured against TF (DENORMAL_RULE), exact except for rare denormal corner cases.
 """
 from __future__ import annotations
@@ -17,6 +16,7 @@ import ctypes.util
 
 import numpy as np
 
+from . import native
 from .prims import F32, F64, ftz32, ftz64
 
 _LIBM = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
@@ -57,55 +57,18 @@ def _loop(fn, dt, args):
     return out
 
 
-TRAMPOLINE = (
-    "415741564155415455534883ec180fae5c240c448b7c240c4489f80d408000008944240c0fae54240c4885c97e2a4989"
-    "fc4989f54989d64889cdbb00000000f3410f10449d0041ffd4f3410f11049e4883c3014839dd75e744897c240c0fae54"
-    "240c4883c4185b5d415c415d415e415fc3415741564155415455534883ec180fae5c240c8b44240c894424080d408000"
-    "008944240c0fae54240c4d85c07e334989fc4989f54989d64989cf4c89c5bb00000000f3410f10449d00f3410f100c9e"
-    "41ffd4f3410f11049f4883c3014839dd75e18b4424088944240c0fae54240c4883c4185b5d415c415d415e415fc34157"
-    "41564155415455534883ec180fae5c240c448b7c240c4489f80d408000008944240c0fae54240c4885c97e2a4989fc49"
-    "89f54989d64889cdbb00000000f2410f1044dd0041ffd4f2410f1104de4883c3014839dd75e744897c240c0fae54240c"
-    "4883c4185b5d415c415d415e415fc3415741564155415455534883ec180fae5c240c8b44240c894424080d4080000089"
-    "44240c0fae54240c4d85c07e334989fc4989f54989d64989cf4c89c5bb00000000f2410f1044dd00f2410f100cde41ff"
-    "d4f2410f1104df4883c3014839dd75e18b4424088944240c0fae54240c4883c4185b5d415c415d415e415fc3"
-)
-_OFFSETS = {"f1": 0x0, "f2": 0x71, "d1": 0xEE, "d2": 0x15F}
-_TRAMP = {}
-
-
-def _trampolines():
-    """{kind: ctypes function} of the FTZ/DAZ loops, or {} where exec memory is refused."""
-    if _TRAMP or _TRAMP.get("failed"):
-        return _TRAMP
-    try:
-        import mmap
-        code = bytes.fromhex("".join(TRAMPOLINE))
-        buf = mmap.mmap(-1, len(code), prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
-        buf.write(code)
-        base = ctypes.addressof(ctypes.c_char.from_buffer(buf))
-        vp, lg = ctypes.c_void_p, ctypes.c_long
-        for kind, off in _OFFSETS.items():
-            nargs = 3 if kind[1] == "1" else 4
-            _TRAMP[kind] = ctypes.CFUNCTYPE(None, *([vp] * nargs), lg)(base + off)
-        _TRAMP["_buf"] = buf
-    except Exception:          # noqa: BLE001 - no exec memory: use the rules
-        _TRAMP.clear()
-        _TRAMP["failed"] = True
-    return _TRAMP
-
-
 def call(name, *arrays):
     """Apply libm function `name` (float names end in f) element-wise under FTZ|DAZ."""
-    t = _trampolines()
-    if "f1" not in t or os.environ.get("BLOCKGRAPH_NO_TRAMPOLINE"):
-        return call_rules(name, *arrays)
     f32 = name in _F
+    kind = ("f" if f32 else "d") + str(len(arrays))
+    loop = native.routine(kind)
+    if loop is None or os.environ.get("BLOCKGRAPH_NO_TRAMPOLINE"):
+        return call_rules(name, *arrays)
     dt = F32 if f32 else F64
     args = [np.ascontiguousarray(np.asarray(a, dt).ravel()) for a in arrays]
     out = np.empty(args[0].size, dt)
     fn = ctypes.cast(_F[name] if f32 else _D[name], ctypes.c_void_p)
-    kind = ("f" if f32 else "d") + str(len(args))
-    t[kind](fn, *(a.ctypes.data for a in args), out.ctypes.data, out.size)
+    loop(fn, *(a.ctypes.data for a in args), out.ctypes.data, out.size)
     return out
 
 
