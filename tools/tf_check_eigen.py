@@ -30,9 +30,9 @@ UNARY = ["Exp", "Expm1", "Log", "Log1p", "Sin", "Cos", "Tanh", "Sigmoid", "Erf",
 BINARY = ["Pow", "Atan2", "SoftplusGrad"]
 ARGNAMES = {"Pow": ("x", "y"), "Atan2": ("y", "x"), "SoftplusGrad": ("gradients", "features"),
             "Elu": ("features",), "Selu": ("features",), "Softplus": ("features",)}
-DTYPES = ["float32", "float64", "float16", "bfloat16"]
+DTYPES = ["float32", "float64", "float16", "bfloat16", "complex64", "complex128"]
 TAIL_CALL = 7
-TAIL_CALL_BY = {"float64": 3}          # a call smaller than the packet width is all tail
+TAIL_CALL_BY = {"float64": 3, "complex64": 3, "complex128": 1}          # a call smaller than the packet width is all tail
 
 # thresholds of the polynomials' range reductions, clamps and overflows (their ulp
 # neighbourhoods are drawn), per op
@@ -105,6 +105,17 @@ def _neighbours(vals, dt, k=24):
 
 def draw(op, dt, n, rng):
     """n inputs (or (x, y) pairs) for op/dtype, specials first, then boundaries, then random."""
+    if dt.startswith("complex"):
+        fd = "float32" if dt == "complex64" else "float64"
+        re = draw(op, fd, n, rng)[0]
+        im = rng.permutation(draw(op, fd, n, rng)[0])
+        sp = _specials(fd)
+        k = min(sp.size * sp.size, n // 2)
+        re[:k] = np.repeat(sp, sp.size)[:k]
+        im[:k] = np.tile(sp, sp.size)[:k]
+        z = np.empty(n, dt)
+        z.real, z.imag = re, im
+        return (z,)
     f = np.float64 if dt == "float64" else np.float32
     sp = _specials(dt).astype(f) if dt != "float16" else _specials(dt)
     parts = [np.asarray(sp, f)]
@@ -160,6 +171,8 @@ def ulp_key(a):
 def compare(got, exp):
     """(n, bit-exact count, max ulp) with NaN == NaN counting as 0 ulp."""
     g, e = np.asarray(got).ravel(), np.asarray(exp).ravel()
+    if g.dtype.kind == "c":                     # per component
+        g, e = g.view(g.real.dtype), e.view(e.real.dtype)
     gi = g.view(np.uint16 if g.dtype.itemsize == 2 else np.uint32 if g.dtype.itemsize == 4
                 else np.uint64)
     ei = e.view(gi.dtype)

@@ -36,7 +36,7 @@ from .ops import TABLES, apply
 
 OPS = ("Exp", "Expm1", "Log", "Log1p", "Sin", "Cos", "Tanh", "Sigmoid", "Erf", "Rsqrt",
        "Reciprocal", "Sqrt", "Pow", "Atan2", "Elu", "Selu", "Softplus", "SoftplusGrad")
-DTYPES = ("float32", "float64", "float16", "bfloat16")
+DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64", "complex128")
 
 
 def supported(op: str, dtype_name: str) -> bool:

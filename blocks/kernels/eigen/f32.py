@@ -157,7 +157,9 @@ def trig_reduce_huge(xa):
     return r, q.astype(I32)
 
 
-def _sincos(x0, sine):
+def _sincos(x0, sine, huge_th=None):
+    """psincos_float; huge_th overrides the Payne-Hanek threshold (complex exp computes sin
+    and cos together with cos' threshold)."""
     x0 = ftz32(x0)
     xa = np.abs(x0)
     y = xa * TWO_OVER_PI
@@ -168,7 +170,9 @@ def _sincos(x0, sine):
     x = y * R2 + x
     x = y * R3 + x
     x = y * R4 + x
-    huge = (xa >= (HUGE_SIN if sine else HUGE_COS)) & (xa < F32(np.inf))
+    if huge_th is None:
+        huge_th = HUGE_SIN if sine else HUGE_COS
+    huge = (xa >= huge_th) & (xa < F32(np.inf))
     if huge.any():
         hx, hq = trig_reduce_huge(xa[huge])
         x = x.copy(); y_int = y_int.copy()

@@ -31,10 +31,10 @@ def _bind(name, argtype, nargs):
 
 _F = {n: _bind(n, ctypes.c_float, k) for n, k in
       [("expf", 1), ("expm1f", 1), ("logf", 1), ("log1pf", 1), ("sinf", 1), ("cosf", 1),
-       ("tanhf", 1), ("powf", 2), ("atan2f", 2)]}
+       ("tanhf", 1), ("powf", 2), ("atan2f", 2), ("hypotf", 2)]}
 _D = {n: _bind(n, ctypes.c_double, k) for n, k in
       [("exp", 1), ("expm1", 1), ("log", 1), ("log1p", 1), ("sin", 1), ("cos", 1),
-       ("tanh", 1), ("pow", 2), ("atan2", 2)]}
+       ("tanh", 1), ("pow", 2), ("atan2", 2), ("hypot", 2)]}
 
 
 # What glibc returns, inside TF's DAZ/FTZ threads, when an input is denormal: "daz" (the
@@ -43,7 +43,8 @@ _D = {n: _bind(n, ctypes.c_double, k) for n, k in
 DENORMAL_RULE = {"expf": "daz", "expm1f": "daz", "logf": "logf", "log1pf": "raw", "sinf": "raw",
                  "cosf": "daz", "tanhf": "raw", "powf": "daz", "atan2f": "atan2f",
                  "exp": "daz", "expm1": "daz", "log": "daz", "log1p": "raw", "sin": "raw",
-                 "cos": "daz", "tanh": "raw", "pow": "daz", "atan2": "daz"}
+                 "cos": "daz", "tanh": "raw", "pow": "daz", "atan2": "daz",
+                 "hypotf": "daz", "hypot": "daz"}
 LOGF_DENORMAL = F32(-103.97208)          # logf(+denormal) under DAZ: 0xc2cff1b4
 PIO2_DOWN = np.array([0x3FC90FDA], np.uint32).view(F32)[0]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import binary, f32, f64, halfops, halfs, libm
+from . import binary, cplx, f32, f64, halfops, halfs, libm
 from .prims import F32, F64, ftz32, ftz64
 
 ONE32 = F32(1.0)
@@ -97,8 +97,17 @@ FLOAT64 = {
     "SoftplusGrad": (f64.softplus_grad, lambda g, x: f64.softplus_grad(g, x, _l("exp"))),
 }
 
-WIDTH = {"float32": 8, "float64": 4, "float16": 8, "bfloat16": 8}
+WIDTH = {"float32": 8, "float64": 4, "float16": 8, "bfloat16": 8, "complex64": 4,
+         "complex128": 2}
 TABLES = {"float32": FLOAT32, "float64": FLOAT64}
+TABLES["complex64"] = {
+    "Exp": (cplx.exp_packet, cplx.exp_scalar), "Log": (cplx.log_packet, cplx.log_scalar),
+    "Tanh": (None, cplx.tanh_scalar), "Rsqrt": (None, cplx.rsqrt),
+    "Reciprocal": (cplx.reciprocal_packet, cplx.reciprocal_scalar)}
+TABLES["complex128"] = {
+    "Exp": (None, cplx.exp_scalar), "Log": (cplx.log_packet, cplx.log_scalar),
+    "Tanh": (None, cplx.tanh_scalar), "Rsqrt": (None, cplx.rsqrt),
+    "Reciprocal": (cplx.reciprocal_packet, cplx.reciprocal_scalar)}
 for _dt in ("float16", "bfloat16"):
     _np = halfs.F16 if _dt == "float16" else halfs.BF16
     TABLES[_dt] = {op: (None if op in ("Pow", "Atan2") else halfops.make(op, _np, True),
