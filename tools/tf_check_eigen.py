@@ -347,9 +347,17 @@ def main(argv=None):
             bad = np.nonzero(got.view(np.uint8).reshape(got.size, -1).tolist() !=
                              exp.view(np.uint8).reshape(exp.size, -1).tolist())[0] \
                 if False else np.nonzero(ulp_key(got) != ulp_key(exp))[0]
+            def hexs(v):
+                v = np.asarray(v).reshape(1)
+                v = v.view(v.real.dtype) if v.dtype.kind == "c" else v
+                return " ".join(hex(int(b)) for b in v.view(f"u{v.dtype.itemsize}"))
+            if got.dtype.kind == "c":
+                gv, ev = got.view(got.real.dtype), exp.view(exp.real.dtype)
+                bad = np.unique(np.nonzero(gv.view(f"u{gv.dtype.itemsize}") !=
+                                           ev.view(f"u{ev.dtype.itemsize}"))[0] // 2)
             for i in bad[:a.show]:
                 print(f"   {op} {dt} {part} i={i} in={[x[i] for x in args]} got={got[i]!r} "
-                      f"tf={exp[i]!r}")
+                      f"tf={exp[i]!r} [{hexs(got[i])} | {hexs(exp[i])}]")
         if a.fixtures:
             fixtures.setdefault(op, {})
             k = min(a.fixture_n if part == "P" else a.fixture_n // 4, args[0].size)

@@ -19,10 +19,6 @@ from . import binary, f32, f64, libm, native
 from .prims import F32, F64, ftz32, ftz64, nan_first
 
 _LIBM = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-try:
-    _GCC = ctypes.CDLL(ctypes.util.find_library("gcc_s") or "libgcc_s.so.1")
-except OSError:             # pragma: no cover - libgcc_s is part of every glibc system
-    _GCC = None
 
 
 def _parts(z):
@@ -146,17 +142,40 @@ def log_scalar(z):
 
 
 def reciprocal_scalar(z):
-    """complex(1) / z: libgcc's __divsc3 / __divdc3."""
-    f32_ = z.dtype == np.complex64
-    loop = native.routine("cf4" if f32_ else "cd4")
-    if loop is None or _GCC is None:
-        raise RuntimeError("complex division needs executable memory and libgcc_s")
-    fn = getattr(_GCC, "__divsc3" if f32_ else "__divdc3")
-    b = np.ascontiguousarray(z).reshape(-1)
-    a = np.ones_like(b)
-    out = np.empty_like(b)
-    loop(ctypes.cast(fn, ctypes.c_void_p), a.ctypes.data, b.ctypes.data, out.ctypes.data, b.size)
-    return out
+    """complex(1) / z as TF's binary divides: libgcc's classic __divsc3/__divdc3 (Smith's
+    algorithm in the type's precision, with C99's recovery of infinities and zeros; newer
+    libgcc computes float complex division in double, which TF's does not)."""
+    ft, ftz, fk, t = _kit(z.dtype)
+    re, im = _parts(z)
+    c, d = ftz(re), ftz(im)
+    one, zero = ft(1), ft(0)
+    a, b = np.full_like(c, one), np.zeros_like(c)       # 1 + 0i
+    small = np.abs(c) < np.abs(d)
+    # |c| < |d|
+    r1 = ftz(c / d)
+    den1 = ftz(ftz(c * r1) + d)
+    x1 = ftz(ftz(ftz(a * r1) + b) / den1)
+    y1 = ftz(ftz(ftz(b * r1) - a) / den1)
+    # |c| >= |d|
+    r2 = ftz(d / c)
+    den2 = ftz(ftz(d * r2) + c)
+    x2 = ftz(ftz(ftz(b * r2) + a) / den2)
+    y2 = ftz(ftz(b - ftz(a * r2)) / den2)
+    x, y = np.where(small, x1, x2), np.where(small, y1, y2)
+    both_nan = np.isnan(x) & np.isnan(y)
+    inf = ft(np.inf)
+    # c == d == 0: copysign(inf, c) * (a, b)
+    zc = both_nan & (c == 0) & (d == 0)
+    s_inf = np.copysign(inf, c)
+    x = np.where(zc, s_inf * a, x)
+    y = np.where(zc, s_inf * b, y)
+    # c or d infinite (a, b finite): 0 * (a c' + b d'), 0 * (b c' - a d')
+    ic = both_nan & ~zc & (np.isinf(c) | np.isinf(d))
+    cc = np.copysign(np.where(np.isinf(c), one, zero), c)
+    dd = np.copysign(np.where(np.isinf(d), one, zero), d)
+    x = np.where(ic, zero * ftz(ftz(a * cc) + ftz(b * dd)), x)
+    y = np.where(ic, zero * ftz(ftz(b * cc) - ftz(a * dd)), y)
+    return _join(x, y, z.dtype)
 
 
 def rsqrt(z):

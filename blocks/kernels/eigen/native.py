@@ -39,7 +39,7 @@ APPROX_CODE = (
 APPROX_OFFSETS = {"rcp4": 0x0, "rsqrt4": 0x1F}
 
 # cf1(fn, a, out, n) / cd1: out[i] = fn(a[i]) on float/double _Complex (cexpf, ctanhf, ...);
-# cf4(fn, a, b, out, n) / cd4: out[i] = fn(re a, im a, re b, im b) (__divsc3, __divdc3);
+# cf4(fn, a, b, out, n) / cd4: out[i] = fn(re a, im a, re b, im b) (e.g. __divsc3; unused);
 # all under FTZ|DAZ like the libm loops
 COMPLEX_CODE = (
     "415741564155415455534883ec180fae5c240c448b7c240c4489f80d408000008944240c0fae54240c4885c97e3f4989"
