@@ -57,12 +57,13 @@ def exp_packet(z):
     c_re = np.where(pos_inf & np.isnan(c_re), sgn(y), c_re)
     c_im = np.where(pos_inf & np.isnan(c_im), F32(0), c_im)
     r_re, r_im = ftz32(expx * c_re), ftz32(expx * c_im)
-    y0 = y == 0
-    return _join(np.where(y0, expx, r_re), np.where(y0, y, r_im), np.complex64)
+    y0 = (im.view(np.uint32) & np.uint32(0x7FFFFFFF)) == 0     # compiled as an integer test:
+    return _join(np.where(y0, expx, r_re), np.where(y0, im, r_im), np.complex64)  # den != 0
 
 
-def _hypot(ft, ftz, a, b):
-    """phypot_complex: sqrt(a^2 + b^2) with one correction step; 0 where a, b are 0."""
+def _hypot(ft, ftz, a, b, raw_zero):
+    """phypot_complex: sqrt(a^2 + b^2) with one correction step; 0 where a, b are 0 (raw_zero:
+    TF's compiled test reads the bits, so denormal parts are not zero there)."""
     aa, ba = np.abs(a), np.abs(b)
     a2, b2 = ftz(a * a), ftz(b * b)
     h = np.sqrt(ftz(a2 + b2))
@@ -74,7 +75,7 @@ def _hypot(ft, ftz, a, b):
     t3 = ftz(ftz(aa * aa) + m_a_sq)
     x = ftz(ftz(t1 - t2) - t3)
     h = ftz(h - ftz(x / ftz(ft(2) * h)))
-    return np.where((aa == 0) & (ba == 0), ft(0), h)
+    return np.where(raw_zero, ft(0), h)
 
 
 def log_packet(z):
@@ -82,7 +83,10 @@ def log_packet(z):
     ft, ftz, fk, t = _kit(z.dtype)
     re, im = _parts(z)
     a, b = ftz(re), ftz(im)
-    h = _hypot(ft, ftz, a, b)
+    ui = np.uint32 if ft is F32 else np.uint64
+    mag = ui(0x7FFFFFFF) if ft is F32 else ui(0x7FFFFFFFFFFFFFFF)
+    raw_zero = ((re.view(ui) | im.view(ui)) & mag) == 0
+    h = _hypot(ft, ftz, a, b, raw_zero)
     xlogr = fk.log(h)
     arg = binary.atan2_(t, im, re)
     inf = (np.abs(a) == np.inf) | (np.abs(b) == np.inf)
@@ -123,7 +127,17 @@ def _glibc1(name, z):
 
 
 def exp_scalar(z):
-    return _glibc1("cexp", z)
+    """cexp/cexpf; for (+inf, inf or NaN) TF's binary gives (+inf, +qNaN), where this glibc
+    gives the NaN of im - im."""
+    r = _glibc1("cexp", z)
+    re, im = _parts(z)
+    sp = (re == np.inf) & ~np.isfinite(im)
+    if sp.any():
+        ft = F32 if z.dtype == np.complex64 else F64
+        rr, ri = _parts(r)
+        ri = np.where(sp, ft(np.nan), ri)
+        r = _join(rr, ri, z.dtype)
+    return r
 
 
 def tanh_scalar(z):
@@ -191,7 +205,9 @@ def rsqrt(z):
     absz = np.where(p == 0, ft(0), absz)
     absz = np.where(np.isnan(x) | np.isnan(y), ft(np.nan), absz)
     absz = np.where(np.isinf(x) | np.isinf(y), ft(np.inf), absz)
-    w = np.sqrt(ftz(ft(0.5) * ftz(nan_first(ax, absz, ax + absz))))
+    # |x| + abs_z: which NaN wins differs between the compiled float and double copies
+    s_ = nan_first(absz, ax, absz + ax) if ft is F32 else nan_first(ax, absz, ax + absz)
+    w = np.sqrt(ftz(ft(0.5) * ftz(s_)))
     woz = ftz(nan_first(w, absz, w / absz))
     d = ftz(ftz(ft(2) * w) * absz)
     neg_woz = np.where(y < 0, woz, -woz)
