@@ -231,6 +231,8 @@ def golden(path, eigen, show=0):
             continue
         o = c["outputs"][0]
         dt = o["tf_dtype"].replace("half", "float16")
+        if o.get("compare") == "sum":
+            continue
         if not eigen.supported(c["op"], dt):
             continue
         names = ARGNAMES.get(c["op"], ("x",))
