@@ -64,7 +64,7 @@ def _stats(got, exp):
     g = got.view({2: np.uint16, 4: np.uint32, 8: np.uint64}[got.dtype.itemsize])
     e = exp.view(g.dtype)
     exact = float((g == e).mean())
-    gn, en = np.isnan(got.astype(np.float64)), np.isnan(exp.astype(np.float64))
+    gn, en = np.isnan(got), np.isnan(exp)
     d = np.abs(_ulp_key(got) - _ulp_key(exp)).astype(np.float64)
     d = np.where(gn & en, 0, np.where(gn | en, np.inf, d))
     return exact, float(d.max())

@@ -177,8 +177,7 @@ def compare(got, exp):
                 else np.uint64)
     ei = e.view(gi.dtype)
     exact = int((gi == ei).sum())
-    gf, ef = g.astype(np.float64), e.astype(np.float64)
-    gn, en = np.isnan(gf), np.isnan(ef)
+    gn, en = np.isnan(g), np.isnan(e)
     d = np.abs(ulp_key(g) - ulp_key(e)).astype(np.float64)
     d = np.where(gn & en, 0, np.where(gn | en, np.inf, d))
     return g.size, exact, float(d.max()) if d.size else 0.0
