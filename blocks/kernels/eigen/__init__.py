@@ -4,28 +4,36 @@
     y = eigen.get("Exp", "float32")(x)         # or eigen.exp(x): dispatch on x.dtype
     z = eigen.get("Pow", "float64")(x, y)      # binary ops take equal-shape arrays
 
-Ops: Exp, Expm1, Log, Log1p, Sin, Cos, Tanh, Sigmoid, Erf, Rsqrt, Reciprocal, Sqrt, Pow, Atan2,
-Elu, Selu, Softplus, SoftplusGrad(gradients, features); dtypes float32, float64, float16,
-bfloat16 (ml_dtypes.bfloat16). Results have the input's shape and dtype.
+Ops: Exp, Expm1, Log, Log1p, Sin, Cos, Tanh, Sigmoid, Erf, Rsqrt, Reciprocal, Sqrt, Pow,
+Atan2(y, x), Elu, Selu, Softplus, SoftplusGrad(gradients, features) for float32, float64,
+float16 and bfloat16 (ml_dtypes.bfloat16); Exp, Log, Tanh, Rsqrt, Reciprocal also for
+complex64 and complex128. Results have the input's shape and dtype; `supported(op, dtype)`.
 
 How TF computes them (and so this package):
-- Packet/tail split. Eigen evaluates the flat output in packets of 8 floats (4 doubles, 8
-  halfs) over the first n - n % width elements and a scalar loop over the rest; TF's thread
-  sharding keeps block boundaries on packet multiples, so the only tail is the last n % width.
-  Packets run Eigen's polynomials (f32.py, f64.py; AVX build without FMA, so a*b + c rounds
-  twice); the tail runs glibc (libm.py) or Eigen's scalar code. The two can differ by an ulp,
-  in NaN payloads and in denormal handling: `apply` reproduces both.
-- FTZ/DAZ. TF's threads set MXCSR FTZ|DAZ: every float op reads denormal inputs as signed
-  zero and flushes denormal results. The kernels flush inputs and every intermediate that can
-  be denormal (prims.ftz32/ftz64); selections (pselect) pass bits untouched, so e.g.
-  Expm1(1e-40) is 1e-40 in packets. glibc is called with MXCSR set the same way (libm.py).
+- Packet/tail split. Eigen evaluates the flat output in packets (8 float32/float16/bfloat16,
+  4 float64 or complex64, 2 complex128) over the first n - n % width elements and a scalar
+  loop over the rest; TF's thread sharding keeps block boundaries on packet multiples, so the
+  only tail is the last n % width (tools/tf_check_eigen.py --sizes). Packets run Eigen's
+  polynomials (f32.py, f64.py, binary.py, cplx.py; AVX build without FMA, so a*b + c rounds
+  twice); the tail runs glibc (libm.py) or Eigen's scalar code. The two differ by an ulp here
+  and there, in NaN payloads and in denormal handling; `ops.apply` reproduces both.
+- FTZ/DAZ. TF's threads set MXCSR FTZ|DAZ: float ops read denormal inputs as signed zero and
+  flush denormal results. The kernels flush inputs and every intermediate that can be
+  denormal (prims.ftz32/ftz64); selections (pselect) pass bits untouched, so Expm1(1e-40) is
+  1e-40 in packets; some zero tests compiled as integer tests see denormals as nonzero
+  (Atan2, complex Log/Exp). glibc runs with MXCSR set the same way (native.py, libm.py).
+- NaN payloads. Where two NaNs meet, x86 returns the first operand's; the compiled order is
+  spelled out (prims.nan_first) because numpy's SIMD loops and LLVM do not keep it.
 - Half types compute in float32 and round to the storage type after each elementary op
   (halfops.py); bfloat16 NaN results are 0x7fc0 in packets, sign|0x7fc0 in the tail.
-- float32 Reciprocal/Rsqrt packets start from rcpps/rsqrtps (Intel tables, approx.py).
+- float32 Reciprocal/Rsqrt (and Atan2, complex64 Log through it) start from rcpps/rsqrtps:
+  the CPU's own instruction (native.py), so results follow the CPU as TF's do; Intel tables
+  (approx.py) where executable memory is refused or BLOCKGRAPH_APPROX=table.
 
-Speed: float32 packet parts of >= ops.FUSED_MIN elements run numba kernels (fused.py) that are
-bit-identical to numpy; numba is optional and imported on first use (BLOCKGRAPH_NO_FUSED=1
-forces numpy).
+Speed: float32 packet parts of >= ops.FUSED_MIN elements of Exp, Expm1, Log, Log1p, Tanh,
+Sigmoid, Erf, Elu, Selu, Softplus, SoftplusGrad run numba kernels (fused.py) compiled from the
+same source and bit-identical to numpy; numba is optional and imported on first use
+(BLOCKGRAPH_NO_FUSED=1 forces numpy).
 """
 from __future__ import annotations
 
