@@ -191,6 +191,35 @@ def test_libm_rules_fallback(monkeypatch):
                 _check(op, dt, "T")
 
 
+def _subprocess(code):
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    env.pop("BLOCKGRAPH_NO_FUSED", None)
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_numba_lazy_and_optional():
+    """Importing the kernels does not import numba; without numba, large arrays take the
+    numpy path (same bits)."""
+    out = _subprocess(
+        "import sys, numpy as np\n"
+        "from blocks.kernels import eigen\n"
+        "print('numba' in sys.modules)\n"
+        "sys.modules['numba'] = None\n"
+        "x = np.linspace(-90, 90, 70001, dtype=np.float32)\n"
+        "with np.errstate(all='ignore'):\n"
+        "    y = eigen.exp(x)\n"
+        "import os; os.environ['BLOCKGRAPH_NO_FUSED'] = '1'\n"
+        "with np.errstate(all='ignore'):\n"
+        "    z = eigen.exp(x)\n"
+        "print(y.tobytes() == z.tobytes())\n")
+    assert out.split() == ["False", "True"]
+
+
 def test_no_tensorflow_import():
     import sys
     assert "tensorflow" not in sys.modules
