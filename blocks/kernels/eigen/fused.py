@@ -114,12 +114,28 @@ def _scalar_prims(numba):
         cvtt32=cvtt32, ftz32=ftz32, to_f32=to_f32, nan_first=nan_first).items()}
 
 
+def _exp_ldexp(prims):
+    """A cheaper pldexp for exp's own range (y in [0.5, 2), m in [-151, 129] when the result is
+    kept): y * 2^(m >> 1) is exact and normal, so one rounding by 2^(m - (m >> 1)) gives the
+    bits of Eigen's four-step pldexp; m outside that range only reaches lanes exp replaces."""
+    F32 = np.float32
+    cvtt32, fmin, fmax, from_bits32, ftz32 = (prims[k] for k in (
+        "cvtt32", "fmin", "fmax", "from_bits32", "ftz32"))
+
+    def ldexp(a, m):
+        e = cvtt32(fmin(fmax(m, F32(-151.0)), F32(129.0)))
+        m1 = e >> 1
+        return ftz32((a * from_bits32((m1 + 127) << 23)) * from_bits32((e - m1 + 127) << 23))
+    return ldexp
+
+
 def _compile():
     import numba
     from numba import njit
     g = dict(vars(f32))
     g.update(_scalar_prims(numba))
-    for name in _HELPERS + tuple(v[0] for v in KERNELS.values()):
+    g["ldexp"] = njit(inline="always")(_exp_ldexp(g))
+    for name in tuple(h for h in _HELPERS if h != "ldexp") + tuple(v[0] for v in KERNELS.values()):
         fn = getattr(f32, name)
         g[name] = njit(inline="always")(types.FunctionType(fn.__code__, g, name))
     drivers = {}
