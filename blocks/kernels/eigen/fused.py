@@ -3,8 +3,11 @@ recompiled per element (their globals rebound to the scalar primitives below), d
 parallel loop over the packet part. No fastmath, so LLVM keeps every rounding (no FMA
 contraction) and the results are bit-identical to the numpy path (tests check this).
 
-numba is imported on the first call that reaches `packet_fn` (never at import), compiled
-code is cached on disk; BLOCKGRAPH_NO_FUSED=1, or numba missing, keeps the numpy path.
+numba is imported on the first call that reaches `packet_fn` (never at import) and each op
+compiles on its first large array (about 1 s; the functions are built at run time, so numba's
+disk cache does not apply). BLOCKGRAPH_NO_FUSED=1, or numba missing, keeps the numpy path.
+LLVM does not keep x86's NaN operand order (nor sNaN quieting), so the driver counts NaN
+results and `run` redoes those elements with the numpy kernel, which spells the order out.
 """
 from __future__ import annotations
 

@@ -1,9 +1,16 @@
-"""float16 / bfloat16 versions of the ops: Eigen's Packet8h/Packet8bf run the float32 packet
-function and round once (F16_PACKET_FUNCTION / BF16_PACKET_FUNCTION); composite formulas
-(logistic, Elu, Selu, Softplus, SoftplusGrad) round after every elementary op. The scalar
-half/bfloat16 functions call glibc's float function and round (Half.h, BFloat16.h); Tanh's
-scalar path is glibc tanhf here, not Eigen's rational function. Pow/Atan2 have no half
-packets: glibc powf/atan2f on every element."""
+"""float16 / bfloat16 versions of the ops, as measured against TF:
+- Packets (Packet8h/Packet8bf) of Exp, Expm1, Log, Log1p, Sin, Cos, Tanh, Erf, Rsqrt,
+  Reciprocal, Sqrt run the float32 packet function and round once (F16/BF16_PACKET_FUNCTION).
+- Composite formulas (logistic, Elu, Selu, Softplus, SoftplusGrad) round to the storage type
+  after every elementary op, constants included (Selu's scales); their selections return the
+  stored input itself (Elu/Softplus of a NaN keep its bits, even in bfloat16 packets).
+- Scalars call glibc's float function and round (Half.h, BFloat16.h): Tanh's tail is glibc
+  tanhf, not Eigen's rational function; Rsqrt's is half(1) / half(sqrtf(x)).
+- Softplus' threshold is log(NumTraits<T>::epsilon()) + 2 in T, and Eigen's half epsilon is
+  0x0800 = 2^-13 (not 2^-10); bfloat16's is 2^-7.
+- float16 Log1p packets (alone or inside Softplus) return 0xffff for a NaN input.
+- Pow/Atan2 have no half packets: glibc powf/atan2f on every element.
+- vcvtph2ps quiets signaling float16 NaNs (halfs.widen)."""
 from __future__ import annotations
 
 import numpy as np
