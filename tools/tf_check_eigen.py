@@ -273,7 +273,8 @@ def main(argv=None):
     ap.add_argument("--show", type=int, default=0, help="print this many mismatches per case")
     ap.add_argument("--sizes", action="store_true",
                     help="instead: one call per size 1..40, 8k+r up to 100k and 1e6+r (Exp, "
-                         "Tanh, Sigmoid float32; Exp, Log float64): is the tail only n % width?")
+                         "Tanh, Sigmoid float32; Exp, Log float64; Exp complex64, Log complex128): "
+                         "is the tail only n % width?")
     ap.add_argument("--golden", default=None, metavar="DIR",
                     help="instead: compare with the golden cases in DIR (cases.json + cases.npz, "
                          "made by TF on another machine); equal-shape inputs only")
@@ -291,7 +292,8 @@ def main(argv=None):
         sizes = list(range(1, 41)) + sorted({int(8 * k + r) for k in rng.integers(5, 12500, 12)
                                             for r in range(8)}) + [10**6 + r for r in range(8)]
         for op, dt in [("Exp", "float32"), ("Tanh", "float32"), ("Sigmoid", "float32"),
-                       ("Exp", "float64"), ("Log", "float64")]:
+                       ("Exp", "float64"), ("Log", "float64"), ("Exp", "complex64"),
+                       ("Log", "complex128")]:
             for n in sizes:
                 cases[(op, dt, f"S{n}")] = draw(op, dt, n, rng)
         a.fixtures = None
