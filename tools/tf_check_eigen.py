@@ -1,16 +1,20 @@
 """Compare blocks.kernels.eigen with real TensorFlow, op by op and dtype by dtype (dev-only).
 
     .venv/bin/python tools/tf_check_eigen.py --seed 1 [--n 1000000] [--ops Exp,Tanh]
-        [--dtypes float32,float64] [--tf /work/tfvenv/bin/python] [--fixtures DIR]
+        [--dtypes float32,complex64] [--tf /work/tfvenv/bin/python] [--fixtures DIR] [--show K]
+    .venv/bin/python tools/tf_check_eigen.py --sizes      # does sharding add tails?
+    .venv/bin/python tools/tf_check_eigen.py --golden ../shared/golden_math
 
 Draws inputs per op/dtype (specials: +-0, +-inf, NaNs with payloads, denormals, +-FLT_MAX,
-tiny normals; ulp neighbourhoods of every range-reduction, clamp and overflow threshold;
-dense random values over several ranges and random bit patterns), runs TF on them in a
-subprocess of the TF venv (this file again, with --tf-run), then the kernels here, and prints
-per op/dtype the elements compared, the bit-exact share and the max ULP distance, separately
-for packet positions (one call of n + 5 elements: 2 intra-op threads, so sharding is
-exercised; the last 5 are a tail) and tail positions (calls of 7 elements: all scalar).
---fixtures DIR also writes a small sample of the cases (with TF's outputs) to DIR/<op>.npz.
+tiny normals, and every pair of them for binary and complex inputs; ulp neighbourhoods of
+every range-reduction, clamp and overflow threshold; dense random values over several ranges
+and random bit patterns), runs TF on them in a subprocess of the TF venv (this file again,
+with --tf-run), then the kernels here, and prints per op/dtype the elements compared (complex:
+components), the bit-exact share and the max ULP distance, separately for packet positions
+(one call of n + 5 elements, so 2 intra-op threads shard it; its last n % width elements
+count as tail) and tail positions (calls shorter than the packet width: all scalar).
+--fixtures DIR writes a sample of the cases with TF's outputs to DIR/<op>.npz (the tests').
+TF is only ever imported in the subprocess.
 """
 from __future__ import annotations
 
