@@ -278,7 +278,7 @@ def main(argv=None):
     ap.add_argument("--sizes", action="store_true",
                     help="instead: one call per size 1..40, 8k+r up to 100k and 1e6+r (Exp, "
                          "Tanh, Sigmoid float32; Exp, Log float64; Exp complex64, Log complex128): "
-                         "is the tail only n % width?")
+                         "is the tail only n %% width?")
     ap.add_argument("--golden", default=None, metavar="DIR",
                     help="instead: compare with the golden cases in DIR (cases.json + cases.npz, "
                          "made by TF on another machine); equal-shape inputs only")
