@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .prims import (F64, I64, nan_first, where, fmin, fmax, floor, bits64, from_bits64, ftz64)
+from .prims import (F64, I64, nan_first, where, fmin, fmax, floor, bits64, from_bits64, ftz64,
+                    cvtt64, to_f64)
 
 ZERO, ONE, HALF, TWO = F64(0.0), F64(1.0), F64(0.5), F64(2.0)
 MINUS_ONE = F64(-1.0)
@@ -22,7 +23,7 @@ C1, C2 = F64(0.693145751953125), F64(1.42860682030941723212e-6)
 
 def ldexp(a, m):
     """pldexp<Packet4d>: clamp m to +-2099, multiply by 2^b three times and 2^(m-3b), flushed."""
-    e = fmin(fmax(m, F64(-2099.0)), F64(2099.0)).astype(I64)
+    e = cvtt64(fmin(fmax(m, F64(-2099.0)), F64(2099.0)))
     b = e >> 2
     c = from_bits64((b + 1023) << 52)
     out = ftz64(ftz64(ftz64(a * c) * c) * c)
@@ -67,7 +68,7 @@ def log(x0):
     be = (ib >> 52) & 2047
     special = (x == ZERO) | (be == 2047)
     m = where(special, x, from_bits64((ib & -9218868437227405313) | 4602678819172646912))
-    e = where(special, ZERO, (be - 1022).astype(F64))
+    e = where(special, ZERO, to_f64(be - 1022))
     mask = m < SQRTHF
     tmp = where(mask, m, ZERO)
     xm = m - ONE
@@ -109,9 +110,17 @@ def expm1(x0):
     return where(one_mask, x0, where(neg_one_mask, MINUS_ONE, r))
 
 
-def log1p(x0, x_nan_first=False):
+def log1p(x0):
     """generic_log1p. Which NaN wins in x * (log1 / (xp1 - 1)) depends on the compiled copy:
-    log(1+x)'s 0xfff...f in TF's Log1p, x's inside Softplus (x_nan_first)."""
+    log(1+x)'s 0xfff...f in TF's Log1p, x's inside Softplus (log1p_xfirst)."""
+    return _log1p(x0, False)
+
+
+def log1p_xfirst(x0):
+    return _log1p(x0, True)
+
+
+def _log1p(x0, x_nan_first):
     x = ftz64(x0)
     xp1 = x + ONE
     log1 = log(xp1)
@@ -149,9 +158,13 @@ def tanh(x0):
     return p / q
 
 
-def sigmoid(x0, expf=None):
+def sigmoid(x0):
     """scalar_logistic_op_impl: e = exp(x); e == inf ? 1 : e / (1 + e)."""
-    e = exp(x0) if expf is None else expf(x0)
+    return sigmoid_e(exp(x0))
+
+
+def sigmoid_e(e):
+    """The logistic from e = exp(x) (packet: pexp_double; tail: glibc exp)."""
     return where(e == INF, ONE, ftz64(e / (ONE + e)))
 
 
@@ -198,15 +211,20 @@ def _split(x):
     return hi, x - hi
 
 
-def erf(x0, expf=None):
+def erf(x0):
     """Small |x| <= 1: x * P(x^2)/Q(x^2); else 1 - exp(-x^2)(1 - x2_lo) R(1/x^2)/x."""
+    x = ftz64(x0)
+    return erf_e(x0, exp(-ftz64(x * x)))
+
+
+def erf_e(x0, e):
+    """erf given e = exp(-x*x) (packet: pexp_double; Eigen's scalar erf: glibc exp)."""
     x = ftz64(x0)
     x2 = ftz64(x * x)
     small = x * ftz64(_polevl(x2, EA) / _polevl(x2, EB))
     xh, xl = _split(x)
     x2_lo = ((xh * xh + -x2) + xh * xl) + xl * xh
     x2_lo = x2_lo + xl * xl
-    e = exp(-x2) if expf is None else expf(-x2)
     z = e - ftz64(e * x2_lo)
     q2 = ONE / x2
     r = _polevl(q2, EG) / (x * _polevl(q2, ED))
@@ -220,25 +238,39 @@ SELU_SCALE_ALPHA = F64(1.7580993408473768599402175208123)
 SOFTPLUS_THRESHOLD = F64(-34.04365338911715)     # log(DBL_EPSILON) + 2
 
 
-def elu(x0, expf=None):
-    e = exp(x0) if expf is None else expf(x0)
+def elu(x0):
+    return elu_e(x0, exp(x0))
+
+
+def elu_e(x0, e):
+    """(x < 0) ? e - 1 : x, e = exp(x)."""
     return where(ftz64(x0) < ZERO, e - ONE, x0)
 
 
-def selu(x0, expf=None):
+def selu(x0):
+    return selu_e(x0, exp(x0))
+
+
+def selu_e(x0, e):
     x = ftz64(x0)
-    e = exp(x0) if expf is None else expf(x0)
     return where(x < ZERO, SELU_SCALE_ALPHA * (e - ONE), SELU_SCALE * x)
 
 
-def softplus(x0, expf=None, log1pf=None):
+def softplus(x0):
+    ex = exp(x0)
+    return softplus_e(x0, ex, log1p_xfirst(ex))
+
+
+def softplus_e(x0, ex, l1):
+    """x large: x; x small: e = exp(x); else l1 = log1p(e)."""
     x = ftz64(x0)
-    ex = exp(x0) if expf is None else expf(x0)
-    l1 = log1p(ex, True) if log1pf is None else log1pf(ex)
     return where(x > -SOFTPLUS_THRESHOLD, x0, where(x < SOFTPLUS_THRESHOLD, ex, l1))
 
 
-def softplus_grad(g0, x0, expf=None):
-    mx = -ftz64(x0)
-    e = exp(mx) if expf is None else expf(mx)
+def softplus_grad(g0, x0):
+    return softplus_grad_e(g0, exp(-ftz64(x0)))
+
+
+def softplus_grad_e(g0, e):
+    """gradients / (e + 1), e = exp(-features)."""
     return ftz64(ftz64(g0) / (e + ONE))

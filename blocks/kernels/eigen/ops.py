@@ -76,6 +76,11 @@ def _log_tail64(x):
     return np.where(np.isnan(r) & ~np.isnan(d), F64(np.nan), r)
 
 
+def _softplus_tail64(x):
+    ex = libm.call("exp", x)
+    return f64.softplus_e(x, ex, libm.call("log1p", ex))
+
+
 FLOAT64 = {
     "Exp": (f64.exp, _lib("exp")),
     "Expm1": (f64.expm1, _lib("expm1")),
@@ -84,17 +89,18 @@ FLOAT64 = {
     "Sin": (None, _lib("sin")),
     "Cos": (None, _lib("cos")),
     "Tanh": (f64.tanh, _lib("tanh")),
-    "Sigmoid": (f64.sigmoid, lambda x: f64.sigmoid(x, _l("exp"))),
-    "Erf": (f64.erf, lambda x: f64.erf(x, _l("exp"))),
+    "Sigmoid": (f64.sigmoid, lambda x: f64.sigmoid_e(_l("exp")(x))),
+    "Erf": (f64.erf, lambda x: f64.erf_e(x, _l("exp")(-ftz64(ftz64(x) * ftz64(x))))),
     "Rsqrt": (lambda x: ONE64 / np.sqrt(ftz64(x)), lambda x: ONE64 / np.sqrt(ftz64(x))),
     "Reciprocal": (lambda x: ftz64(ONE64 / ftz64(x)), lambda x: ftz64(ONE64 / ftz64(x))),
     "Sqrt": (lambda x: np.sqrt(ftz64(x)), lambda x: np.sqrt(ftz64(x))),
     "Pow": (binary.pow64, _lib("pow")),
     "Atan2": (binary.atan2_64, _lib("atan2")),
-    "Elu": (f64.elu, lambda x: f64.elu(x, _l("exp"))),
-    "Selu": (f64.selu, lambda x: f64.selu(x, _l("exp"))),
-    "Softplus": (f64.softplus, lambda x: f64.softplus(x, _l("exp"), _l("log1p"))),
-    "SoftplusGrad": (f64.softplus_grad, lambda g, x: f64.softplus_grad(g, x, _l("exp"))),
+    "Elu": (f64.elu, lambda x: f64.elu_e(x, _l("exp")(x))),
+    "Selu": (f64.selu, lambda x: f64.selu_e(x, _l("exp")(x))),
+    "Softplus": (f64.softplus, _softplus_tail64),
+    "SoftplusGrad": (f64.softplus_grad,
+                     lambda g, x: f64.softplus_grad_e(g, _l("exp")(-ftz64(x)))),
 }
 
 WIDTH = {"float32": 8, "float64": 4, "float16": 8, "bfloat16": 8, "complex64": 4,
