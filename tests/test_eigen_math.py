@@ -104,32 +104,34 @@ def test_against_tf_numpy(op, dt, part, numpy_path):
     _check(op, dt, part)
 
 
-@pytest.mark.parametrize("op,dt,part", [c for c in CASES if c[1] == "float32" and c[2] == "P"
-                                        and c[0] in fused.KERNELS])
+@pytest.mark.parametrize("op,dt,part", [c for c in CASES if c[1] in fused.MODULES
+                                        and c[2] == "P" and c[0] in fused.KERNELS])
 def test_against_tf_numba(op, dt, part, numba_path):
     _check(op, dt, part)
 
 
+@pytest.mark.parametrize("dt", sorted(fused.MODULES))
 @pytest.mark.parametrize("op", sorted(fused.KERNELS))
-def test_numba_equals_numpy(op, monkeypatch):
+def test_numba_equals_numpy(op, dt, monkeypatch):
     """The numba kernels are bit-identical to the numpy ones on specials and random data."""
     pytest.importorskip("numba")
     rng = np.random.default_rng(0)
-    specials = np.array([0, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC12345,
-                         0x00000001, 0x807FFFFF, 0x7F7FFFFF, 0xFF7FFFFF, 0x00800000],
-                        np.uint32).view(np.float32)
-    x = np.concatenate([specials, rng.uniform(-120, 120, 70000).astype(np.float32),
-                        rng.integers(0, 2**32, 10000, dtype=np.uint64).astype(np.uint32)
-                        .view(np.float32)])
+    u = np.uint32 if dt == "float32" else np.uint64
+    sh = 0 if dt == "float32" else 32
+    specials = (np.array([0, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC12345,
+                          0x7F800001, 0x7F7FFFFF, 0xFF7FFFFF, 0x00800000], u) << u(sh)).view(dt)
+    tiny = np.array([1, 0x807FFFFF, 2 ** (52 if sh else 23) - 1], u).view(dt)
+    x = np.concatenate([specials, tiny, rng.uniform(-800, 800, 70000).astype(dt),
+                        rng.integers(0, 2**63, 10000, dtype=np.uint64).astype(u).view(dt)])
     args = [x, rng.permutation(x)][:fused.KERNELS[op][1]]
     monkeypatch.setenv("BLOCKGRAPH_NO_FUSED", "1")
     with np.errstate(all="ignore"):
-        ref = eigen.get(op, "float32")(*args)
+        ref = eigen.get(op, dt)(*args)
     monkeypatch.delenv("BLOCKGRAPH_NO_FUSED")
     monkeypatch.setattr(ops, "FUSED_MIN", 8)
     with np.errstate(all="ignore"):
-        got = eigen.get(op, "float32")(*args)
-    assert got.view(np.uint32).tolist() == ref.view(np.uint32).tolist()
+        got = eigen.get(op, dt)(*args)
+    assert got.view(u).tolist() == ref.view(u).tolist()
 
 
 def test_packet_tail_split():
