@@ -1,6 +1,6 @@
 """blocks.kernels.eigen against TF 2.21 outputs (tests/fixtures/eigen_math, made by
 tools/tf_check_eigen.py --fixtures): bit for bit, NaN payloads and signed zeros included,
-on the numpy path and (float32) on the numba path. No TensorFlow here."""
+on the numpy path and (float32, float64) on the numba path. No TensorFlow here."""
 from __future__ import annotations
 
 import os
@@ -14,10 +14,6 @@ from blocks.kernels.eigen import fused, ops
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "eigen_math")
 TAIL_CALL = {"float64": 3, "complex64": 3, "complex128": 1}   # TF's tail calls: all scalar
-
-# (op, dtype, part) where TF's bits are not all reproduced: (min exact share, max ulp).
-# None at present: every case is bit-exact.
-KNOWN: dict = {}
 
 
 def _cases():
@@ -95,8 +91,7 @@ def _check(op, dt, part):
         got = _run(op, dt, part, args)
     assert got.dtype == exp.dtype and got.shape == exp.shape
     exact, maxulp = _stats(got, exp)
-    lo, hi = KNOWN.get((op, dt, part), (1.0, 0))
-    assert exact >= lo and maxulp <= hi, (op, dt, part, exact, maxulp)
+    assert exact == 1.0, f"{op} {dt} {part}: {100 * exact:.3f}% bit-exact, max {maxulp} ulp"
 
 
 @pytest.mark.parametrize("op,dt,part", CASES)
