@@ -110,7 +110,7 @@ def check_range(attr: Attr, value) -> None:
     try:
         _check_range(attr, value)
     except AttrError as e:
-        raise OpError(str(e)) from None
+        raise OpError(str(e), attr=attr.name) from None
 
 
 def _check_range(attr, value):

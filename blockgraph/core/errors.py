@@ -27,12 +27,14 @@ class PageError(BlockgraphError):
 
 
 class OpError(BlockgraphError):
-    """An error TF would raise for this op (its message text), optionally tied to an input port."""
+    """An error TF would raise for this op (its message text), optionally tied to an input port
+    or to an attr (a range TF's kernel checks: located at the attr)."""
 
-    def __init__(self, message: str, port: str | None = None):
+    def __init__(self, message: str, port: str | None = None, attr: str | None = None):
         super().__init__(message)
         self.message = message
         self.port = port
+        self.attr = attr
 
 
 class ExecutorError(BlockgraphError):

@@ -34,7 +34,8 @@ def propagate(scope) -> None:
                 raise OpError(budget.limit_message(need, scope.max_bytes, b.specs))
             b.in_dtypes = in_dtypes
         except OpError as e:
-            path = ("blocks", bid, "inputs", e.port) if e.port else ("blocks", bid)
+            path = ("blocks", bid) + (("inputs", e.port) if e.port else
+                                      ("attrs", e.attr) if e.attr else ())
             scope._diag(b, path, e.message, port=e.port)
         except BlockBug as e:
             scope._diag(b, ("blocks", bid), f"internal error: {e}")
