@@ -73,7 +73,8 @@ def _pad(input, paddings, value):
     pads = np.asarray(paddings).reshape(-1, 2).astype(np.int64)
     shape = tuple(int(b + d + a) for (b, a), d in zip(pads, input.shape))
     out = _fill(shape, value, input)
-    out[tuple(slice(int(b), int(b) + d) for (b, _), d in zip(pads, input.shape))] = input
+    inner = tuple(slice(int(b), int(b) + d) for (b, _), d in zip(pads, input.shape))
+    out[inner + (Ellipsis,)] = input        # (a 0-d object array is copied, not nested)
     return out
 
 

@@ -35,7 +35,8 @@ def _first(a):
 def _slices(x, axis):
     """`x` viewed as [pre, depth, post] around `axis` (flat_inner_outer_dims)."""
     pre = int(np.prod(x.shape[:axis], dtype=np.int64))
-    return x.reshape(pre, x.shape[axis], -1)
+    post = int(np.prod(x.shape[axis + 1:], dtype=np.int64))      # (-1 is ambiguous when empty)
+    return x.reshape(pre, x.shape[axis], post)
 
 
 # ----------------------------------------------------------------- QuantizeV2

@@ -340,3 +340,20 @@ def test_quantized_concat_after_an_empty_input_ranges_shift():
         ([5, 69, 165], (-2.0, 2.0))
     assert concat([[], [10, -2000000]], [-1, -2], [1, 2], "qint32") == \
         ([5, -1000000], (-2.0, 2.0))
+
+
+def test_quantize_and_dequantize_per_axis_of_empty_tensors():
+    """An axis over an empty tensor (TF 2.21: empty outputs; ranges as for the non-empty axis)."""
+    outs, _ = _run("QuantizeV2", {"input": np.zeros(0, F32), "min_range": np.zeros(0, F32),
+                                  "max_range": np.zeros(0, F32)},
+                   {"T": "quint16", "mode": "SCALED", "axis": 0})
+    assert [o.shape for o in outs] == [(0,), (0,), (0,)]
+    (q, lo, hi), _ = _run("QuantizeV2", {"input": np.zeros((2, 0), F32),
+                                         "min_range": np.zeros(2, F32),
+                                         "max_range": np.ones(2, F32)},
+                          {"T": "qint8", "mode": "SCALED", "axis": 0})
+    assert q.shape == (2, 0) and lo.tolist() == [np.float32(-1.007874)] * 2 and hi.tolist() == [1, 1]
+    (y,), _ = _run("Dequantize", {"input": (np.zeros((0, 2), U8), "quint8"),
+                                  "min_range": np.zeros(0, F32), "max_range": np.zeros(0, F32)},
+                   {"axis": 0, "dtype": "bfloat16"})
+    assert y.shape == (0, 2)
