@@ -91,5 +91,6 @@ blocks:
     lines = ["format: 1", "blocks:", f"  a: {{op: Const, attrs: {{value: [&s {big}"]
     page = write(tmp_path, "alias.yaml", "\n".join(lines) + ", *s" * 11 + "]}}\n")
     assert main(["run", page, "--max-bytes", "10M", "--out", str(out)]) == 1
-    assert "block 'a' (Const): the outputs would need 12.0 MiB, more than the limit of 10.0 MiB" \
-           in capsys.readouterr().err
+    assert "block 'a' (Const): OOM when allocating tensor with shape[12] and type string on " \
+           "/job:localhost/replica:0/task:0/device:CPU:0 by allocator cpu: the outputs would need " \
+           "12.0 MiB, more than the limit of 10.0 MiB" in capsys.readouterr().err
