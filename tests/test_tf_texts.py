@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from blockgraph.core.errors import tf_float
+from blockgraph.core.errors import tf_attr_float, tf_float
 from op_helpers import op_page
 
 F32 = np.float32
@@ -28,6 +28,14 @@ def _error(op, inputs, attrs=None):
     (1.619663816679457, "1.61966"), (F32(-1.8734353), "-1.87344")])
 def test_tf_float_prints_six_significant_digits(value, text):
     assert tf_float(value) == text
+
+
+@pytest.mark.parametrize("value,text", [
+    (0.12345679, "0.123456791"), (123456789.0, "123456792"), (1e-5, "1e-05"), (0.0, "0"),
+    (-3.5, "-3.5"), (float("nan"), "nan")])
+def test_tf_attr_float_round_trips_float32(value, text):
+    """NodeDef summaries (SummarizeAttrValue) print 9 digits when 6 do not read back."""
+    assert tf_attr_float(value) == text
 
 
 @pytest.mark.parametrize("lo,hi,text", [

@@ -12,7 +12,7 @@ from . import dtypes as dt
 from . import opdefs
 from .blockdef import DECLINE, BlockDef, Spec
 from .contexts import CallContext, ShapeContext
-from .errors import BlockBug, OpError
+from .errors import BlockBug, OpError, tf_attr_float
 
 
 def infer_types(defn: BlockDef, in_dtypes: dict, attrs: dict) -> dict:
@@ -106,7 +106,7 @@ def _node_attrs(defn, attrs) -> str:
         elif isinstance(v, bool):
             text = str(v).lower()
         elif isinstance(v, float) or (a is not None and a.type == "float"):
-            text = _attr_float(v)
+            text = tf_attr_float(v)
         elif isinstance(v, int):
             text = str(v)
         elif isinstance(v, str):
@@ -120,14 +120,6 @@ def _node_attrs(defn, attrs) -> str:
             continue
         parts.append(f"{k}={text}")
     return ", ".join(parts)
-
-
-def _attr_float(v) -> str:
-    """A float attr as TF's NodeDef summaries print it (FloatToBuffer): `%.6g`, or `%.9g` when
-    that does not read back as the same float32."""
-    v = np.float32(v)
-    s = "%.6g" % float(v)
-    return s if np.isnan(v) or np.float32(float(s)) == v else "%.9g" % float(v)
 
 
 def output_dtype(out, attrs):

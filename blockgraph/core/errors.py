@@ -97,3 +97,16 @@ def tf_float(value) -> str:
     sign -> nan). The caller applies TF's denormal flush first where TF's kernel reads the value
     under DAZ."""
     return "%.6g" % float(value)
+
+
+def tf_attr_float(value) -> str:
+    """A float attr as TF prints a NodeDef (SummarizeAttrValue, legacy FloatToBuffer): `%.6g`,
+    or `%.9g` when that does not read back as the same float32 (0.12345679 -> 0.123456791)."""
+    v = _float32(value)
+    s = "%.6g" % v
+    return s if v != v or _float32(float(s)) == v else "%.9g" % v
+
+
+def _float32(value) -> float:
+    import struct
+    return struct.unpack("f", struct.pack("f", float(value)))[0]
