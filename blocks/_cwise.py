@@ -69,14 +69,15 @@ RULES = {"broadcast": broadcast_rule, "unary": None, "same_shape": same_shape_ru
 
 def cwise(name, ports, dtypes, formula=None, *, eigen_op=None, out=None, out_dtype=None,
           rule=None, attrs=(), aliases=(), check=None, fused=None, doc="", port_doc=None,
-          allowed=None):
+          allowed=None, scalar_only=False):
     """Declare element-wise block `name` with input `ports` (sharing type attr T, registered for
     `dtypes`; a fixed dtype when `dtypes` is one name like "bool") and output `out`.
 
     formula(arith, *flat_inputs, **attrs) computes stored results (see elementwise.run);
     eigen_op names the blocks.kernels.eigen op used for the dtypes it supports. rule: "broadcast"
     (default for two inputs), "same_shape", "same_size", or a shape function. check(T, *inputs,
-    **attrs) raises TF's run-time errors before computing. fused: a `Kernel` tried first."""
+    **attrs) raises TF's run-time errors before computing. fused: a `Kernel` tried first.
+    scalar_only: TF's functor has no packet code (every element takes the scalar path)."""
     module = inspect.stack()[1].frame.f_globals["__name__"]
     out = out or ("z" if len(ports) > 1 else "y")
     fixed = isinstance(dtypes, str)
@@ -96,7 +97,7 @@ def cwise(name, ports, dtypes, formula=None, *, eigen_op=None, out=None, out_dty
         extra = {a: kw[a] for a in attr_names}
         if check is not None:
             check(T, *arrays, **extra)
-        return evaluate(name, T, arrays, formula, eigen_op, out_dtype or T, extra)
+        return evaluate(name, T, arrays, formula, eigen_op, out_dtype or T, extra, scalar_only)
     compute.__module__ = module
     compute.__qualname__ = compute.__name__ = "_" + name.lower()
     kernels = [fused] if fused is not None else []
@@ -109,7 +110,8 @@ def output_shape(arrays):
     return np.broadcast_shapes(*(np.shape(a) for a in arrays))
 
 
-def evaluate(name, T, arrays, formula, eigen_op=None, out_dtype=None, attrs=None):
+def evaluate(name, T, arrays, formula, eigen_op=None, out_dtype=None, attrs=None,
+             scalar_only=False):
     """The block's result: the Eigen kernel where it covers (op, T), else the formula."""
     shape = output_shape(arrays)
     if eigen_op is not None and eigen.supported(eigen_op, T):
@@ -122,7 +124,7 @@ def evaluate(name, T, arrays, formula, eigen_op=None, out_dtype=None, attrs=None
     if formula is None:
         raise OpError(f"{name} has no kernel for {T} here")   # pragma: no cover - declared dtypes
     f = formula if not attrs else (lambda m, *xs: formula(m, *xs, **attrs))
-    return ew.run(f, T, arrays, shape, out_dtype)
+    return ew.run(f, T, arrays, shape, out_dtype, scalar_only)
 
 
 def large(n_min):

@@ -86,10 +86,20 @@ def _div(m, x, y):
     return m.div(x, y)
 
 
-@computed
 def _div_no_nan(m, x, y):
-    q = m.div(x, y)
-    return np.where(y == 0, np.zeros_like(q), q)
+    if m.kind == "complex":      # a zero test on the bits, then a zero numerator
+        return _div_no_nan_complex(m, x, y)
+    a, b = m.inp(x), m.inp(y)
+    q = m.div(a, b)
+    return m.out(np.where(b == 0, np.zeros_like(q), q))
+
+
+def _div_no_nan_complex(m, x, y):
+    zero_bits = (y.real == 0) & (y.imag == 0)
+    a, b = m.inp(x), m.inp(y)
+    num = m.mul(a, np.conj(b))
+    q = m.div(a, b)
+    return np.where(zero_bits | (num == 0), np.zeros_like(q), q)
 
 
 @computed
@@ -133,15 +143,17 @@ def _wide(x):
 
 
 def _floor_mod(m, x, y):
+    """TF's google_floor_fmod: t = fmod(x, y); t + y where t != 0 has the other sign than y."""
     if m.kind == "int":
         return np.remainder(x, _nonzero(y))
-    xs, ys = (x, y) if m.kind != "half" else (_wide(x), _wide(y))
-    t = fmod(m, xs, ys)
-    if m.kind == "half":
-        t = m.r(t)
-    ti, yi = m.inp(t) if m.kind != "half" else t, m.inp(y)
+    if m.kind == "half":      # fmodf on the widened values, exact, stored without a flush
+        from blocks.kernels.eigen.halfs import narrow
+        t = narrow(fmod(m, _wide(x), _wide(y)), m.np, False)
+    else:
+        t = fmod(m, x, y)
+    ti, yi = m.inp(t), m.inp(y)
     fix = (ti != 0) & ((yi < 0) != (ti < 0))
-    return m.out(np.where(fix, m.add(ti, yi), t))
+    return np.where(fix, m.out(m.add(ti, yi)), t)
 
 
 def _max_min(is_max):
@@ -151,10 +163,10 @@ def _max_min(is_max):
         a, b = m.inp(x), m.inp(y)
         better = (b > a) if is_max else (b < a)
         worse = (a > b) if is_max else (a < b)
-        if m.dtype == "float16" or (not m.packet and m.dtype != "bfloat16"):
-            r = np.where(better, b, a)                  # ties keep x
+        if m.packet and m.dtype in ("float32", "float64"):
+            r = np.where(worse, a, b)                   # float/double packets: ties give y
         else:
-            r = np.where(worse, a, b)                   # packets: ties give y
+            r = np.where(better, b, a)                  # ties keep x
         if m.dtype == "bfloat16" and not m.packet:      # the scalar tail returns the operand
             r = np.where(better, y, x)
             return np.where(np.isnan(a), x, np.where(np.isnan(b), y, r))
@@ -179,10 +191,8 @@ def _ipow(x, y):
 def _pow(m, x, y):
     if m.kind == "int":
         return _ipow(*np.broadcast_arrays(x, y))
-    # complex: std::pow = cexp(y * clog(x)), 0 ^ y = 0
-    lx = np.log(m.inp(x))
-    r = np.exp(m.mul(m.inp(y), lx))
-    return np.where(x == 0, np.zeros_like(r), r)
+    # complex (scalar only): glibc's cpow = cexp(y * clog(x)), the product as C computes it
+    return np.exp(m.mul(m.inp(y), np.log(m.inp(x))))
 
 
 @computed
@@ -207,7 +217,7 @@ cwise("Div", XY, ALL_ARITH, _div, check=INT_DIV_ZERO,
 cwise("RealDiv", XY, F + C, _div, doc="x / y for floats and complex, with broadcasting.")
 cwise("DivNoNan", XY, F + C, _div_no_nan, doc="x / y, 0 where y is 0.")
 cwise("FloorDiv", XY, DIV_INT, _floor_div, check=INT_DIV_ZERO, doc="floor(x / y).")
-cwise("FloorMod", XY, DIV_INT, _floor_mod, check=INT_DIV_ZERO,
+cwise("FloorMod", XY, DIV_INT, _floor_mod, check=INT_DIV_ZERO, scalar_only=True,
       doc="x - floor(x / y) * y: the remainder with the divisor's sign.")
 cwise("TruncateDiv", XY, DIV_INT, _truncate_div, check=TRUNC_ZERO, doc="trunc(x / y).")
 cwise("TruncateMod", XY, FMOD, _fmod_stored, check=TRUNC_ZERO,
@@ -216,7 +226,7 @@ cwise("Mod", XY, FMOD, _fmod_stored, check=INT_DIV_ZERO,
       doc="C fmod: the remainder with the dividend's sign.")
 cwise("Maximum", XY, DIV_INT, _max_min(True), doc="max(x, y), NaN-propagating.")
 cwise("Minimum", XY, DIV_INT, _max_min(False), doc="min(x, y), NaN-propagating.")
-cwise("Pow", XY, F + ("int32", "int16", "int8", "int64") + C, _pow, eigen_op="Pow",
+cwise("Pow", XY, F + ("int32", "int16", "int8", "int64") + C, _pow, eigen_op="Pow", scalar_only=True,
       check=_pow_check, doc="x ^ y.")
 cwise("SquaredDifference", XY, F + ("int32", "int64") + C, _squared_difference,
       doc="(x - y) * conj(x - y).")

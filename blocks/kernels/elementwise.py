@@ -153,13 +153,48 @@ class Arith:
 
     def mul(self, a, b):
         if self.kind == "complex":
-            return ieee.cmul(a, b)
+            return ieee.cmul(a, b) if self.packet else cmul_c99(a, b)
         return self.r(a * b)
 
     def div(self, a, b):
         if self.kind == "complex":
             return ieee.cdiv(a, b, path="packet" if self.packet else "scalar")
         return self.r(a / b)
+
+
+def cmul_c99(a, b):
+    """Complex `a * b` as compiled C does it (the scalar path): Eigen's packet formula, and
+    where both parts come out NaN, libgcc's __mulsc3 recovery of infinities."""
+    r = ieee.cmul(a, b)
+    both = np.isnan(r.real) & np.isnan(r.imag)
+    if not both.any():
+        return r
+    a, b = np.broadcast_arrays(_cftz(a), _cftz(b))
+    ar, ai, br, bi = a.real.copy(), a.imag.copy(), b.real.copy(), b.imag.copy()
+    ft = ar.dtype.type
+    one, zero = ft(1), ft(0)
+
+    def box(v):
+        return np.copysign(np.where(np.isinf(v), one, zero), v)
+
+    def zero_nan(v):
+        return np.where(np.isnan(v), np.copysign(zero, v), v)
+    inf_a = both & (np.isinf(ar) | np.isinf(ai))
+    ar, ai = np.where(inf_a, box(ar), ar), np.where(inf_a, box(ai), ai)
+    br, bi = np.where(inf_a, zero_nan(br), br), np.where(inf_a, zero_nan(bi), bi)
+    inf_b = both & (np.isinf(br) | np.isinf(bi))
+    br, bi = np.where(inf_b, box(br), br), np.where(inf_b, box(bi), bi)
+    ar, ai = np.where(inf_b, zero_nan(ar), ar), np.where(inf_b, zero_nan(ai), ai)
+    prods = [a.real * b.real, a.imag * b.imag, a.real * b.imag, a.imag * b.real]
+    over = both & ~inf_a & ~inf_b & np.logical_or.reduce([np.isinf(p) for p in prods])
+    ar, ai, br, bi = (np.where(over, zero_nan(v), v) for v in (ar, ai, br, bi))
+    recalc = inf_a | inf_b | over
+    inf = ft(np.inf)
+    re = np.where(recalc, inf * (ar * br - ai * bi), r.real)
+    im = np.where(recalc, inf * (ar * bi + ai * br), r.imag)
+    out = np.empty(r.shape, r.dtype)
+    out.real, out.imag = re, im
+    return out
 
 
 def _cftz(z):
@@ -199,14 +234,15 @@ def flat_inputs(arrays, shape):
     return out, n
 
 
-def run(formula, dtype: str, arrays, shape, out_dtype=None):
+def run(formula, dtype: str, arrays, shape, out_dtype=None, scalar_only=False):
     """`formula` over the inputs broadcast to `shape`, split into TF's packet part and scalar
-    tail; the result has `shape` and the stored dtype of `out_dtype` (default: `dtype`)."""
+    tail (`scalar_only`: a functor without packet code, scalar everywhere); the result has
+    `shape` and the stored dtype of `out_dtype` (default: `dtype`)."""
     shape = tuple(shape)
     flat, n = flat_inputs(arrays, shape)
     out_np = dt.to_numpy(out_dtype or dtype)
     width = WIDTH.get(dtype, 1)
-    k = n - n % width
+    k = 0 if scalar_only else n - n % width
     with np.errstate(all="ignore"):
         if k == n or k == 0:
             res = formula(Arith(dtype, k == n), *flat)
