@@ -21,7 +21,7 @@ from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt
 
 from . import ieee
-from .eigen.halfs import BF16, narrow, widen
+from .eigen.halfs import narrow, widen
 from .eigen.prims import ftz32
 
 #: elements per packet (AVX): the scalar tail is the last n % width of the flat output
