@@ -86,6 +86,7 @@ def cwise(name, ports, dtypes, formula=None, *, eigen_op=None, out=None, out_dty
     out_type = out_dtype or (dtypes if fixed else "T")
     if rule is None:
         rule = "broadcast" if len(ports) > 1 else "unary"
+    same_size = rule == "same_size"
     if isinstance(rule, str):
         rule = unary_rule(ports[0], out) if rule == "unary" else (
             same_shape_rule(ports, out, name) if rule == "same_shape" else RULES[rule](ports, out))
@@ -93,6 +94,8 @@ def cwise(name, ports, dtypes, formula=None, *, eigen_op=None, out=None, out_dty
 
     def compute(**kw):
         arrays = [kw[p] for p in ports]
+        if same_size:                       # SimpleBinaryOp: flat inputs, y's shape
+            arrays = [arrays[0], arrays[1].reshape(arrays[0].shape)]
         T = kw.get("T", dtypes if fixed else None)
         extra = {a: kw[a] for a in attr_names}
         if check is not None:

@@ -144,22 +144,30 @@ class Arith:
             return widen(np.asarray([value], self.np))[0]
         return self.np.type(value)
 
-    # elementary ops on computed values
+    # elementary ops on computed values (x86 keeps the first operand's NaN when both are NaN)
     def add(self, a, b):
-        return self.r(a + b)
+        return self.r(_first_nan(a, b, a + b))
 
     def sub(self, a, b):
-        return self.r(a - b)
+        return self.r(_first_nan(a, b, a - b))
 
     def mul(self, a, b):
         if self.kind == "complex":
             return ieee.cmul(a, b) if self.packet else cmul_c99(a, b)
-        return self.r(a * b)
+        return self.r(_first_nan(a, b, a * b))
 
     def div(self, a, b):
         if self.kind == "complex":
             return ieee.cdiv(a, b, path="packet" if self.packet else "scalar")
-        return self.r(a / b)
+        return self.r(_first_nan(a, b, a / b))
+
+
+def _first_nan(a, b, r):
+    """r = a (op) b with x86's rule where both operands are NaN: a's payload, quieted (numpy's
+    SIMD loops may return b's)."""
+    if r.dtype.kind != "f" or not np.isnan(r).any():
+        return r
+    return np.where(a != a, a + a, r)
 
 
 def cmul_c99(a, b):
