@@ -203,6 +203,9 @@ def _squared_difference(m, x, y):
 
 # ----------------------------------------------------------------------------- declarations
 
+#: the formulas the fused kernels hand NaN results back to
+FORMULAS = {"Add": _add_any, "AddV2": _add, "Sub": _sub, "Mul": _mul}
+
 XY = ("x", "y")
 cwise("Add", XY, F + I[:3] + ("int64", "uint8") + C + ("string",), _add_any, aliases=(),
       doc="x + y with broadcasting (strings: concatenation).", fused=cwise_fused.kernel("Add"))
