@@ -1,6 +1,6 @@
 """blocks.kernels.eigen against TF 2.21 outputs (tests/fixtures/eigen_math, made by
 tools/tf_check_eigen.py --fixtures): bit for bit, NaN payloads and signed zeros included,
-on the numpy path and (float32) on the numba path. No TensorFlow here."""
+on the numpy path and (float32, float64) on the numba path. No TensorFlow here."""
 from __future__ import annotations
 
 import os
@@ -14,10 +14,6 @@ from blocks.kernels.eigen import fused, ops
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "eigen_math")
 TAIL_CALL = {"float64": 3, "complex64": 3, "complex128": 1}   # TF's tail calls: all scalar
-
-# (op, dtype, part) where TF's bits are not all reproduced: (min exact share, max ulp).
-# None at present: every case is bit-exact.
-KNOWN: dict = {}
 
 
 def _cases():
@@ -95,8 +91,7 @@ def _check(op, dt, part):
         got = _run(op, dt, part, args)
     assert got.dtype == exp.dtype and got.shape == exp.shape
     exact, maxulp = _stats(got, exp)
-    lo, hi = KNOWN.get((op, dt, part), (1.0, 0))
-    assert exact >= lo and maxulp <= hi, (op, dt, part, exact, maxulp)
+    assert exact == 1.0, f"{op} {dt} {part}: {100 * exact:.3f}% bit-exact, max {maxulp} ulp"
 
 
 @pytest.mark.parametrize("op,dt,part", CASES)
@@ -104,32 +99,34 @@ def test_against_tf_numpy(op, dt, part, numpy_path):
     _check(op, dt, part)
 
 
-@pytest.mark.parametrize("op,dt,part", [c for c in CASES if c[1] == "float32" and c[2] == "P"
-                                        and c[0] in fused.KERNELS])
+@pytest.mark.parametrize("op,dt,part", [c for c in CASES if c[1] in fused.MODULES
+                                        and c[2] == "P" and c[0] in fused.KERNELS])
 def test_against_tf_numba(op, dt, part, numba_path):
     _check(op, dt, part)
 
 
+@pytest.mark.parametrize("dt", sorted(fused.MODULES))
 @pytest.mark.parametrize("op", sorted(fused.KERNELS))
-def test_numba_equals_numpy(op, monkeypatch):
+def test_numba_equals_numpy(op, dt, monkeypatch):
     """The numba kernels are bit-identical to the numpy ones on specials and random data."""
     pytest.importorskip("numba")
     rng = np.random.default_rng(0)
-    specials = np.array([0, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC12345,
-                         0x00000001, 0x807FFFFF, 0x7F7FFFFF, 0xFF7FFFFF, 0x00800000],
-                        np.uint32).view(np.float32)
-    x = np.concatenate([specials, rng.uniform(-120, 120, 70000).astype(np.float32),
-                        rng.integers(0, 2**32, 10000, dtype=np.uint64).astype(np.uint32)
-                        .view(np.float32)])
+    u = np.uint32 if dt == "float32" else np.uint64
+    sh = 0 if dt == "float32" else 32
+    specials = (np.array([0, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC12345,
+                          0x7F800001, 0x7F7FFFFF, 0xFF7FFFFF, 0x00800000], u) << u(sh)).view(dt)
+    tiny = np.array([1, 0x807FFFFF, 2 ** (52 if sh else 23) - 1], u).view(dt)
+    x = np.concatenate([specials, tiny, rng.uniform(-800, 800, 70000).astype(dt),
+                        rng.integers(0, 2**63, 10000, dtype=np.uint64).astype(u).view(dt)])
     args = [x, rng.permutation(x)][:fused.KERNELS[op][1]]
     monkeypatch.setenv("BLOCKGRAPH_NO_FUSED", "1")
     with np.errstate(all="ignore"):
-        ref = eigen.get(op, "float32")(*args)
+        ref = eigen.get(op, dt)(*args)
     monkeypatch.delenv("BLOCKGRAPH_NO_FUSED")
     monkeypatch.setattr(ops, "FUSED_MIN", 8)
     with np.errstate(all="ignore"):
-        got = eigen.get(op, "float32")(*args)
-    assert got.view(np.uint32).tolist() == ref.view(np.uint32).tolist()
+        got = eigen.get(op, dt)(*args)
+    assert got.view(u).tolist() == ref.view(u).tolist()
 
 
 def test_packet_tail_split():

@@ -30,10 +30,10 @@ How TF computes them (and so this package):
   the CPU's own instruction (native.py), so results follow the CPU as TF's do; Intel tables
   (approx.py) where executable memory is refused or BLOCKGRAPH_APPROX=table.
 
-Speed: float32 packet parts of >= ops.FUSED_MIN elements of Exp, Expm1, Log, Log1p, Tanh,
-Sigmoid, Erf, Elu, Selu, Softplus, SoftplusGrad run numba kernels (fused.py) compiled from the
-same source and bit-identical to numpy; numba is optional and imported on first use
-(BLOCKGRAPH_NO_FUSED=1 forces numpy).
+Speed: float32/float64 packet parts of >= ops.FUSED_MIN elements of Exp, Expm1, Log, Log1p,
+Tanh, Sigmoid, Erf, Elu, Selu, Softplus, SoftplusGrad run numba kernels (fused.py) compiled
+from the same source and bit-identical to numpy (each compiles on its first large array, 1-6
+s); numba is optional and imported on first use (BLOCKGRAPH_NO_FUSED=1 forces numpy).
 """
 from __future__ import annotations
 

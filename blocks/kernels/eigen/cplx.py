@@ -36,8 +36,8 @@ def _join(re, im, dtype):
 
 def _kit(dtype):
     if np.dtype(dtype) == np.complex64:
-        return F32, ftz32, f32, binary.T32
-    return F64, ftz64, f64, binary.T64
+        return F32, ftz32, f32, binary.atan2_32
+    return F64, ftz64, f64, binary.atan2_64
 
 
 # ----------------------------------------------------------------- packets
@@ -88,7 +88,7 @@ def log_packet(z):
     raw_zero = ((re.view(ui) | im.view(ui)) & mag) == 0
     h = _hypot(ft, ftz, a, b, raw_zero)
     xlogr = fk.log(h)
-    arg = binary.atan2_(t, im, re)
+    arg = t(im, re)
     inf = (np.abs(a) == np.inf) | (np.abs(b) == np.inf)
     return _join(np.where(inf, ft(np.inf), xlogr), arg, z.dtype)
 

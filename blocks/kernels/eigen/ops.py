@@ -128,9 +128,9 @@ def apply(op, dtype_name, *arrays):
     """TF's element-wise loop: packets over the first n - n % width elements, then the tail."""
     packet, tail = TABLES[dtype_name][op]
     fast = None
-    if dtype_name == "float32" and arrays[0].size >= FUSED_MIN:
+    if dtype_name in ("float32", "float64") and arrays[0].size >= FUSED_MIN:
         from . import fused
-        fast = fused.packet_fn(op)
+        fast = fused.packet_fn(op, dtype_name)
     dt = np.dtype(arrays[0].dtype)
     flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
     n = flat[0].size

@@ -33,6 +33,10 @@ def floor(x):
     return np.floor(x)
 
 
+def trunc(x):
+    return np.trunc(x)
+
+
 def bits32(x):
     """float32 -> its int32 bit pattern."""
     return np.asarray(x, F32).view(I32)
