@@ -57,7 +57,7 @@ def _select_shape(ctx):
     ctx.set_output("output", merge(x, y) if y is not None else x)
 
 
-@block("Select",
+@block("Select", aliases=("Where3",),
        inputs=[Input("condition", ("bool",)), Input("x", SELECT_TYPES, type_attr="T"),
                Input("y", SELECT_TYPES, type_attr="T")],
        outputs=[Output("output", "T")], shape=_select_shape)
