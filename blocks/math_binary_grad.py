@@ -17,12 +17,20 @@ def _equal_shapes(op, ports):
     return all(s is not None and None not in s for s in shapes) and len(set(shapes)) == 1
 
 
-def reduce_to(op, g, port, other="x"):
-    """g summed over the axes input `port` was broadcast along (against input `other`) and
-    reshaped to its shape: TF's reshape(reduce_sum(g, r), shape(port))."""
-    sx, sp = _shape_of(op, other), _shape_of(op, port)
-    args = op.add("BroadcastGradientArgs", s0=sx, s1=sp)
-    summed = op.add("Sum", input=g, axis=f"{args}.r1", keep_dims=False)
+def reduce_to(op, g, port, other, r="r1", keep_dims=False):
+    """TF's reshape(reduce_sum(g, BroadcastGradientArgs(shape(other), shape(port))[r]),
+    shape(port)); `other` is an input port or None (the block's output). g itself where the
+    static shapes are known and equal (the sum is then over no axis)."""
+    s_port = op.spec(port)
+    s_other = op.out_spec() if other is None else op.spec(other)
+    if all(x is not None and x.shape is not None and None not in x.shape
+           for x in (s_port, s_other)) and s_port.shape == s_other.shape:
+        return g
+    so = op.add("Shape", input=op.output() if other is None else op.input(other))
+    sp = _shape_of(op, port)
+    args = op.add("BroadcastGradientArgs", **({"s0": so, "s1": sp} if r == "r1" else
+                                               {"s0": sp, "s1": so}))
+    summed = op.add("Sum", input=g, axis=f"{args}.{r}", keep_dims=keep_dims)
     return op.add("Reshape", tensor=summed, shape=sp)
 
 

@@ -217,21 +217,22 @@ def _select_grad(op, grad):
 def _select_v2_grad(op, grad):
     from blocks.math_binary_grad import reduce_to
     c = op.input("condition")
-    zeros = op.add("ZerosLike", x=grad)
+    zeros = {"value": 0, "dtype": op.spec("t").dtype}
     gt = op.add("SelectV2", condition=c, t=grad, e=zeros)
     ge = op.add("SelectV2", condition=c, t=zeros, e=grad)
-    return {"condition": None, "t": reduce_to(op, gt, "t"), "e": reduce_to(op, ge, "e")}
+    return {"condition": None, "t": reduce_to(op, gt, "t", None, "r0", keep_dims=True),
+            "e": reduce_to(op, ge, "e", None, "r0", keep_dims=True)}
 
 
 @gradient("ClipByValue")
 def _clip_by_value_grad(op, grad):
     from blocks.math_binary_grad import reduce_to
     t, lo, hi = op.input("t"), op.input("clip_value_min"), op.input("clip_value_max")
-    zeros = op.add("ZerosLike", x=grad)
+    zeros = op.add("ZerosLike", x=grad)       # array_ops.zeros(shape(grad))
     xymask = op.add("Less", x=t, y=lo)
     xzmask = op.add("Greater", x=t, y=hi)
     xgrad = op.add("SelectV2", condition=op.add("LogicalOr", x=xymask, y=xzmask), t=zeros, e=grad)
     ygrad = op.add("SelectV2", condition=xymask, t=grad, e=zeros)
     zgrad = op.add("SelectV2", condition=xzmask, t=grad, e=zeros)
-    return {"t": xgrad, "clip_value_min": reduce_to(op, ygrad, "clip_value_min"),
-            "clip_value_max": reduce_to(op, zgrad, "clip_value_max")}
+    return {"t": xgrad, "clip_value_min": reduce_to(op, ygrad, "clip_value_min", "t"),
+            "clip_value_max": reduce_to(op, zgrad, "clip_value_max", "t")}
