@@ -109,7 +109,10 @@ def _clip(m, t, lo, hi):
         ra = np.where(h < a, h, a)
         return np.where(l > ra, lo, r)
     r = np.where(h < a, h, a)
-    return m.out(np.where(l > r, l, r))
+    r = m.out(np.where(l > r, l, r))
+    if m.dtype == "bfloat16":                   # bfloat16 packets pass a NaN t's bits
+        r = np.where(np.isnan(a), t, r)
+    return r
 
 
 @block("ClipByValue",
