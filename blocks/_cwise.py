@@ -78,7 +78,8 @@ def cwise(name, ports, dtypes, formula=None, *, eigen_op=None, out=None, out_dty
     (default for two inputs), "same_shape", "same_size", or a shape function. check(T, *inputs,
     **attrs) raises TF's run-time errors before computing. fused: a `Kernel` tried first.
     scalar_only: TF's functor has no packet code (every element takes the scalar path)."""
-    module = inspect.stack()[1].frame.f_globals["__name__"]
+    caller = inspect.stack()[1].frame.f_globals
+    module = caller["__name__"]
     out = out or ("z" if len(ports) > 1 else "y")
     fixed = isinstance(dtypes, str)
     inputs = [Input(p, (dtypes,) if fixed else tuple(dtypes), type_attr=None if fixed else "T",
@@ -102,7 +103,8 @@ def cwise(name, ports, dtypes, formula=None, *, eigen_op=None, out=None, out_dty
             check(T, *arrays, **extra)
         return evaluate(name, T, arrays, formula, eigen_op, out_dtype or T, extra, scalar_only)
     compute.__module__ = module
-    compute.__qualname__ = compute.__name__ = "_" + name.lower()
+    compute.__qualname__ = compute.__name__ = "_compute_" + name.lower()
+    caller[compute.__name__] = compute       # module-level, as the parallel executors want
     kernels = [fused] if fused is not None else []
     block(name, inputs=inputs, attrs=attrs, outputs=[Output(out, out_type)], shape=rule,
           aliases=aliases, kernels=kernels, doc=doc or f"TF's {name}, element-wise.")(compute)

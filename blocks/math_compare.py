@@ -66,7 +66,8 @@ def _equality_kernel(name, fn, value):
                 raise ew.incompatible(np.shape(x), np.shape(y)) from None
             return np.array(value)
         return evaluate(name, T, [x, y], formula, out_dtype="bool")
-    compute.__name__ = compute.__qualname__ = "_" + name.lower()
+    compute.__name__ = compute.__qualname__ = "_compute_" + name.lower()
+    globals()[compute.__name__] = compute      # module-level, as the parallel executors want
     block(name, inputs=[Input("x", EQUALITY, type_attr="T"), Input("y", EQUALITY, type_attr="T")],
           attrs=[INCOMPATIBLE], outputs=[Output("z", "bool")], shape=_equality_shape,
           doc=f"x {'==' if fn is np.equal else '!='} y element-wise, with broadcasting "
