@@ -1,0 +1,193 @@
+"""Reductions: Sum, Mean, Prod, Max, Min, All, Any (TF C++ names ReduceSum, ReduceMean, ...).
+
+TF's kernel (`ReductionOp`) checks the axes (in range, not repeated; a 2-D axis tensor is
+flattened), copies the input when nothing is reduced (axis [] or size-1 axes only) and
+otherwise reduces in Eigen's order (`blocks.kernels.reduce`), so float results are TF's bits
+where that order is reproduced. Integer Sum/Prod wrap; integer Mean sums in 64 bits and
+truncates toward zero (int64/uint64 sums wrap); empty reductions give 0, 1, -inf/lowest,
++inf/highest, NaN (float Mean) or 0 (integer Mean), true (All), false (Any). The gradient
+functions at the end are TF's math_grad.py ones.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from blockgraph.core import dtypes as dt
+from blockgraph.core.blockdef import Attr, Input, Kernel, Output, block
+from blockgraph.core.gradients import gradient, no_gradient
+
+from .kernels import reduce as red
+from .kernels import reduce_fused as fused
+from .kernels.ieee import bf16_packet_nans
+from .kernels.reduce_ops import bf16_round
+
+SUM_T = ("float32", "float64", "int32", "uint8", "int16", "int8", "complex64", "int64",
+         "bfloat16", "uint16", "complex128", "float16", "uint32", "uint64")
+MAX_T = tuple(d for d in SUM_T if not d.startswith("complex"))
+KEEP = Attr("keep_dims", "bool", False, doc="keep reduced dimensions with length 1")
+AXIS_DOC = "dimensions to reduce (TF's reduction_indices; scalar or list, negative from the end)"
+
+
+# ----------------------------------------------------------------------------- shape function
+
+def _reduction_shape(ctx):
+    """TF's ReductionShape with the kernel's checks (its error texts, eager semantics: a 2-D
+    axis tensor is flattened, repeated axes are an error)."""
+    shape, keep = ctx.shape("input"), ctx.attrs.get("keep_dims", False)
+    axis = ctx.value("axis")
+    if shape is None or axis is None:
+        a_shape = ctx.shape("axis")
+        if shape is not None and a_shape is not None and 0 in a_shape:
+            ctx.set_output("output", shape)      # no axes: the input, copied
+        else:
+            ctx.set_output("output", None if shape is None or not keep else (None,) * len(shape))
+        return
+    axes = red.reduced_axes(shape, axis)
+    ctx.set_output("output", red.out_shape(shape, axes, keep))
+
+
+# ----------------------------------------------------------------------------- kernels
+
+def _axes(x, axis):
+    return tuple(red.reduced_axes(x.shape, axis))
+
+
+def _numpy_reduce(fn, x, axis, keep_dims, dtype=None):
+    """An order-independent reduction (integers, bools) with numpy: wraps in x's dtype."""
+    axes = _axes(x, axis)
+    kw = {} if dtype is None else {"dtype": dtype}
+    return np.asarray(fn(x, axis=axes, keepdims=keep_dims, **kw))
+
+
+def _float_sum(x, axis, keep_dims, T):
+    """A float/complex sum in TF's order; bfloat16 is summed in float32 (TF's casting
+    reducer) and rounded back (packet outputs make NaNs +qNaN)."""
+    if T == "bfloat16":
+        p = red.plan(x.shape, axis, keep_dims)
+        if p.trivial:
+            return x.copy().reshape(p.out_shape), 1
+        s, n = red.reduce("sum", x.astype(np.float32), axis, keep_dims, "float32")
+        return bf16_packet_nans(bf16_round(s, packet=False)), n
+    return red.reduce("sum", x, axis, keep_dims, T)
+
+
+def _fused_sum(input, axis, keep_dims, T):
+    return fused.sum_or_decline(input, axis, keep_dims, T)
+
+
+def _fused_mean(input, axis, keep_dims, T):
+    return fused.mean_or_decline(input, axis, keep_dims, T)
+
+
+def _fused_max(input, axis, keep_dims, T):
+    return fused.minmax_or_decline(True, input, axis, keep_dims, T)
+
+
+def _fused_min(input, axis, keep_dims, T):
+    return fused.minmax_or_decline(False, input, axis, keep_dims, T)
+
+
+def _reduction(name, dtypes, fused_fn=None, **kw):
+    kernels = [Kernel("fused", fused_fn, accepts=fused.accepts)] if fused_fn else []
+    return block(name, inputs=[Input("input", dtypes, type_attr="T"),
+                               Input("axis", dt.INDEX, type_attr="Tidx", doc=AXIS_DOC)],
+                 attrs=[KEEP], outputs=[Output("output", "T")], shape=_reduction_shape,
+                 kernels=kernels, **kw)
+
+
+@_reduction("Sum", SUM_T, _fused_sum, aliases=("ReduceSum",))
+def reduce_sum(input, axis, keep_dims, T):
+    """Sum of the elements along `axis` (integers wrap)."""
+    if dt.is_integer(T):
+        return _numpy_reduce(np.sum, input, axis, keep_dims, input.dtype)
+    return _float_sum(input, axis, keep_dims, T)[0]
+
+
+@_reduction("Mean", SUM_T, _fused_mean, aliases=("ReduceMean",))
+def reduce_mean(input, axis, keep_dims, T):
+    """Mean along `axis`: TF's sum divided by the count (integers: truncated, in 64 bits)."""
+    p = red.plan(input.shape, axis, keep_dims)
+    if p.trivial:
+        return input.copy().reshape(p.out_shape)
+    n = input.size // max(1, math.prod(p.out_shape))
+    if dt.is_integer(T):
+        return _int_mean(input, axis, keep_dims, n)
+    if input.size == 0:       # TF's identity of MeanReducer: NaN for real floats, else 0
+        return np.full(p.out_shape, np.nan if input.dtype.kind == "f" else 0, dtype=input.dtype)
+    s, _ = red.reduce("sum", input.astype(np.float32) if T == "bfloat16" else input, axis,
+                      keep_dims, "float32" if T == "bfloat16" else T)
+    return mean_of(s, n, T)
+
+
+def mean_of(s, n, T):
+    """TF's `sum / static_cast<T>(n)` (half: in float32, rounded; bfloat16: from the float32
+    sum, rounded with packet NaNs), denormals flushed."""
+    from .kernels.ieee import daz
+    with np.errstate(all="ignore"):
+        if T == "float16":
+            return (s.astype(np.float32) / np.float32(np.float16(n))).astype(np.float16)
+        if T == "bfloat16":
+            return bf16_packet_nans(bf16_round(daz(s / np.float32(n)), packet=False))
+        if s.dtype.kind == "c":
+            return (s / s.real.dtype.type(n)).astype(s.dtype)
+        return daz(s / s.dtype.type(n))
+
+
+def _int_mean(x, axis, keep_dims, n):
+    """Integer Mean: the sum in int64/uint64 (wrapping only for 64-bit inputs), divided with
+    C++'s truncation toward zero."""
+    if x.size == 0:
+        p = red.plan(x.shape, axis, keep_dims)
+        return np.zeros(p.out_shape, x.dtype)
+    wide = np.uint64 if x.dtype.kind == "u" else np.int64
+    s = _numpy_reduce(np.sum, x.astype(wide), axis, keep_dims, wide)
+    q = s // wide(n)
+    if wide is np.int64:
+        q = q + ((s % n != 0) & (s < 0))
+    return q.astype(x.dtype)
+
+
+@_reduction("Prod", SUM_T, aliases=("ReduceProd",))
+def reduce_prod(input, axis, keep_dims, T):
+    """Product of the elements along `axis` (integers wrap)."""
+    if dt.is_integer(T):
+        return _numpy_reduce(np.prod, input, axis, keep_dims, input.dtype)
+    return red.reduce("prod", input, axis, keep_dims, T)[0]
+
+
+def _minmax(kind, x, axis, keep_dims, T):
+    if dt.is_integer(T):
+        p = red.plan(x.shape, axis, keep_dims)
+        if x.size == 0:
+            info = np.iinfo(x.dtype)
+            return np.full(p.out_shape, info.min if kind == "max" else info.max, x.dtype)
+        return _numpy_reduce(np.max if kind == "max" else np.min, x, axis, keep_dims)
+    return red.reduce(kind, x, axis, keep_dims, T)[0]
+
+
+@_reduction("Max", MAX_T, _fused_max, aliases=("ReduceMax",))
+def reduce_max(input, axis, keep_dims, T):
+    """Maximum along `axis`; a NaN propagates."""
+    return _minmax("max", input, axis, keep_dims, T)
+
+
+@_reduction("Min", MAX_T, _fused_min, aliases=("ReduceMin",))
+def reduce_min(input, axis, keep_dims, T):
+    """Minimum along `axis`; a NaN propagates."""
+    return _minmax("min", input, axis, keep_dims, T)
+
+
+def _logical(name, fn, alias):
+    @block(name, inputs=[Input("input", ("bool",)),
+                         Input("axis", dt.INDEX, type_attr="Tidx", doc=AXIS_DOC)],
+           attrs=[KEEP], outputs=[Output("output", "bool")], shape=_reduction_shape,
+           aliases=(alias,), doc=f"Logical {'and' if name == 'All' else 'or'} along `axis`.")
+    def kernel(input, axis, keep_dims):
+        return _numpy_reduce(fn, input, axis, keep_dims)
+    return kernel
+
+
+reduce_all = _logical("All", np.all, "ReduceAll")
+reduce_any = _logical("Any", np.any, "ReduceAny")
