@@ -115,7 +115,7 @@ def reduce_mean(input, axis, keep_dims, T):
     if dt.is_integer(T):
         return _int_mean(input, axis, keep_dims, n)
     if input.size == 0:       # TF's identity of MeanReducer: NaN for real floats, else 0
-        return np.full(p.out_shape, np.nan if input.dtype.kind == "f" else 0, dtype=input.dtype)
+        return np.full(p.out_shape, np.nan if T in dt.FLOATS else 0, dtype=input.dtype)
     s, _ = red.reduce("sum", input.astype(np.float32) if T == "bfloat16" else input, axis,
                       keep_dims, "float32" if T == "bfloat16" else T)
     return mean_of(s, n, T)
@@ -130,8 +130,10 @@ def mean_of(s, n, T):
             return (s.astype(np.float32) / np.float32(np.float16(n))).astype(np.float16)
         if T == "bfloat16":
             return bf16_packet_nans(bf16_round(daz(s / np.float32(n)), packet=False))
-        if s.dtype.kind == "c":
-            return (s / s.real.dtype.type(n)).astype(s.dtype)
+        if s.dtype.kind == "c":            # (re/n, im/n): Eigen's complex division by (n, 0)
+            out = np.empty_like(s)
+            out.real, out.imag = s.real / s.real.dtype.type(n), s.imag / s.real.dtype.type(n)
+            return out
         return daz(s / s.dtype.type(n))
 
 

@@ -48,6 +48,38 @@ def ftz(a):
     return daz(a)
 
 
+_QUIET = {F16: (np.uint16, 0x0200), F32: (np.uint32, 0x00400000),
+          F64: (np.uint64, 0x0008000000000000)}
+#: the NaN an invalid operation (inf - inf, 0 * inf) gives: x86's default NaN
+_DEFAULT_NAN = {F16: 0xfe00, F32: 0xffc00000, F64: 0xfff8000000000000}
+
+
+def quiet(a):
+    """NaNs with the quiet bit set (as an x86 arithmetic instruction returns an operand NaN)."""
+    a = np.asarray(a)
+    u, bit = _QUIET[a.dtype]
+    return np.where(np.isnan(a), (a.view(u) | u(bit)).view(a.dtype), a)
+
+
+def nan_first(r, a, b):
+    """r = a op b with x86's NaN rule: the first operand's NaN (quieted), else the second's."""
+    if r.dtype not in _QUIET or not np.isnan(r).any():
+        return r
+    r = np.where(np.isnan(b), quiet(b), r)
+    return np.where(np.isnan(a), quiet(a), r)
+
+
+def first_nan_step(steps, prefixes, axis):
+    """The NaN a left-to-right accumulation ends with: made by the first step that gave a NaN
+    (that step's operand NaN, quieted, or the default NaN of an invalid operation)."""
+    nan = np.isnan(prefixes)
+    k = np.argmax(nan, axis=axis)
+    x = np.take_along_axis(steps, np.expand_dims(k, axis), axis)
+    u = _QUIET[steps.dtype][0]
+    default = np.array(_DEFAULT_NAN[steps.dtype], u).view(steps.dtype)
+    return np.where(np.isnan(x), quiet(x), default).squeeze(axis), nan.any(axis=axis)
+
+
 def _halve(v, op):
     """A packet's lanes combined as Eigen's predux does: op(lo, hi) until one lane is left."""
     while v.shape[-1] > 1:
@@ -117,7 +149,7 @@ class Native(Arith):
             if self.kind == "prod" and self.dtype.kind == "c":
                 r = _cmul(a, b)
             else:
-                r = self._ufunc(a, b)
+                r = nan_first(self._ufunc(a, b), a, b)
         return ftz(r) if self._ftz else r
 
     pop = sop = _op
@@ -134,7 +166,11 @@ class Native(Arith):
             mag = np.abs(out)
             if ((mag < np.finfo(self.dtype).tiny) & (mag > 0)).any():
                 return None            # a partial product TF flushes: step by step instead
-        return np.take(out, -1, axis=axis)
+        last = np.take(out, -1, axis=axis)
+        if self.dtype in _QUIET and np.isnan(last).any():
+            nan, hit = first_nan_step(steps, out, axis)
+            last = np.where(hit, nan, last)
+        return last
 
     def lanes(self, x, acc=None):
         if x.shape[-2] == 0:
@@ -250,7 +286,8 @@ class MinMax(Arith):
     def predux(self, v):
         if not self.half:
             return _halve(v, self.pop)
-        f = np.asarray(v, F32)           # halves and bfloat16: in float32, then rounded once
+        # halves and bfloat16: in float32 (half2float quiets a signalling NaN), rounded once
+        f = np.asarray(quiet(v) if self.dtype == F16 else v, F32)
         f32 = MinMax(self.is_max, F32, self.P)
         return _to(_halve(f, f32.pop), self.dtype)
 
