@@ -213,13 +213,16 @@ class BF16Arith(Arith):
         self._ufunc = np.add if kind == "sum" else np.multiply
 
     def _f32(self, a, b):
+        a, b = daz(np.asarray(a, F32)), daz(np.asarray(b, F32))
         with np.errstate(all="ignore"):
-            return ftz(self._ufunc(daz(np.asarray(a, F32)), daz(np.asarray(b, F32))))
+            return ftz(nan_first(self._ufunc(a, b), b, a))
 
     def pop(self, a, b):
         return bf16_round(self._f32(a, b), packet=True)
 
     def sop(self, a, b):
+        """Scalar `bfloat16(float(acc) op float(t))`, compiled with t as the first operand (a
+        NaN t wins over a NaN accumulator)."""
         return bf16_round(self._f32(a, b), packet=False)
 
     def predux(self, v):
