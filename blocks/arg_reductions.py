@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.blockdef import Attr, Input, Output, block
+from blockgraph.core.blockdef import DECLINE, Attr, Input, Kernel, Output, block
 from blockgraph.core.errors import OpError
 from blockgraph.core.gradients import no_gradient
 from blockgraph.core.shapes import fmt
 
+from .kernels import reduce_fused as fused
 from .kernels.ieee import daz
 
 ARG_T = ("float32", "float64", "int32", "uint8", "int16", "int8", "int64", "bool", "bfloat16",
@@ -86,8 +87,16 @@ def _arg(x, dimension, is_max, output_type):
     return out.astype(dt.NUMPY[output_type])
 
 
+def _fused(is_max):
+    def kernel(input, dimension, output_type):
+        axis = _dimension(input.shape, np.shape(dimension), dimension)
+        r = fused.fused_arg(is_max, input, axis)
+        return DECLINE if r is None else r.astype(dt.NUMPY[output_type])
+    return [Kernel("fused", kernel, accepts=fused.accepts)]
+
+
 def _op(name, out_types, doc):
-    return block(name, inputs=[Input("input", ARG_T, type_attr="T"),
+    return block(name, kernels=_fused(name == "ArgMax"), inputs=[Input("input", ARG_T, type_attr="T"),
                                Input("dimension", ("int32", "int16", "int64") if name == "ArgMax"
                                      else dt.INDEX, type_attr="Tidx",
                                      doc="the dimension to reduce (a scalar; negative from the end)")],

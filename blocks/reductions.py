@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.blockdef import Attr, Input, Kernel, Output, block
+from blockgraph.core.blockdef import DECLINE, Attr, Input, Kernel, Output, block
 from blockgraph.core.gradients import gradient, no_gradient
 
 from .kernels import reduce as red
@@ -73,20 +73,24 @@ def _float_sum(x, axis, keep_dims, T):
     return red.reduce("sum", x, axis, keep_dims, T)
 
 
-def _fused_sum(input, axis, keep_dims, T):
-    return fused.sum_or_decline(input, axis, keep_dims, T)
+def _fused_sum(input, axis, keep_dims):
+    r = fused.fused_sum(input, axis, keep_dims)
+    return DECLINE if r is None else r[0]
 
 
 def _fused_mean(input, axis, keep_dims, T):
-    return fused.mean_or_decline(input, axis, keep_dims, T)
+    r = fused.fused_sum(input, axis, keep_dims)
+    return DECLINE if r is None else mean_of(r[0], r[1], T)
 
 
-def _fused_max(input, axis, keep_dims, T):
-    return fused.minmax_or_decline(True, input, axis, keep_dims, T)
+def _fused_max(input, axis, keep_dims):
+    r = fused.fused_minmax(True, input, axis, keep_dims)
+    return DECLINE if r is None else r
 
 
-def _fused_min(input, axis, keep_dims, T):
-    return fused.minmax_or_decline(False, input, axis, keep_dims, T)
+def _fused_min(input, axis, keep_dims):
+    r = fused.fused_minmax(False, input, axis, keep_dims)
+    return DECLINE if r is None else r
 
 
 def _reduction(name, dtypes, fused_fn=None, **kw):
