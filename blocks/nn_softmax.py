@@ -14,6 +14,7 @@ import numpy as np
 from blockgraph.core import dtypes as dt
 from blockgraph.core.blockdef import Input, Output, block
 from blockgraph.core.errors import OpError
+from blockgraph.core.gradients import gradient
 from blockgraph.core.shapes import fmt, fully_known
 
 from ._shape_helpers import bcast
@@ -143,3 +144,67 @@ def sparse_softmax_cross_entropy_with_logits(features, labels):
     """Cross-entropy of softmax(features) against one-hot `labels` per row, and its gradient."""
     _sparse_checks(features.shape, labels.shape, labels)
     return sm.sparse_xent(features, labels)
+
+
+# ----------------------------------------------------------------------------- gradients (TF's nn_grad.py)
+
+_LAST = {"value": [-1], "dtype": "int32"}
+
+
+@gradient("L2Loss")
+def _l2_loss_grad(op, grad):
+    return {"t": op.add("Mul", x=op.input("t"), y=grad)}
+
+
+@gradient("Softmax")
+def _softmax_grad(op, grad):
+    """(g - sum(g * y, -1)) * y."""
+    y = op.output()
+    total = op.add("Sum", input=op.add("Mul", x=grad, y=y), axis=_LAST, keep_dims=True)
+    return {"logits": op.add("Mul", x=op.add("Sub", x=grad, y=total), y=y)}
+
+
+@gradient("LogSoftmax")
+def _log_softmax_grad(op, grad):
+    """g - sum(g, -1) * exp(y)."""
+    softmax = op.add("Exp", x=op.output())
+    total = op.add("Sum", input=grad, axis=_LAST, keep_dims=True)
+    return {"logits": op.add("Sub", x=grad, y=op.add("Mul", x=total, y=softmax))}
+
+
+def _broadcast_mul(op, vec, mat):
+    return op.add("Mul", x=op.add("ExpandDims", input=vec, axis={"value": -1, "dtype": "int32"}),
+                  y=mat)
+
+
+def _xent_grad(op, labels: bool):
+    """The loss gradient times `backprop`, plus (when the backprop output's own gradient is
+    connected) that gradient through softmax's Jacobian, as TF's nn_grad.py writes it."""
+    grad_loss, grad_grad = op.grads[0], op.grads[1]
+    if grad_loss is None:       # TF's tape hands an unconnected output zeros
+        grad_loss = op.add("ZerosLike", x=op.output("loss"))
+    logits = op.input("features")
+    grad = _broadcast_mul(op, grad_loss, op.output("backprop"))
+    if grad_grad is not None:
+        softmax = op.add("Softmax", logits=logits)
+        col = op.add("BatchMatMulV2", x=op.add("ExpandDims", input=grad_grad,
+                                                axis={"value": 1, "dtype": "int32"}),
+                     y=op.add("ExpandDims", input=softmax, axis={"value": 2, "dtype": "int32"}))
+        term = op.add("Mul", x=op.add("Sub", x=grad_grad, y=op.add("Squeeze", input=col, axis=[1])),
+                      y=softmax)
+        grad = op.add("AddV2", x=grad, y=term)
+    out = {"features": grad}
+    if labels:
+        neg = op.add("Neg", x=op.add("LogSoftmax", logits=logits))
+        out["labels"] = _broadcast_mul(op, grad_loss, neg)
+    return out
+
+
+@gradient("SoftmaxCrossEntropyWithLogits")
+def _softmax_xent_grad(op, grad):
+    return _xent_grad(op, labels=True)
+
+
+@gradient("SparseSoftmaxCrossEntropyWithLogits")
+def _sparse_softmax_xent_grad(op, grad):
+    return _xent_grad(op, labels=False)

@@ -18,6 +18,7 @@ from blockgraph.core import dtypes as dt
 from blockgraph.core.blockdef import DECLINE, Attr, Input, Kernel, Output, block
 from blockgraph.core.gradients import gradient, no_gradient
 
+from .array_grad import _i32, _static_shape, _static_value
 from .kernels import reduce as red
 from .kernels import reduce_fused as fused
 from .kernels.ieee import bf16_packet_nans
@@ -197,3 +198,78 @@ def _logical(name, fn, alias):
 
 reduce_all = _logical("All", np.all, "ReduceAll")
 reduce_any = _logical("Any", np.any, "ReduceAny")
+
+
+# ----------------------------------------------------------------------------- gradients (TF's math_grad.py)
+
+no_gradient("All", "Any")
+
+
+def _kept(op):
+    """(input shape, reduced axes, the output shape with kept dims): static, as the gradient
+    blocks need them (TF reads them from Shape at run time; the values are the same)."""
+    shape = _static_shape(op, "input")
+    axes = red.reduced_axes(shape, _static_value(op, "axis"))
+    return shape, axes, [1 if i in axes else d for i, d in enumerate(shape)]
+
+
+def _to_kept(op, t, kept):
+    """`t` (an output-shaped gradient) reshaped to the kept-dims shape unless keep_dims."""
+    return t if op.attrs.get("keep_dims") else op.add("Reshape", tensor=t, shape=_i32(kept))
+
+
+def _sum_grad_of(op, grad):
+    shape, _, kept = _kept(op)
+    return op.add("BroadcastTo", input=_to_kept(op, grad, kept), shape=_i32(shape))
+
+
+@gradient("Sum")
+def _sum_grad(op, grad):
+    return {"input": _sum_grad_of(op, grad)}
+
+
+@gradient("Mean")
+def _mean_grad(op, grad):
+    shape, axes, kept = _kept(op)
+    out_size = math.prod(d for i, d in enumerate(shape) if i not in axes)
+    factor = math.prod(shape) // max(out_size, 1)
+    return {"input": op.add("RealDiv", x=_sum_grad_of(op, grad),
+                            y={"value": factor, "dtype": op.spec("input").dtype})}
+
+
+@gradient("Max", "Min")
+def _min_or_max_grad(op, grad):
+    """The gradient goes to the elements equal to the result, divided by their number."""
+    shape, _, kept = _kept(op)
+    y = _to_kept(op, op.output(), kept)
+    grad = _to_kept(op, grad, kept)
+    indicators = op.add("Cast", x=op.add("Equal", x=y, y=op.input("input")),
+                        DstT=op.spec("input").dtype)
+    num = op.add("Reshape", tensor=op.add("Sum", input=indicators, axis=op.input("axis")),
+                 shape=_i32(kept))
+    return {"input": op.add("Mul", x=op.add("RealDiv", x=indicators, y=num), y=grad)}
+
+
+@gradient("Prod")
+def _prod_grad(op, grad):
+    """The product of the others as two exclusive Cumprods over the reduced values (TF's way,
+    which holds with zeros in the input); complex inputs take their conjugates."""
+    shape, _, kept = _kept(op)
+    rank = len(shape)
+    grad = op.add("BroadcastTo", input=_to_kept(op, grad, kept), shape=_i32(shape))
+    reduced = [(int(a) + rank) % rank for a in _static_value(op, "axis").reshape(-1)]
+    other = [i for i in range(rank) if i not in reduced]
+    perm = reduced + other
+    permuted_shape = [shape[i] for i in perm]
+    n_red = math.prod(shape[i] for i in reduced)
+    permuted = op.add("Transpose", x=op.input("input"), perm=_i32(perm))
+    flat = op.add("Reshape", tensor=permuted,
+                  shape=_i32([n_red, math.prod(shape[i] for i in other)]))
+    zero = {"value": 0, "dtype": "int32"}
+    left = op.add("Cumprod", x=flat, axis=zero, exclusive=True)
+    right = op.add("Cumprod", x=flat, axis=zero, exclusive=True, reverse=True)
+    if op.spec("input").dtype in dt.COMPLEX:
+        left, right = op.add("Conj", input=left), op.add("Conj", input=right)
+    y = op.add("Reshape", tensor=op.add("Mul", x=left, y=right), shape=_i32(permuted_shape))
+    back = op.add("Transpose", x=y, perm=_i32(np.argsort(perm)))
+    return {"input": op.add("Reshape", tensor=op.add("Mul", x=grad, y=back), shape=_i32(shape))}

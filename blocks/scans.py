@@ -140,3 +140,20 @@ def cumsum(x, axis, exclusive, reverse):
 @_op("Cumprod", "prod", "Cumulative product along `axis` (exclusive: without the element itself).")
 def cumprod(x, axis, exclusive, reverse):
     return scan("prod", x, _scan_axis(x.shape, np.shape(axis), axis), exclusive, reverse)
+
+
+# ----------------------------------------------------------------------------- gradients (TF's math_grad.py)
+
+@gradient("Cumsum")
+def _cumsum_grad(op, grad):
+    return {"x": op.add("Cumsum", x=grad, axis=op.input("axis"), exclusive=op.attrs["exclusive"],
+                        reverse=not op.attrs["reverse"])}
+
+
+@gradient("Cumprod")
+def _cumprod_grad(op, grad):
+    ex, rev = op.attrs["exclusive"], op.attrs["reverse"]
+    prod = op.add("Cumprod", x=op.input("x"), axis=op.input("axis"), exclusive=ex, reverse=rev)
+    out = op.add("Cumsum", x=op.add("Mul", x=prod, y=grad), axis=op.input("axis"), exclusive=ex,
+                 reverse=not rev)
+    return {"x": op.add("DivNoNan", x=out, y=op.input("x"))}
