@@ -12,13 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.blockdef import Input, Output, block
+from blockgraph.core.blockdef import DECLINE, Input, Kernel, Output, block
 from blockgraph.core.errors import OpError
 from blockgraph.core.gradients import gradient
 from blockgraph.core.shapes import fmt, fully_known
 
 from ._shape_helpers import bcast
 from .kernels import softmax as sm
+from .kernels import softmax_fused
 
 NN_T = ("float32", "float64", "bfloat16", "float16")
 
@@ -51,8 +52,14 @@ def _softmax_shape(out):
     return shape
 
 
+def _fused_softmax(logits):
+    out = softmax_fused.softmax(logits)
+    return DECLINE if out is None else out
+
+
 @block("Softmax", inputs=[Input("logits", NN_T, type_attr="T")],
-       outputs=[Output("softmax", "T")], shape=_softmax_shape("softmax"))
+       outputs=[Output("softmax", "T")], shape=_softmax_shape("softmax"),
+       kernels=[Kernel("fused", _fused_softmax, accepts=softmax_fused.accepts)])
 def softmax(logits):
     """exp(logits) / sum(exp(logits)) along the last axis (shifted by the row max)."""
     return sm.softmax(logits, log=False)

@@ -19,6 +19,7 @@ The arithmetic of each step is `reduce_ops`'s. Everything here is numpy; the fus
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass
@@ -125,6 +126,31 @@ def coeff_cost(itemsize: int, P: int, extra: float = 0.0) -> float:
 
 
 # ----------------------------------------------------------------------------- Eigen's orders
+
+@functools.lru_cache(maxsize=256)
+def tree_plan(n: int, first: int, P: int, leaf: int):
+    """(leaf starts relative to the first value, leaf lengths, combination program) of
+    Eigen's InnerMostDimReducer over n values starting at flat index `first`."""
+    starts, lens, prog = [], [], []
+
+    def rec(off, m, f):
+        if m <= P * leaf:
+            prog.append(len(starts))
+            starts.append(off)
+            lens.append(m)
+            return
+        split = P * -(-(f + -(-m // 2)) // P)
+        left = min(split - f, m)
+        prog.append(-1)
+        rec(off, left, f)
+        prog.append(-2)
+        if left < m:
+            rec(off + left, m - left, split)
+            prog.append(-2)
+
+    rec(0, n, first)
+    return (np.array(starts, np.int64), np.array(lens, np.int64), np.array(prog, np.int64))
+
 
 def _leaf(ar, x):
     """InnerMostDimReducer<vectorized, no tree> of each row of x [B, n]."""

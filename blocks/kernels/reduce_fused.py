@@ -1,7 +1,7 @@
 """Fused multi-threaded float32/float64 reductions (numba), bit-identical to `blocks.kernels.reduce`.
 
 Sum and Mean add in Eigen's order: the reduction is cut into the leaves of Eigen's tree
-(`tree_plan`, `full_plan`: worked out in Python from the shape, cached), the leaves are summed
+(`reduce.tree_plan`, `full_plan`: worked out in Python from the shape, cached), the leaves are summed
 in parallel, each as InnerMostDimReducer's leaf loop (four packet accumulators, the remaining
 packets, a scalar tail, the lanes halved; written out with one local per lane, `_leaf8`/
 `_leaf4`, so they stay in registers), and the leaf sums are combined in the tree's and the
@@ -33,6 +33,7 @@ from .reduce_ops import WIDTH
 MIN_ELEMENTS = 1 << 16
 #: elements per parallel work item of Max/Min/ArgMax over a whole tensor
 CHUNK = 1 << 16
+MAG32, MAG64 = np.int32(0x7fffffff), np.int64(0x7fffffffffffffff)
 #: MXCSR flush-to-zero (bit 15) and denormals-are-zero (bit 6)
 FTZ_DAZ = np.uint32(0x8040)
 prange = range          # numba.prange in the parallel=True versions
@@ -63,8 +64,23 @@ def _leaf_source(P: int) -> str:
     return "\n".join(src)
 
 
-for _P in (8, 4):              # defines _leaf8 (float32) and _leaf4 (float64)
-    exec(compile(_leaf_source(_P), __file__, "exec"))      # noqa: S102 - generated above
+def _lanes_source(is_max: bool, L: int = 32) -> str:
+    """Source of `_lanes_max(x)` / `_lanes_min(x)`: the largest (smallest) value of x over L
+    lanes held in locals (the compiler vectorises them); NaN never wins (max() keeps the
+    accumulator when a comparison with NaN is false), so a NaN must be looked for elsewhere."""
+    op, name = ("max", "_lanes_max") if is_max else ("min", "_lanes_min")
+    src = [f"def {name}(x):", f"    s = x.dtype.type({'-' if is_max else ''}np.inf)"]
+    src += [f"    m{k} = s" for k in range(L)]
+    src += [f"    for i in range(x.size // {L}):", f"        b = i * {L}"]
+    src += [f"        m{k} = {op}(m{k}, x[b + {k}])" for k in range(L)]
+    src += [f"    for j in range((x.size // {L}) * {L}, x.size):", f"        m0 = {op}(m0, x[j])"]
+    src += [f"    return {op}(" + ", ".join(f"m{k}" for k in range(L)) + ")"]
+    return "\n".join(src)
+
+
+for _src in (_leaf_source(8), _leaf_source(4), _lanes_source(True), _lanes_source(False)):
+    # defines _leaf8 (float32), _leaf4 (float64), _lanes_max, _lanes_min
+    exec(compile(_src, __file__, "exec"))      # noqa: S102 - generated above
 
 
 def _leaf(x, P):
@@ -91,13 +107,15 @@ def _combine(vals, prog):
 
 # ----------------------------------------------------------------- kernels (jitted)
 
-def _sum_leaves(x, starts, lens, P, vals):
-    """Every leaf of a full reduction (starts/lens: absolute), under FTZ|DAZ."""
-    for i in prange(starts.size):
+def _sum_leaves(x, starts, lens, P, groups, vals):
+    """Every leaf of a full reduction (starts/lens: absolute), under FTZ|DAZ; work item g
+    takes leaves groups[g]..groups[g+1]-1."""
+    for g in prange(groups.size - 1):
         old = _stmxcsr()
         _ldmxcsr(old | FTZ_DAZ)
-        s = starts[i]
-        vals[i] = _leaf(x[s:s + lens[i]], P)
+        for i in range(groups[g], groups[g + 1]):
+            s = starts[i]
+            vals[i] = _leaf(x[s:s + lens[i]], P)
         _ldmxcsr(old)
 
 
@@ -122,19 +140,36 @@ def _sum_rows(x, starts, lens, prog, P, out):
         _ldmxcsr(old)
 
 
-def _bits_rows(b, flip, mask, top, low, mag):
-    """Per row of the bit patterns b [R, C] (each xor `flip`): the largest and smallest as
-    signed integers and the largest magnitude bits (`& mask`; a NaN's exceed inf's)."""
+def _bits32(b, top, low, mag):
+    """Per row of 32-bit float patterns b [R, C] (viewed signed or unsigned): the largest and
+    the smallest pattern, and the largest magnitude pattern (a NaN's exceeds inf's)."""
     for r in prange(b.shape[0]):
         row = b[r]
-        hi = row[0] ^ flip
+        hi = row[0]
         lo = hi
-        a = row[0] ^ row[0]
+        a = MAG32 & 0
         for j in range(row.size):
-            v = row[j] ^ flip
+            v = row[j]
             hi = max(hi, v)
             lo = min(lo, v)
-            a = max(a, v & mask)
+            a = max(a, v & MAG32)
+        top[r] = hi
+        low[r] = lo
+        mag[r] = a
+
+
+def _bits64(b, top, low, mag):
+    """`_bits32` for 64-bit patterns."""
+    for r in prange(b.shape[0]):
+        row = b[r]
+        hi = row[0]
+        lo = hi
+        a = MAG64 & 0
+        for j in range(row.size):
+            v = row[j]
+            hi = max(hi, v)
+            lo = min(lo, v)
+            a = max(a, v & MAG64)
         top[r] = hi
         low[r] = lo
         mag[r] = a
@@ -151,14 +186,16 @@ def _arg_chunks(x, chunk, is_max, best, where):
         r = item // nc
         s = (item % nc) * chunk
         e = min(x.shape[1], s + chunk)
-        row = x[r]
+        part = x[r][s:e]
+        m = _lanes_max(part) if is_max else _lanes_min(part)
         b = best[r, item % nc]
         w = -1
-        for j in range(s, e):
-            v = row[j]
-            if (v > b) if is_max else (v < b):
-                b = v
-                w = j
+        if (m > b) if is_max else (m < b):      # the first element equal to it (under DAZ)
+            for j in range(part.size):
+                if part[j] == m:
+                    b = part[j]
+                    w = s + j
+                    break
         best[r, item % nc] = b
         where[r, item % nc] = w
         _ldmxcsr(old)
@@ -196,8 +233,8 @@ def _mxcsr_intrinsics():
     return {"_stmxcsr": _stmxcsr, "_ldmxcsr": _ldmxcsr}
 
 
-_JIT = Jit(globals(), ("_leaf8", "_leaf4", "_leaf", "_combine"),
-           ("_sum_leaves", "_sum_rows", "_bits_rows", "_arg_chunks"),
+_JIT = Jit(globals(), ("_leaf8", "_leaf4", "_leaf", "_combine", "_lanes_max", "_lanes_min"),
+           ("_sum_leaves", "_sum_rows", "_bits32", "_bits64", "_arg_chunks"),
            serial_only=("_combine_ftz",), extra=_mxcsr_intrinsics)
 
 
@@ -211,43 +248,18 @@ def _run(name, *args):
 
 # ----------------------------------------------------------------- plans (Python)
 
-@functools.lru_cache(maxsize=256)
-def tree_plan(n: int, first: int, P: int, leaf: int):
-    """(leaf starts relative to the first value, leaf lengths, combination program) of
-    Eigen's InnerMostDimReducer over n values starting at flat index `first`."""
-    starts, lens, prog = [], [], []
-
-    def rec(off, m, f):
-        if m <= P * leaf:
-            prog.append(len(starts))
-            starts.append(off)
-            lens.append(m)
-            return
-        split = P * -(-(f + -(-m // 2)) // P)
-        left = min(split - f, m)
-        prog.append(-1)
-        rec(off, left, f)
-        prog.append(-2)
-        if left < m:
-            rec(off + left, m - left, split)
-            prog.append(-2)
-
-    rec(0, n, first)
-    return (np.array(starts, np.int64), np.array(lens, np.int64), np.array(prog, np.int64))
-
-
 @functools.lru_cache(maxsize=64)
 def full_plan(n: int, P: int, leaf: int, nthreads: int):
     """The leaves and program of Eigen's FullReducer: shards of n // nthreads values (trees
     from their own start); the remainder's sum, then each shard added to it in order."""
     if nthreads == 1:
-        return tree_plan(n, 0, P, leaf)
+        return red.tree_plan(n, 0, P, leaf)
     bs = n // nthreads
     nb = n // bs
     starts, lens, prog = [], [], []
 
     def add(s, m):
-        st, ln, pg = tree_plan(m, s, P, leaf)
+        st, ln, pg = red.tree_plan(m, s, P, leaf)
         base = len(starts)
         starts.extend((st + s).tolist())
         lens.extend(ln.tolist())
@@ -294,52 +306,60 @@ def fused_sum(x, axis, keep_dims):
         nt = red.threads(C, red.coeff_cost(x.dtype.itemsize, P), red.tf_threads())
         starts, lens, prog = full_plan(C, P, 1024, nt)
         vals = np.empty(starts.size, x.dtype)
-        _run("_sum_leaves", v[0], starts, lens, P, vals)
+        groups = np.linspace(0, starts.size, min(starts.size, 8 * _JIT.threads) + 1).astype(np.int64)
+        _run("_sum_leaves", v[0], starts, lens, P, groups, vals)
         out = np.empty(1, x.dtype)
         _JIT.serial["_combine_ftz"](vals, prog, out)
     else:
         if C % P and R > 1:
             return None          # rows starting at different packet offsets: left to numpy
         out = np.empty(R, x.dtype)
-        starts, lens, prog = tree_plan(C, 0, P, 1024)
+        starts, lens, prog = red.tree_plan(C, 0, P, 1024)
         _run("_sum_rows", v, starts, lens, prog, P, out)
     if np.isnan(out).any():
         return None              # NaN payloads: numpy's reference follows TF's operand order
     return daz(out).reshape(p.out_shape), C
 
 
-_BITS = {np.dtype(np.float32): (np.int32, 0x7f800000), np.dtype(np.float64): (np.int64, 0x7ff0000000000000)}
+#: float dtype -> (signed and unsigned views, the kernel, inf's pattern, the sign bit)
+_BITS = {np.dtype(np.float32): (np.int32, np.uint32, "_bits32", 0x7f800000, 1 << 31),
+         np.dtype(np.float64): (np.int64, np.uint64, "_bits64", 0x7ff0000000000000, 1 << 63)}
 
 
 def fused_minmax(is_max, x, axis, keep_dims):
-    """Max/Min in the output shape, or None (a NaN, or a result that is zero or denormal)."""
+    """Max/Min in the output shape, or None (a NaN, or a result that is zero or denormal).
+
+    From the bit patterns: viewed signed, the largest pattern is the largest float when it is
+    not negative, else (all negative) the smallest pattern is; viewed unsigned, the largest is
+    the smallest float when it has the sign bit (some value is negative), else the smallest
+    pattern is. A magnitude pattern above inf's is a NaN."""
     kind, p, v = _view(x, axis, keep_dims)
     if kind is None:
         return None
-    itype, inf_bits = _BITS[x.dtype]
-    b = v.view(itype)
-    if kind == "full" and b.shape[1] >= 2 * CHUNK:
+    signed, unsigned, kernel, inf_bits, sign = _BITS[x.dtype]
+    b = v.view(signed if is_max else unsigned)
+    if kind == "full":
         n = b.shape[1] // CHUNK * CHUNK
-        rows = [b[0, :n].reshape(-1, CHUNK), b[:, n:]]
+        parts = [b[0, :n].reshape(-1, CHUNK), b[:, n:]]
     else:
-        rows = [b]
-    # Min is Max of the negated values: the sign bit flipped
-    flip = itype(0) if is_max else np.array(np.iinfo(itype).min, itype)
+        parts = [b]
     tops, lows, mags = [], [], []
-    for part in rows:
-        if part.shape[1] == 0:
+    for part in parts:
+        if part.size == 0:
             continue
-        t, lo, m = (np.empty(part.shape[0], itype) for _ in range(3))
-        _run("_bits_rows", np.ascontiguousarray(part), flip, itype(np.iinfo(itype).max), t, lo, m)
+        t, lo, m = (np.empty(part.shape[0], b.dtype) for _ in range(3))
+        _run(kernel, part, t, lo, m)
         tops.append(t), lows.append(lo), mags.append(m)
     top, low, mag = (np.concatenate(a) for a in (tops, lows, mags))
     if kind == "full":
         top, low, mag = top.max(keepdims=True), low.min(keepdims=True), mag.max(keepdims=True)
-    if (mag > inf_bits).any():
+    if (mag.astype(np.uint64) > inf_bits).any():
         return None
-    # the largest float: the largest non-negative pattern, else (all negative) the smallest
-    best = np.where(top >= 0, top, low) ^ flip
-    out = best.astype(itype).view(x.dtype)
+    if is_max:
+        best = np.where(top >= 0, top, low)
+    else:
+        best = np.where(top >= sign, top, low)
+    out = best.astype(b.dtype).view(x.dtype)
     if (np.abs(out) < np.finfo(x.dtype).tiny).any():
         return None
     return out.reshape(p.out_shape)

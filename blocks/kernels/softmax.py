@@ -5,8 +5,11 @@ Each elementary step runs in the dtype's arithmetic (float16/bfloat16: float32 r
 after every op; float32/float64: denormals flushed), and the sums along the class axis and
 L2Loss's total are Eigen's reductions in Eigen's order (`blocks.kernels.reduce`). The row max
 is Eigen's PropagateFast maximum: a row holding a NaN comes out all NaN whichever way it goes.
-exp, log and 1/x are numpy's here (correctly rounded or within an ulp of it), where TF's
-packets use Eigen's polynomials and rcpps: results are within an ulp or two of TF's per step.
+exp, log and 1/x are TF's (`blocks.kernels.eigen`: Eigen's packet polynomials and rcpps on the
+positions TF evaluates as packets, the C library on the others), applied where TF applies them:
+over the flat tensor (`flat`), inside the row sums (`rows`: the packet part of each of Eigen's
+leaves) or one value at a time (`scalar`). Without that package, numpy's functions stand in
+(within an ulp or two of TF's per step).
 """
 from __future__ import annotations
 
@@ -16,7 +19,14 @@ from blockgraph.core import dtypes as dt
 
 from . import reduce as red
 from .ieee import daz
-from .reduce_ops import arith, bf16_round
+from .reduce_ops import LEAF, WIDTH, arith, bf16_round
+
+try:                                  # TF's transcendental kernels, packet and tail
+    from .eigen import ops as _eigen
+except ImportError:                   # pragma: no cover - the element-wise family's kernels
+    _eigen = None
+
+_NUMPY = {"Exp": np.exp, "Log": np.log, "Reciprocal": lambda a: 1 / a}
 
 F32 = np.dtype(np.float32)
 
@@ -43,11 +53,45 @@ class Elem:
     def store(self, a):
         return bf16_round(a, packet=False) if self.T == "bfloat16" else np.asarray(a).astype(self.storage)
 
-    def exp(self, a):
-        return self.r(np.exp(a))
+    def _tables(self, op):
+        return None if _eigen is None else _eigen.TABLES.get(self.T, {}).get(op)
 
-    def log(self, a):
-        return self.r(np.log(a))
+    def flat(self, op, a):
+        """TF's element-wise `op` over `a` as one flat tensor: packets, then the tail."""
+        if self._tables(op) is None:
+            return self._numpy(op, a)
+        return self.load(_eigen.apply(op, self.T, np.ascontiguousarray(self.store(a))))
+
+    def scalar(self, op, a):
+        """`op` of each value by TF's scalar code (a generator or functor called per value)."""
+        fns = self._tables(op)
+        if fns is None:
+            return self._numpy(op, a)
+        return self.load(fns[1](np.ascontiguousarray(self.store(a)).reshape(-1))).reshape(a.shape)
+
+    def rows(self, op, a):
+        """`op` as evaluated inside Eigen's sum of each row of `a` [B, C]: packets on the packet
+        part of every leaf of the row's reduction, the scalar code on the leaves' tails."""
+        fns = self._tables(op)
+        if fns is None:
+            return self._numpy(op, a)
+        packet, tail = fns
+        mask = _packet_positions(a.shape[0], a.shape[1], self.T)
+        s = np.ascontiguousarray(self.store(a))
+        out = np.empty_like(s)
+        with np.errstate(all="ignore"):
+            if mask.any():
+                out[mask] = packet(s[mask]) if packet is not None else tail(s[mask])
+            if (~mask).any():
+                out[~mask] = tail(s[~mask])
+        return self.load(out)
+
+    def _numpy(self, op, a):
+        r = _NUMPY[op](a)
+        if op == "Exp" and self.T in ("float32", "float64") and r.size and \
+                np.min(r) >= np.finfo(r.dtype).tiny:
+            return r                  # nothing to flush (exp is never negative; NaN fails >=)
+        return self.r(r)
 
     def row_sum(self, a):
         """Each row of `a` [B, C] summed as Eigen does (the sum along the class axis)."""
@@ -55,6 +99,21 @@ class Elem:
         if a.shape[1] == 0:
             return np.zeros(a.shape[0], self.work)
         return self.load(red.rows(arith("sum", self.T, s), s))
+
+
+def _packet_positions(B, C, T):
+    """[B, C] mask of the values Eigen's InnerMostDimReducer reads as packets when summing each
+    row (row b starts at flat index b*C: the tree's split points depend on it modulo P)."""
+    P, leaf = WIDTH[T], LEAF.get(T, 1024)
+    mask = np.zeros((B, C), bool)
+    first = (np.arange(B, dtype=np.int64) * C) % P
+    for f in np.unique(first):
+        starts, lens, _ = red.tree_plan(C, int(f), P, leaf)
+        row = np.zeros(C, bool)
+        for s0, n in zip(starts.tolist(), lens.tolist()):
+            row[s0:s0 + (n // P) * P] = True
+        mask[first == f] = row
+    return mask
 
 
 def _row_max(a):
@@ -74,10 +133,10 @@ def softmax(logits, log: bool):
     with np.errstate(all="ignore"):
         shifted = e.r(x - _row_max(x)[:, None])
         if log:
-            out = e.r(shifted - e.log(e.row_sum(e.exp(shifted)))[:, None])
+            out = e.r(shifted - e.flat("Log", e.row_sum(e.rows("Exp", shifted)))[:, None])
         else:
-            ex = e.exp(shifted)
-            inv = e.r(1 / e.row_sum(ex))
+            ex = e.flat("Exp", shifted)
+            inv = e.flat("Reciprocal", e.row_sum(ex))
             out = e.r(ex * inv[:, None])
     return e.store(out).reshape(logits.shape)
 
@@ -93,10 +152,10 @@ def xent(logits, labels):
     x, lab = e.load(logits), e.load(labels)
     with np.errstate(all="ignore"):
         bp = e.r(x - _row_max(x)[:, None])
-        s = e.row_sum(e.exp(bp))
-        terms = e.r(lab * e.r(e.log(s)[:, None] - bp))
+        s = e.row_sum(e.rows("Exp", bp))
+        terms = e.r(lab * e.r(e.flat("Log", s)[:, None] - bp))
         loss = e.row_sum(terms)
-        back = e.r(e.r(e.exp(bp) / s[:, None]) - lab)
+        back = e.r(e.r(e.flat("Exp", bp) / s[:, None]) - lab)
     return e.store(loss), e.store(back)
 
 
@@ -112,10 +171,10 @@ def sparse_xent(logits, labels):
     lab = np.asarray(labels, np.int64)
     with np.errstate(all="ignore"):
         bp = e.r(x - _row_max(x)[:, None])
-        s = e.row_sum(e.exp(bp))
-        v = e.r(e.log(s) - bp[rows, lab])
+        s = e.row_sum(e.rows("Exp", bp))
+        v = e.r(e.scalar("Log", s) - bp[rows, lab])
         loss = np.where(v == 0, 0, v)     # the sum of one value and zeros: -0 becomes +0
-        back = e.r(e.exp(bp) / s[:, None])
+        back = e.r(e.flat("Exp", bp) / s[:, None])
         back[rows, lab] = e.r(back[rows, lab] - 1)
     return e.store(loss), e.store(back)
 
