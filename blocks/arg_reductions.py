@@ -87,16 +87,23 @@ def _arg(x, dimension, is_max, output_type):
     return out.astype(dt.NUMPY[output_type])
 
 
-def _fused(is_max):
-    def kernel(input, dimension, output_type):
-        axis = _dimension(input.shape, np.shape(dimension), dimension)
-        r = fused.fused_arg(is_max, input, axis)
-        return DECLINE if r is None else r.astype(dt.NUMPY[output_type])
-    return [Kernel("fused", kernel, accepts=fused.accepts)]
+def _fused_arg(is_max, input, dimension, output_type):
+    axis = _dimension(input.shape, np.shape(dimension), dimension)
+    r = fused.fused_arg(is_max, input, axis)
+    return DECLINE if r is None else r.astype(dt.NUMPY[output_type])
+
+
+def _fused_arg_max(input, dimension, output_type):
+    return _fused_arg(True, input, dimension, output_type)
+
+
+def _fused_arg_min(input, dimension, output_type):
+    return _fused_arg(False, input, dimension, output_type)
 
 
 def _op(name, out_types, doc):
-    return block(name, kernels=_fused(name == "ArgMax"), inputs=[Input("input", ARG_T, type_attr="T"),
+    fn = _fused_arg_max if name == "ArgMax" else _fused_arg_min
+    return block(name, kernels=[Kernel("fused", fn, accepts=fused.accepts)], inputs=[Input("input", ARG_T, type_attr="T"),
                                Input("dimension", ("int32", "int16", "int64") if name == "ArgMax"
                                      else dt.INDEX, type_attr="Tidx",
                                      doc="the dimension to reduce (a scalar; negative from the end)")],

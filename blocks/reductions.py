@@ -186,18 +186,23 @@ def reduce_min(input, axis, keep_dims, T):
     return _minmax("min", input, axis, keep_dims, T)
 
 
-def _logical(name, fn, alias):
-    @block(name, inputs=[Input("input", ("bool",)),
-                         Input("axis", dt.INDEX, type_attr="Tidx", doc=AXIS_DOC)],
-           attrs=[KEEP], outputs=[Output("output", "bool")], shape=_reduction_shape,
-           aliases=(alias,), doc=f"Logical {'and' if name == 'All' else 'or'} along `axis`.")
-    def kernel(input, axis, keep_dims):
-        return _numpy_reduce(fn, input, axis, keep_dims)
-    return kernel
+def _logical(name, alias):
+    return block(name, inputs=[Input("input", ("bool",)),
+                               Input("axis", dt.INDEX, type_attr="Tidx", doc=AXIS_DOC)],
+                 attrs=[KEEP], outputs=[Output("output", "bool")], shape=_reduction_shape,
+                 aliases=(alias,))
 
 
-reduce_all = _logical("All", np.all, "ReduceAll")
-reduce_any = _logical("Any", np.any, "ReduceAny")
+@_logical("All", "ReduceAll")
+def reduce_all(input, axis, keep_dims):
+    """Logical and along `axis` (true over nothing)."""
+    return _numpy_reduce(np.all, input, axis, keep_dims)
+
+
+@_logical("Any", "ReduceAny")
+def reduce_any(input, axis, keep_dims):
+    """Logical or along `axis` (false over nothing)."""
+    return _numpy_reduce(np.any, input, axis, keep_dims)
 
 
 # ----------------------------------------------------------------------------- gradients (TF's math_grad.py)
