@@ -51,7 +51,11 @@ class Elem:
         return daz(np.asarray(x, self.work))
 
     def store(self, a):
-        return bf16_round(a, packet=False) if self.T == "bfloat16" else np.asarray(a).astype(self.storage)
+        return bf16_round(a, packet=False) if self.T == "bfloat16" else np.asarray(a, self.storage)
+
+    def _kernel_out(self, a):
+        """A result of TF's kernels (already flushed as TF's) in work precision."""
+        return np.asarray(a, self.work)
 
     def _tables(self, op):
         return None if _eigen is None else _eigen.TABLES.get(self.T, {}).get(op)
@@ -60,14 +64,14 @@ class Elem:
         """TF's element-wise `op` over `a` as one flat tensor: packets, then the tail."""
         if self._tables(op) is None:
             return self._numpy(op, a)
-        return self.load(_eigen.apply(op, self.T, np.ascontiguousarray(self.store(a))))
+        return self._kernel_out(_eigen.apply(op, self.T, np.ascontiguousarray(self.store(a))))
 
     def scalar(self, op, a):
         """`op` of each value by TF's scalar code (a generator or functor called per value)."""
         fns = self._tables(op)
         if fns is None:
             return self._numpy(op, a)
-        return self.load(fns[1](np.ascontiguousarray(self.store(a)).reshape(-1))).reshape(a.shape)
+        return self._kernel_out(fns[1](np.ascontiguousarray(self.store(a)).reshape(-1))).reshape(a.shape)
 
     def rows(self, op, a):
         """`op` as evaluated inside Eigen's sum of each row of `a` [B, C]: packets on the packet
@@ -84,7 +88,7 @@ class Elem:
                 out[mask] = packet(s[mask]) if packet is not None else tail(s[mask])
             if (~mask).any():
                 out[~mask] = tail(s[~mask])
-        return self.load(out)
+        return self._kernel_out(out)
 
     def _numpy(self, op, a):
         r = _NUMPY[op](a)
