@@ -10,7 +10,9 @@ the same interleaved rounds (benchmarks/common.py).
 Cases: Sum, Mean, Max and ArgMax of 1e7 float32 values over every axis and over the last axis
 of [1000, 10000]; Softmax of [1024, 1000]. Prints ms per call (median) and the throughput
 ratio (TF's time / ours: >= 1 is as fast as TF or faster). Both sides use every core. Not a
-test: the numbers depend on the machine and on whatever else runs on it.
+test: the numbers depend on the machine and on whatever else runs on it; on a machine whose
+cores are busy, numba's OpenMP workers spinning between calls (and woken late) dominate the
+medians: OMP_WAIT_POLICY=passive (set before the run) avoids that.
 """
 from __future__ import annotations
 
@@ -146,8 +148,11 @@ def main(argv=None) -> int:
     print(common.table(rows, [("case", "case", ""), ("kernel", "kernel", ""),
                               ("ours", "blockgraph ms", common.fmt_ms),
                               ("tf", "TF ms", common.fmt_ms), ("ratio", "vs TF", common.fmt_ratio)]))
+    print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}, "
+          f"load average {os.getloadavg()[0]:.1f}")
     common.write_json("math_reduce", {"machine": common.machine(), "tf": tf.version if tf else None,
-                                      "rows": rows})
+                                      "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+                                      "load_average": os.getloadavg(), "rows": rows})
     return 0
 
 
