@@ -4,11 +4,12 @@ Kernels around the reference's own exp and 1/x (the same functions, so the same 
 pass per row for the row maximum and the shifted logits, exp over the whole tensor, one pass
 per row for Eigen's sum of the row (the leaf loop of `reduce_fused`; rows longer than Eigen's
 leaf are left to numpy), 1/sum, then the products. They run under FTZ|DAZ as TF's threads do.
+The three row passes are serial (together about a third of exp's time on one core): the exp
+is the one parallel region, so a busy machine delays one wake-up of the worker threads, not
+four.
 A row whose sum comes out NaN (NaN or infinite logits) hands the tensor back to numpy.
 """
 from __future__ import annotations
-
-import threading
 
 import numpy as np
 
@@ -19,14 +20,12 @@ from .reduce_ops import WIDTH
 from .softmax import Elem
 
 MIN_ELEMENTS = 1 << 16
-prange = range
 _stmxcsr = _ldmxcsr = None
-_LOCK = threading.Lock()
 
 
 def _max_shift(x, out):
     """out[r] = x[r] - max(x[r]) (NaN is never the max: a NaN row's NaN comes out in the sum)."""
-    for r in prange(x.shape[0]):
+    for r in range(x.shape[0]):
         old = _stmxcsr()
         _ldmxcsr(old | FTZ_DAZ)
         row = x[r]
@@ -39,7 +38,7 @@ def _max_shift(x, out):
 
 def _row_sums(ex, P, sums):
     """sums[r] = Eigen's sum of ex[r] (one leaf: rows no longer than P * 1024)."""
-    for r in prange(ex.shape[0]):
+    for r in range(ex.shape[0]):
         old = _stmxcsr()
         _ldmxcsr(old | FTZ_DAZ)
         sums[r] = _leaf(ex[r], P)
@@ -48,7 +47,7 @@ def _row_sums(ex, P, sums):
 
 def _scale(ex, inv, out):
     """out[r] = ex[r] * inv[r]."""
-    for r in prange(ex.shape[0]):
+    for r in range(ex.shape[0]):
         old = _stmxcsr()
         _ldmxcsr(old | FTZ_DAZ)
         row = ex[r]
@@ -59,16 +58,13 @@ def _scale(ex, inv, out):
         _ldmxcsr(old)
 
 
-_JIT = Jit(globals(), ("_leaf8", "_leaf4", "_leaf", "_lanes_max"), ("_max_shift", "_row_sums", "_scale"),
-           extra=_mxcsr_intrinsics)
+_JIT = Jit(globals(), ("_leaf8", "_leaf4", "_leaf", "_lanes_max"), (),
+           serial_only=("_max_shift", "_row_sums", "_scale"), extra=_mxcsr_intrinsics)
 
 
 def _run(name, *args):
     _JIT.load()
-    if _JIT.threads <= 1:
-        return _JIT.serial[name](*args)
-    with _LOCK:
-        return _JIT.parallel[name](*args)
+    return _JIT.serial[name](*args)
 
 
 def accepts(inputs, attrs) -> bool:
