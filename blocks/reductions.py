@@ -21,7 +21,7 @@ from blockgraph.core.gradients import gradient, no_gradient
 from .array_grad import _i32, _static_shape, _static_value
 from .kernels import reduce as red
 from .kernels import reduce_fused as fused
-from .kernels.ieee import bf16_packet_nans
+from .kernels.ieee import bf16_packet_nans, daz
 from .kernels.reduce_ops import bf16_round
 
 SUM_T = ("float32", "float64", "int32", "uint8", "int16", "int8", "complex64", "int64",
@@ -68,10 +68,10 @@ def _float_sum(x, axis, keep_dims, T):
     if T == "bfloat16":
         p = red.plan(x.shape, axis, keep_dims)
         if p.trivial:
-            return x.copy().reshape(p.out_shape), 1
-        s, n = red.reduce("sum", x.astype(np.float32), axis, keep_dims, "float32")
-        return bf16_packet_nans(bf16_round(s, packet=False)), n
-    return red.reduce("sum", x, axis, keep_dims, T)
+            return x.copy().reshape(p.out_shape)
+        s = red.reduce("sum", x.astype(np.float32), axis, keep_dims, "float32")[0]
+        return bf16_packet_nans(bf16_round(s, packet=False))
+    return red.reduce("sum", x, axis, keep_dims, T)[0]
 
 
 def _fused_sum(input, axis, keep_dims):
@@ -107,7 +107,7 @@ def reduce_sum(input, axis, keep_dims, T):
     """Sum of the elements along `axis` (integers wrap)."""
     if dt.is_integer(T):
         return _numpy_reduce(np.sum, input, axis, keep_dims, input.dtype)
-    return _float_sum(input, axis, keep_dims, T)[0]
+    return _float_sum(input, axis, keep_dims, T)
 
 
 @_reduction("Mean", SUM_T, _fused_mean, aliases=("ReduceMean",))
@@ -129,7 +129,6 @@ def reduce_mean(input, axis, keep_dims, T):
 def mean_of(s, n, T):
     """TF's `sum / static_cast<T>(n)` (half: in float32, rounded; bfloat16: from the float32
     sum, rounded with packet NaNs), denormals flushed."""
-    from .kernels.ieee import daz
     with np.errstate(all="ignore"):
         if T == "float16":
             return (s.astype(np.float32) / np.float32(np.float16(n))).astype(np.float16)

@@ -78,13 +78,13 @@ def _lanes_source(is_max: bool, L: int = 32) -> str:
     return "\n".join(src)
 
 
+_leaf8 = _leaf4 = _lanes_max = _lanes_min = None    # defined by the generated sources below
 for _src in (_leaf_source(8), _leaf_source(4), _lanes_source(True), _lanes_source(False)):
-    # defines _leaf8 (float32), _leaf4 (float64), _lanes_max, _lanes_min
     exec(compile(_src, __file__, "exec"))      # noqa: S102 - generated above
 
 
 def _leaf(x, P):
-    return _leaf8(x) if P == 8 else _leaf4(x)    # noqa: F821 - defined by the exec above
+    return _leaf8(x) if P == 8 else _leaf4(x)
 
 
 def _combine(vals, prog):
