@@ -118,15 +118,11 @@ def _executor_options(p):
 
 def _bytes(text: str) -> int:
     """`--max-bytes` values: 1000000, 2e9, 512M, 4G, 1GiB."""
-    t = text.strip().upper().removesuffix("B").removesuffix("I")
-    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(t[-1:], 1)
+    from ..core.sizes import parse_size
     try:
-        n = float(t[:-1] if mult > 1 else t) * mult
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 2e9, 512M, 4G)") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError("the size must be positive")
-    return int(n)
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _common(p):

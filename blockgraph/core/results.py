@@ -15,7 +15,9 @@ from . import dtypes as dt
 
 @dataclass(slots=True)
 class BlockResult:
-    """One block's outcome: status "ok" | "failed" | "skipped", its error, time and outputs.
+    """One block's outcome: status "ok" | "cached" | "failed" | "skipped", its error, time and
+    outputs. "cached" is an ok result served from a cache (`run.cache`): `ok` is true for it,
+    and `saved` holds the seconds it saved (its compute time then, less the look-up now).
 
     `outputs` maps port -> array (a list of arrays for a list output); `dtypes` gives their TF
     dtype names (which keep quantized names such as quint8). `traceback` holds the Python
@@ -30,10 +32,11 @@ class BlockResult:
     dtypes: dict = field(default_factory=dict)
     dropped: list = field(default_factory=list)
     traceback: str | None = None
+    saved: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == "ok" or self.status == "cached"
 
     def drop_outputs(self, keep_patterns) -> None:
         """Free the outputs not matching any glob of `keep_patterns` (on BLOCK.PORT[.I])."""
@@ -124,9 +127,15 @@ class Results:
 
     def to_json(self) -> dict:
         return {"page": self.page, "ok": self.ok, "cycles": self.cycles, "blocks": {
-            r.id: {"op": r.op, "status": r.status, "error": r.error, "seconds": round(r.seconds, 6),
-                   "outputs": {port: _tensor_json(r.outputs[port], r.dtypes[port]) for port in r.outputs}}
-            for r in self.blocks.values()}}
+            r.id: _block_json(r) for r in self.blocks.values()}}
+
+
+def _block_json(r: BlockResult) -> dict:
+    out = {"op": r.op, "status": r.status, "error": r.error, "seconds": round(r.seconds, 6)}
+    if r.status == "cached":
+        out["saved"] = round(r.saved, 6)
+    out["outputs"] = {port: _tensor_json(r.outputs[port], r.dtypes[port]) for port in r.outputs}
+    return out
 
 
 def _storable(a, dtype):

@@ -47,6 +47,20 @@ def memory_message(need: int, max_bytes: int) -> str:
             f"{size_text(max_bytes)} (raise it with --max-bytes)")
 
 
+def parse_size(text: str) -> int:
+    """A size as people write it: 1000000, 2e9, 512M, 4G, 1GiB, 10KB. ValueError when it is
+    not one, or not positive."""
+    t = str(text).strip().upper().removesuffix("B").removesuffix("I")
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(t[-1:], 1)
+    try:
+        n = float(t[:-1] if mult > 1 else t) * mult
+    except ValueError:
+        raise ValueError(f"not a size: {text!r} (e.g. 2e9, 512M, 4G)") from None
+    if not n > 0 or math.isinf(n):
+        raise ValueError("the size must be positive")
+    return int(n)
+
+
 def size_text(n: int) -> str:
     """Bytes for people: 3.9 KiB, 37.3 GiB."""
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
