@@ -16,6 +16,7 @@ from ..run.progress import Progress
 from ..run.sweep import SweepError, setting_text
 from ..run.sweep import sweep as run_sweep
 from ..view import report
+from .authoring import cache, open_cache, serve, watch  # noqa: F401  (commands of the CLI)
 
 
 def _err(line: str):
@@ -99,12 +100,22 @@ def run(args) -> int:
     args.state_values = state
     pages = _load_pages(args.pages, args)
     many = len(args.pages) > 1
+    if not _only_ok(args, pages):
+        return 2
+    store = None
+    if args.cache is not None:
+        store = open_cache(args.cache, memory=not args.keep)
+        if store is None:
+            return 2
     try:     # one executor (one dask client or cluster) serves every page of the command
         with executors.get(args.executor)(workers=args.workers, scheduler=args.scheduler) as ex:
-            all_results, ok, used = _run_pages(pages, feeds, many, args, ex)
+            all_results, ok, used = _run_pages(pages, feeds, many, args, ex, store)
     except ExecutorError as e:      # dask missing, scheduler unreachable, bad --workers
         _err(f"blockgraph: error: {e}")
         return 2
+    finally:
+        if store is not None:
+            store.close()
     unused = sorted(set(feeds) - used) if many else []
     for k in unused:
         _err(f"blockgraph: error: feed '{k}' matches no placeholder of the pages given")
@@ -116,12 +127,39 @@ def run(args) -> int:
         for p, results in all_results:
             if many:
                 print(f"== {p.name} ({p.path})")
-            print(report.results_table(results))
+            print(report.results_table(results, only=_wanted(p, args.only)))
+            if store is not None:
+                print(report.cache_summary(results))
             if results.cycles > 1 or results.state:
                 print(f"cycles: {results.cycles}" + (f"; variables: {', '.join(results.state)}"
                                                      if results.state else ""))
             _show(args.show, p, results)
     return 0 if ok else 1
+
+
+def _only_ok(args, pages) -> bool:
+    """--only names outputs of the (one) page; False after saying why not."""
+    if not args.only:
+        return True
+    if len(args.pages) > 1:
+        _err("blockgraph: error: --only takes one page")
+        return False
+    try:
+        for p in pages:
+            if p is not None and p.scope is not None:
+                _wanted(p, args.only)
+    except UsageError as e:
+        _err(f"blockgraph: error: {e}")
+        return False
+    return True
+
+
+def _wanted(page, only):
+    """{block: ports or None} named by --only, or None for a full run."""
+    if not only:
+        return None
+    from ..run.partial import parse
+    return parse(page.scope, only)
 
 
 def _cycle_progress(bar):
@@ -172,7 +210,7 @@ def _read_npz(path, what):
         return None
 
 
-def _run_pages(pages, feeds, many, args, ex):
+def _run_pages(pages, feeds, many, args, ex, store=None):
     """Run every runnable page, printing its problems: ([(page, Results)], ok, feed keys used).
     ExecutorError propagates (the executor cannot run here at all)."""
     all_results, ok = [], all(pages)
@@ -194,7 +232,7 @@ def _run_pages(pages, feeds, many, args, ex):
                             callbacks=None if bar else Progress.for_terminal(len(p.scope.blocks)),
                             keep=args.keep or None, cycles=cycles, trace=args.trace or None,
                             state=_feeds_for(p, args.state_values, many) or None,
-                            on_cycle=_cycle_progress(bar))
+                            on_cycle=_cycle_progress(bar), only=args.only or None, cache=store)
         except (PageError, UsageError) as e:
             for line in (d.format() for d in e.diagnostics) if isinstance(e, PageError) else \
                     [f"blockgraph: error: {e}"]:
@@ -257,12 +295,13 @@ def sweep(args) -> int:
     try:
         index = run_sweep(page, grid=args.grid, feeds_dir=args.feeds_dir, out=args.out,
                           executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                          keep=args.keep or None, allow_outside=args.allow_outside, report=err)
+                          keep=args.keep or None, allow_outside=args.allow_outside, report=err,
+                          cache=args.cache)
     except PageError as e:
         for d in e.diagnostics:
             err(d.format())
         return 1
-    except (SweepError, ExecutorError) as e:
+    except (UsageError, ExecutorError) as e:        # SweepError, CacheError, ...
         err(f"blockgraph: error: {e}")
         return 2
     except OSError as e:

@@ -16,6 +16,8 @@ import signal
 import sys
 import threading
 
+from . import authoring
+
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="blockgraph", description="Run TensorFlow-style block diagrams "
@@ -25,20 +27,11 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run pages and print every block's results")
     run.add_argument("pages", nargs="+", metavar="PAGE", help="YAML page files")
-    run.add_argument("--feed", action="append", default=[], metavar="ID=FILE.npy",
-                     help="feed a placeholder from a .npy file (repeatable)")
-    run.add_argument("--feeds", metavar="FILE.npz", help="feed placeholders from an .npz (keys = ids)")
     run.add_argument("--out", metavar="FILE.npz", help="write every computed output (key BLOCK.PORT)")
     run.add_argument("--json", action="store_true", help="print results as JSON on stdout")
     run.add_argument("--show", action="append", default=[], metavar="ID[.PORT]",
                      help="print the full values of an output after the table (repeatable)")
-    run.add_argument("--fail-fast", action="store_true", help="stop at the first failing block")
-    run.add_argument("--keep", action="append", default=[], metavar="PATTERN",
-                     help="keep only results whose BLOCK.PORT matches this glob (repeatable); "
-                          "other intermediates are freed after their last consumer ran")
-    _cycle_options(run)
-    _executor_options(run)
-    _common(run)
+    _run_options(run)
 
     sweep = sub.add_parser("sweep", help="run one page over many feeds or attr settings")
     sweep.add_argument("page", metavar="PAGE")
@@ -50,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="folder for one results .npz per run and index.json/index.csv")
     sweep.add_argument("--keep", action="append", default=[], metavar="PATTERN",
                        help="write only results whose BLOCK.PORT matches this glob (repeatable)")
+    authoring.cache_option(sweep)
     _executor_options(sweep)
     _common(sweep)
 
@@ -82,7 +76,24 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of the page format")
     schema.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
     schema.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    authoring.add_commands(sub, _run_options, _common)
     return ap
+
+
+def _run_options(p):
+    """The options of a run, shared by run, watch and serve."""
+    p.add_argument("--feed", action="append", default=[], metavar="ID=FILE.npy",
+                   help="feed a placeholder from a .npy file (repeatable)")
+    p.add_argument("--feeds", metavar="FILE.npz", help="feed placeholders from an .npz (keys = ids)")
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first failing block")
+    p.add_argument("--keep", action="append", default=[], metavar="PATTERN",
+                   help="keep only results whose BLOCK.PORT matches this glob (repeatable); "
+                        "other intermediates are freed after their last consumer ran")
+    authoring.cache_option(p)
+    authoring.only_option(p)
+    _cycle_options(p)
+    _executor_options(p)
+    _common(p)
 
 
 def _cycle_options(p):
@@ -155,7 +166,8 @@ def _unraisable(hook_args):
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(authoring.cache_flag_before_page(
+        sys.argv[1:] if argv is None else list(argv)))
     if args.version:
         from .. import __version__
         print(f"blockgraph {__version__}")

@@ -168,14 +168,22 @@ def load_feeds(path: str) -> dict:
         return {k: z[k] for k in z.files}
 
 
-def run_one(scope: Scope, feeds, keep=None):
-    """The task of one run: (Results, seconds); its blocks run in order. Module-level, so dask
-    workers can run it."""
+def run_one(scope: Scope, feeds, keep=None, cache=None):
+    """The task of one run: (Results, seconds); its blocks run in order, served from `cache`
+    (a `run.cache.Cache`) when given, so runs sharing a part of the page share its results.
+    Module-level, so dask workers can run it."""
     if isinstance(feeds, str):
         feeds = load_feeds(feeds)
     t0 = time.perf_counter()
-    results = sequential.run(Plan(scope), feeds or {},
-                             RunOptions(keep=keep, max_bytes=scope.max_bytes))
+    plan = Plan(scope)
+    options = RunOptions(keep=keep, max_bytes=scope.max_bytes)
+    if cache is not None:
+        options = cache.options(plan, feeds or {}, options)
+    try:
+        results = sequential.run(plan, feeds or {}, options)
+    finally:
+        if cache is not None:
+            cache.flush()
     return results, time.perf_counter() - t0
 
 
@@ -183,22 +191,32 @@ def run_one(scope: Scope, feeds, keep=None):
 
 def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequential",
           workers=None, scheduler=None, keep=None, allow_outside: bool = False,
-          progress: bool | None = None, report=None) -> dict:
+          progress: bool | None = None, report=None, cache=None) -> dict:
     """Run a loaded page (`blockgraph.load_page`) once per --grid combination or --feeds-dir
     file, write OUT/run-NNNN.npz for each and OUT/index.json + index.csv; return the index. Runs
     are independent jobs of the executor (`Executor.map`); within a run blocks run in order.
 
-    report(line) gets each problem as one line (default: stderr). Raises SweepError for a
-    sweep that cannot start, PageError for a page that cannot run, ExecutorError for an
-    executor that is not available."""
+    report(line) gets each problem as one line (default: stderr). cache: a `run.cache.Cache`,
+    or a cache folder ("" for the default one): blocks that several runs compute alike (those
+    upstream of every varied attr) are computed once. Raises SweepError for a sweep that
+    cannot start, PageError for a page that cannot run, ExecutorError for an executor that is
+    not available, CacheError for a cache that cannot be used."""
     say = report or (lambda line: print(line, file=sys.stderr))
-    with executors.get(executor)(workers=workers, scheduler=scheduler) as runner:
-        return _sweep(page, runner, grid, feeds_dir, out, executor, scheduler, keep,
-                      allow_outside, progress, say)
+    opened = None
+    if cache is not None and not hasattr(cache, "options"):
+        from .cache import Cache
+        cache = opened = Cache(cache or None, warn=lambda line: say(f"blockgraph: warning: {line}"))
+    try:
+        with executors.get(executor)(workers=workers, scheduler=scheduler) as runner:
+            return _sweep(page, runner, grid, feeds_dir, out, executor, scheduler, keep,
+                          allow_outside, progress, say, cache)
+    finally:
+        if opened is not None:
+            opened.close()
 
 
 def _sweep(page, runner, grid, feeds_dir, out, executor, scheduler, keep, allow_outside,
-           progress, say) -> dict:
+           progress, say, cache=None) -> dict:
     if not page.runnable:
         raise PageError(page.diagnostics)
     for d in page.diagnostics:
@@ -216,7 +234,7 @@ def _sweep(page, runner, grid, feeds_dir, out, executor, scheduler, keep, allow_
         if r.error is not None:
             say(f"blockgraph: error: sweep run {r.index} ({r.label()}): {r.error}")
             entries[r.index] = _entry(r, None, 0.0, None)
-    todo = [(r.index, (r.scope, r.feeds, list(keep) if keep else None))
+    todo = [(r.index, (r.scope, r.feeds, list(keep) if keep else None, cache))
             for r in runs if r.error is None]
     bar = Progress(len(runs), "runs", enabled=progress) if progress is not False else None
     if bar:
