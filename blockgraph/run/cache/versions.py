@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import sys
 import threading
 import time
@@ -62,19 +63,16 @@ class Versions:
 
     def environment(self) -> bytes:
         if self._env is None:
-            import blockgraph
-            parts = [SCHEMA, blockgraph.__version__, sys.version, np.__version__,
+            parts = [SCHEMA, sys.modules["blockgraph"].__version__, sys.version, np.__version__,
                      _version("ml_dtypes"), _version("numba"), platform.machine(),
                      os.cpu_count()] + [os.environ.get(k, "") for k in
                                         ("BLOCKGRAPH_NO_FUSED", "BLOCKGRAPH_THREADS",
                                          "NUMBA_NUM_THREADS")]
             out = bytearray()
             canon(parts, out)
-            from importlib import import_module
             pkg = __name__.rpartition(".")[0]
-            runtime = self._modules_digest([import_module(m) for m in (
-                "blockgraph.core.binding", "blockgraph.run.seam", __name__, pkg + ".keys",
-                pkg + ".codec")], set())
+            runtime = self._modules_digest(["blockgraph.core.binding", "blockgraph.run.seam",
+                                            __name__, pkg + ".keys", pkg + ".codec"], set())
             if runtime is None:
                 raise Uncacheable("blockgraph's own code changed since this process started")
             self._env = bytes(out) + runtime
@@ -102,53 +100,118 @@ class Versions:
         except Uncacheable:
             return None
         tops = {"blockgraph", "blocks"} | {_top(getattr(f, "__module__", None)) for f in roots}
-        mods = [sys.modules.get(getattr(f, "__module__", None) or "") for f in roots]
-        code = self._modules_digest([m for m in mods if m is not None], tops)
+        code = self._modules_digest([f.__module__ for f in roots
+                                     if isinstance(getattr(f, "__module__", None), str)], tops)
         return None if code is None else _digest(bytes(out) + code)
 
     def _modules_digest(self, roots, tops: set) -> bytes | None:
-        """A digest of the source files of `roots` and every module they reach whose top
-        package is in `tops` (blockgraph and blocks always); None when one changed since start."""
+        """A digest of the source files of the modules named `roots` and of every module they
+        import (anywhere in their source, so lazy imports too) whose top package is in `tops`
+        (blockgraph and blocks always); None when one changed since this process started.
+        Read from the files, so it does not depend on what happens to be imported yet."""
         tops = tops | {"blockgraph", "blocks"}
-        seen, todo = {}, list(roots)
+        seen: dict = {}
+        todo = list(roots)
         while todo:
-            m = todo.pop()
-            if m.__name__ in seen:
+            name = todo.pop()
+            if name in seen:
                 continue
-            seen[m.__name__] = m
-            for v in list(vars(m).values()):
-                name = v.__name__ if isinstance(v, types.ModuleType) else \
-                    getattr(v, "__module__", None) if isinstance(v, (type, types.FunctionType)) else None
-                if isinstance(name, str) and _top(name) in tops and name not in seen:
-                    dep = sys.modules.get(name)
-                    if dep is not None:
-                        todo.append(dep)
+            path = _module_file(name)
+            seen[name] = path
+            got = self._file(path)
+            if got is None:
+                return None
+            for dep in got[1]:
+                full = _absolute(dep, name, path)
+                if full and _top(full) in tops and full not in seen:
+                    todo.append(full)
         out = bytearray()
         for name in sorted(seen):
-            d = self._file(getattr(seen[name], "__file__", None))
-            if d is None:
-                return None
+            d = self._files.get(seen[name], (b"-", ()))[0]
             canon(name, out)
             out += d
         return _digest(out)
 
-    def _file(self, path) -> bytes | None:
+    def _file(self, path):
+        """(digest, imported module names) of a source file; None when it changed since start
+        (it is then in `stale`)."""
         if not path:
-            return b"-"          # a module without a file: its functions' code counts
+            return (b"-", ())     # no file (built at run time): its functions' code counts
         if path in self._files:
             return self._files[path]
         try:
             st = os.stat(path)
             if st.st_mtime >= STARTED - MARGIN:
                 self.stale.add(path)
-                d = None
+                got = None
             else:
                 with open(path, "rb") as fh:
-                    d = _digest(fh.read())
+                    data = fh.read()
+                got = (_digest(data), _imports(data) if path.endswith(".py") else ())
         except OSError:
-            d = b"?"             # gone (a zip import): the code objects still count
-        self._files[path] = d
-        return d
+            got = (b"?", ())      # gone (a zip import): the code objects still count
+        self._files[path] = got
+        return got
+
+
+_IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^#\n]*)"
+                     rb"|import[ \t]+([^#\n]*))", re.M)
+
+
+def _imports(source: bytes) -> tuple:
+    """Every module an import statement of `source` may name (relative ones with their dots;
+    `from M import x` gives M and M.x, since x may be a submodule)."""
+    out = []
+    for m in _IMPORT.finditer(source):
+        if m.group(3) is not None:
+            for part in m.group(3).split(b","):
+                name = part.split()[0] if part.split() else b""
+                if name:
+                    out.append(name.decode("ascii", "replace"))
+            continue
+        base = m.group(1).decode("ascii", "replace")
+        out.append(base)
+        for part in m.group(2).strip(b"()").replace(b"\\", b" ").split(b","):
+            words = part.split()
+            if words and words[0] != b"*":
+                name = words[0].decode("ascii", "replace")
+                out.append(base + name if base.endswith(".") else f"{base}.{name}")
+    return tuple(out)
+
+
+def _absolute(dep: str, importer: str, path) -> str | None:
+    """`dep` (maybe relative) as an absolute module name, from module `importer` at `path`."""
+    if not dep.startswith("."):
+        return dep
+    level = len(dep) - len(dep.lstrip("."))
+    package = importer if path and os.path.basename(path) == "__init__.py" else \
+        importer.rpartition(".")[0]
+    parts = package.split(".")
+    if level - 1 > len(parts) - 1:
+        return None
+    base = ".".join(parts[:len(parts) - (level - 1)])
+    rest = dep[level:]
+    return f"{base}.{rest}" if rest else base
+
+
+def _module_file(name: str):
+    """The source file of module `name` (imported or not), or None when there is none."""
+    mod = sys.modules.get(name)
+    if mod is not None:
+        return getattr(mod, "__file__", None)
+    parent, _, leaf = name.rpartition(".")
+    folders = getattr(sys.modules.get(parent), "__path__", None) if parent else None
+    if folders is None:
+        if parent:
+            pfile = _module_file(parent)
+            folders = [os.path.dirname(pfile)] if pfile and pfile.endswith("__init__.py") else None
+        if folders is None:
+            return None
+    for folder in folders:
+        for cand in (os.path.join(folder, leaf + ".py"), os.path.join(folder, leaf, "__init__.py")):
+            if os.path.isfile(cand):
+                return cand
+    return None
 
 
 def _top(name) -> str | None:
