@@ -134,11 +134,47 @@ def cache(args) -> int:
     return 0
 
 
+def _loop_setup(args, paths):
+    """(cache, feeds(page), feed files) of watch/serve; None after printing why not."""
+    from ..view.watcher import require
+    from . import commands
+    if args.scheduler is not None and args.executor != "dask":
+        _err("blockgraph: error: --scheduler needs --executor dask")
+        return None
+    try:
+        require()
+    except Exception as e:   # noqa: BLE001 - UsageError: the extra is missing
+        _err(f"blockgraph: error: {e}")
+        return None
+    c = open_cache(args.cache)
+    if c is None:
+        return None
+    many = len(paths) > 1
+
+    def feeds(page):
+        return commands._feeds_for(page, commands.read_feeds(args), many)
+    files = ([args.feeds] if args.feeds else []) + [f.partition("=")[2] for f in args.feed]
+    return c, feeds, [f for f in files if f]
+
+
 def watch(args) -> int:
+    """`blockgraph watch`: until Ctrl-C (130); 2 for a usage error."""
     from ..view.watch import main
-    return main(args)
+    setup = _loop_setup(args, args.pages)
+    if setup is None:
+        return 2
+    c, feeds, files = setup
+    with c:
+        return main(args, c, feeds, files)
 
 
 def serve(args) -> int:
+    """`blockgraph serve`: until Ctrl-C (130); 2 for a usage error."""
     from ..view.serve import main
-    return main(args)
+    args.pages = [args.page]
+    setup = _loop_setup(args, args.pages)
+    if setup is None:
+        return 2
+    c, feeds, files = setup
+    with c:
+        return main(args, c, feeds, files)

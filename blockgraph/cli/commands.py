@@ -55,6 +55,16 @@ def check(args) -> int:
 
 def _read_feeds(args):
     """{key: array} from --feeds and --feed (keys ID or PAGE/ID); prints and returns None on error."""
+    try:
+        return read_feeds(args)
+    except UsageError as e:
+        _err(f"blockgraph: error: {e}")
+        return None
+
+
+def read_feeds(args) -> dict:
+    """{key: array} from --feeds and --feed (keys ID or PAGE/ID); UsageError when one cannot
+    be read."""
     import numpy as np
     feeds = {}
     try:
@@ -65,12 +75,10 @@ def _read_feeds(args):
         for item in args.feed:
             name, sep, path = item.partition("=")
             if not sep or not name or not path:
-                _err(f"blockgraph: error: --feed wants ID=FILE.npy, got {item!r}")
-                return None
+                raise UsageError(f"--feed wants ID=FILE.npy, got {item!r}")
             feeds[name] = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:
-        _err(f"blockgraph: error: cannot read feeds: {e}")
-        return None
+        raise UsageError(f"cannot read feeds: {e}") from None
     return feeds
 
 
