@@ -25,15 +25,23 @@ CELL_BUDGET = 200_000
 ROW_1D = 10          # a long 1-D tensor is shown as rows of this many values
 
 
-def inspector_html(page, svg: str, outcomes: dict | None) -> str:
-    """The complete HTML document for `page`, its Graphviz SVG and (optional) outcomes."""
-    data = page_data(page, outcomes)
-    text = json.dumps(data, ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
-    return (_TEMPLATE.replace("%TITLE%", html.escape(page.name))
-            .replace("%SVG%", _inline_svg(svg)).replace("%DATA%", text))
+def inspector_html(page, svg: str, outcomes: dict | None, live: bool = False,
+                   data: dict | None = None) -> str:
+    """The complete HTML document for `page`, its Graphviz SVG and (optional) outcomes. `live`:
+    served by `blockgraph serve`, which pushes new versions (`/events`, `/state`)."""
+    data = data if data is not None else page_data(page, outcomes)
+    text = json_text(data)
+    return (_TEMPLATE.replace("%TITLE%", html.escape(page.name if page is not None else data["page"]))
+            .replace("%SVG%", inline_svg(svg)).replace("%DATA%", text)
+            .replace("%LIVE%", "true" if live else "false"))
 
 
-def _inline_svg(svg: str) -> str:
+def json_text(data: dict) -> str:
+    """JSON safe inside a <script> element."""
+    return json.dumps(data, ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
+
+
+def inline_svg(svg: str) -> str:
     """The <svg> element alone (no XML prolog or DOCTYPE, which point at w3.org)."""
     i = svg.find("<svg")
     return svg[i:] if i >= 0 else svg
@@ -51,7 +59,8 @@ def page_data(page, outcomes: dict | None) -> dict:
         blocks[bid] = _block_data(scope, b, o, rows, budget)
     desc = page.spec.description if page.spec is not None and page.spec.description else ""
     return {"page": page.name, "path": page.path, "description": " ".join(desc.split()),
-            "results": outcomes is not None, "order": list(blocks), "blocks": blocks}
+            "results": outcomes is not None, "order": list(blocks), "blocks": blocks,
+            "problems": [d.format() for d in page.diagnostics]}
 
 
 def _block_data(scope, b, o: Outcome | None, rows: dict, budget: list) -> dict:
@@ -95,6 +104,7 @@ def _block_data(scope, b, o: Outcome | None, rows: dict, budget: list) -> dict:
     return {"id": b.id, "op": b.op, "family": b.defn.family if b.defn else "",
             "doc": b.defn.doc if b.defn else "", "status": status, "error": error,
             "ms": None if o is None or o.seconds is None else f"{o.seconds * 1e3:.3f}",
+            "saved": f"{o.saved * 1e3:.3f}" if o is not None and o.saved else None,
             "note": b.note, "inputs": ins, "attrs": attrs, "outputs": outs}
 
 
@@ -162,18 +172,24 @@ header h1 { font-size: 16px; margin: 0; }
 header .desc { color: #555; flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 header input { font: inherit; padding: 2px 6px; width: 14em; }
 header button { font: inherit; }
+#live { font-size: 12px; color: #777; }
+#live.on { color: #2e7d32; } #live.off { color: #b71c1c; }
+#banner { display: none; padding: 4px 12px; background: #fdecea; border-bottom: 1px solid #f5c6c0; max-height: 8em; overflow: auto; }
+#banner.show { display: block; }
 main { flex: 1; display: flex; min-height: 0; }
-#diagram { flex: 1; overflow: auto; background: #fff; }
-#diagram.fit svg { width: 100%; height: auto; }
+#diagram { flex: 1; overflow: auto; background: #fff; min-width: 0; }
+#diagram svg { display: block; }
+#diagram.stale svg { opacity: 0.45; }
 #diagram g.node { cursor: pointer; }
 #diagram g.node.selected { filter: drop-shadow(0 0 3px #1565c0) drop-shadow(0 0 3px #1565c0); }
-#panel { width: 460px; max-width: 50%; overflow: auto; border-left: 1px solid #ccc; padding: 10px 14px; background: #fcfcfc; }
+#panel { width: 460px; max-width: 50%; min-width: 0; overflow: auto; border-left: 1px solid #ccc; padding: 10px 14px; background: #fcfcfc; }
+#panel .scroll { overflow: auto; max-width: 100%; max-height: 26em; }
 #panel h2 { margin: 0 0 2px; font-size: 18px; }
 #panel h3 { margin: 14px 0 4px; font-size: 14px; }
 #panel .op { color: #555; }
 #panel .hint { color: #777; }
 .badge { display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 12px; background: #e0e0e0; }
-.badge.ok { background: #d7ecd9; } .badge.failed { background: #f8d4d0; color: #8e1c1c; }
+.badge.ok { background: #d7ecd9; } .badge.cached { background: #dbe8f6; } .badge.failed { background: #f8d4d0; color: #8e1c1c; }
 .error { color: #b71c1c; white-space: pre-wrap; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
 table.t { border-collapse: collapse; font-size: 12px; margin: 2px 0 6px; }
 table.t th, table.t td { border: 1px solid #ddd; padding: 1px 6px; text-align: left; vertical-align: top; }
@@ -188,8 +204,12 @@ a.ref { color: #1565c0; cursor: pointer; text-decoration: underline; }
 <header>
   <h1 id="title"></h1><span class="desc" id="desc"></span>
   <input id="find" placeholder="block id, Enter" aria-label="find a block">
-  <button id="fit" type="button">fit</button>
+  <button id="zoom-out" type="button" title="zoom out (Ctrl+wheel)">−</button>
+  <button id="fit" type="button" title="fit to the window">fit</button>
+  <button id="zoom-in" type="button" title="zoom in (Ctrl+wheel)">+</button>
+  <span id="live"></span>
 </header>
+<div id="banner" class="error"></div>
 <main>
 <div id="diagram">%SVG%</div>
 <aside id="panel"><p class="hint">Click a block to see its ports, attrs and results.</p></aside>
@@ -197,11 +217,21 @@ a.ref { color: #1565c0; cursor: pointer; text-decoration: underline; }
 <script type="application/json" id="bg-data">%DATA%</script>
 <script>
 "use strict";
-const DATA = JSON.parse(document.getElementById("bg-data").textContent);
+const LIVE = %LIVE%;
+let DATA = JSON.parse(document.getElementById("bg-data").textContent);
 const panel = document.getElementById("panel");
-document.getElementById("title").textContent = DATA.page;
-document.getElementById("desc").textContent = DATA.description;
-document.getElementById("desc").title = DATA.description;
+const diagram = document.getElementById("diagram");
+let selected = null;
+let scale = null;          // null: fitted to the window; else the user's zoom
+
+function header() {
+  document.getElementById("title").textContent = DATA.page;
+  document.getElementById("desc").textContent = DATA.description;
+  document.getElementById("desc").title = DATA.description;
+  const banner = document.getElementById("banner");
+  banner.textContent = (DATA.problems || []).join("\\n");
+  banner.classList.toggle("show", (DATA.problems || []).length > 0);
+}
 
 function el(tag, props, ...kids) {
   const e = document.createElement(tag);
@@ -211,17 +241,62 @@ function el(tag, props, ...kids) {
   for (const k of kids) if (k !== null && k !== undefined) e.append(k);
   return e;
 }
+function scroll(t) { return el("div", {cls: "scroll"}, t); }
 function table(head, rows, cls) {
   const t = el("table", {cls: "t " + (cls || "")});
   if (head) t.append(el("tr", null, ...head.map(h => el("th", {text: h}))));
   for (const r of rows) t.append(r instanceof Element ? r : el("tr", null, ...r.map(c => c instanceof Element ? el("td", null, c) : el("td", {text: c}))));
-  return t;
+  return scroll(t);
 }
 function node(id) { return document.getElementById("block-" + id); }
+function svg() { return diagram.querySelector("svg"); }
 
+// ------------------------------------------------------------------ zoom
+function natural() {
+  const s = svg(), vb = s && s.viewBox && s.viewBox.baseVal;
+  return vb && vb.width ? [vb.width * 4 / 3, vb.height * 4 / 3] : [800, 600];     // pt -> px
+}
+function fitScale() {
+  const [w, h] = natural();
+  return Math.min(diagram.clientWidth / w, diagram.clientHeight / h, 1.5);
+}
+function applyZoom() {
+  const s = svg();
+  if (!s) return;
+  const [w, h] = natural();
+  const k = scale === null ? fitScale() : scale;
+  s.style.width = (w * k) + "px";
+  s.style.height = (h * k) + "px";
+  s.removeAttribute("width");
+  s.removeAttribute("height");
+  document.getElementById("fit").classList.toggle("on", scale === null);
+}
+function zoom(factor, cx, cy) {
+  const old = scale === null ? fitScale() : scale;
+  const k = Math.min(Math.max(old * factor, 0.05), 8);
+  const r = diagram.getBoundingClientRect();
+  const x = (cx === undefined ? r.width / 2 : cx - r.left), y = (cy === undefined ? r.height / 2 : cy - r.top);
+  const px = (diagram.scrollLeft + x) / old, py = (diagram.scrollTop + y) / old;
+  scale = k;
+  applyZoom();
+  diagram.scrollLeft = px * k - x;
+  diagram.scrollTop = py * k - y;
+}
+document.getElementById("zoom-in").addEventListener("click", () => zoom(1.25));
+document.getElementById("zoom-out").addEventListener("click", () => zoom(0.8));
+document.getElementById("fit").addEventListener("click", () => { scale = null; applyZoom(); });
+diagram.addEventListener("wheel", ev => {
+  if (!ev.ctrlKey) return;
+  ev.preventDefault();
+  zoom(ev.deltaY < 0 ? 1.1 : 1 / 1.1, ev.clientX, ev.clientY);
+}, {passive: false});
+window.addEventListener("resize", () => { if (scale === null) applyZoom(); });
+
+// ------------------------------------------------------------------ the panel
 function show(id) {
   const b = DATA.blocks[id];
   if (!b) return false;
+  selected = id;
   document.querySelectorAll("#diagram g.node.selected").forEach(g => g.classList.remove("selected"));
   const g = node(id);
   if (g) g.classList.add("selected");
@@ -231,6 +306,7 @@ function show(id) {
   if (b.doc) panel.append(el("div", {cls: "hint", text: b.doc}));
   const st = el("p", null, el("span", {cls: "badge " + b.status, text: b.status}));
   if (b.ms !== null) st.append(" " + b.ms + " ms");
+  if (b.saved) st.append(" (saved " + b.saved + " ms)");
   panel.append(st);
   if (b.error) panel.append(el("div", {cls: "error", text: b.error}));
   if (b.note) panel.append(el("p", {cls: "hint", text: "note: " + b.note}));
@@ -265,7 +341,7 @@ function show(id) {
       const t = el("table", {cls: "t values"});
       if (o.table.cols.length > 1 || o.table.cols[0] !== "") t.append(el("tr", null, el("th"), ...o.table.cols.map(c => el("th", {text: c}))));
       for (const r of o.table.rows) t.append(el("tr", null, el("th", {cls: "row", text: r[0]}), ...r.slice(1).map(c => el("td", {text: c}))));
-      sec.append(t);
+      sec.append(scroll(t));
       if (o.table.note) sec.append(el("div", {cls: "hint", text: o.table.note}));
     } else {
       sec.append(el("div", {cls: "hint", text: DATA.results ? "no value" : "render with --run or --results to see values"}));
@@ -276,25 +352,60 @@ function show(id) {
   return true;
 }
 
-function select(id, scroll) {
+function select(id, scrollTo) {
   if (!show(id)) return false;
   history.replaceState(null, "", "#" + encodeURIComponent(id));
   const g = node(id);
-  if (scroll && g) g.scrollIntoView({block: "center", inline: "center"});
+  if (scrollTo && g) g.scrollIntoView({block: "center", inline: "center"});
   return true;
 }
 
-document.querySelectorAll("#diagram g.node").forEach(g => {
-  g.addEventListener("click", ev => { ev.stopPropagation(); select(g.id.replace(/^block-/, ""), false); });
-});
+function bind() {
+  document.querySelectorAll("#diagram g.node").forEach(g => {
+    g.addEventListener("click", ev => { ev.stopPropagation(); select(g.id.replace(/^block-/, ""), false); });
+  });
+}
 document.getElementById("find").addEventListener("keydown", ev => {
   if (ev.key !== "Enter") return;
   const q = ev.target.value.trim();
   const id = DATA.blocks[q] ? q : DATA.order.find(k => k.toLowerCase().includes(q.toLowerCase()));
   ev.target.style.background = id && select(id, true) ? "" : "#f8d4d0";
 });
-document.getElementById("fit").addEventListener("click", () => document.getElementById("diagram").classList.toggle("fit"));
+
+header();
+bind();
+applyZoom();
 if (location.hash.length > 1) select(decodeURIComponent(location.hash.slice(1)), true);
+
+// ------------------------------------------------------------------ live updates (blockgraph serve)
+let version = DATA.version || 0;
+function update(state) {
+  if (state.version <= version) return;
+  version = state.version;
+  const left = diagram.scrollLeft, top = diagram.scrollTop, panelTop = panel.scrollTop;
+  diagram.classList.toggle("stale", !!state.stale);
+  if (state.svg) {
+    diagram.innerHTML = state.svg;
+    DATA = state.data;
+    bind();
+    applyZoom();
+    diagram.scrollLeft = left;
+    diagram.scrollTop = top;
+  } else {
+    DATA.problems = state.data.problems;
+  }
+  header();
+  if (selected !== null && DATA.blocks[selected]) { show(selected); panel.scrollTop = panelTop; }
+  else if (selected !== null) { selected = null; panel.replaceChildren(el("p", {cls: "hint", text: "The block is gone from the page."})); }
+  document.dispatchEvent(new CustomEvent("blockgraph:update", {detail: version}));
+}
+if (LIVE) {
+  const live = document.getElementById("live");
+  const source = new EventSource("events");
+  source.addEventListener("update", () => fetch("state").then(r => r.json()).then(update));
+  source.onopen = () => { live.textContent = "● live"; live.className = "on"; };
+  source.onerror = () => { live.textContent = "● disconnected"; live.className = "off"; };
+}
 </script>
 </body>
 </html>
