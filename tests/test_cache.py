@@ -285,3 +285,26 @@ def test_a_variable_brings_its_update_into_a_partial_run(tmp_path):
     r = page.run(only=["reads_w"], cycles=3)
     assert set(r.blocks) == {"g", "pure", "w", "step", "reads_w"}
     assert r["reads_w"].tobytes() == page.run(cycles=3)["reads_w"].tobytes()
+
+
+def test_sweep_settings_share_the_blocks_upstream_of_what_they_vary(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("""format: 1
+blocks:
+  k: {op: Const, attrs: {value: [0.5, 1.5, 2.5, 3.5]}}
+  a: {op: FakeQuantWithMinMaxArgs, inputs: {inputs: k}, attrs: {num_bits: 8}}
+  b: {op: FakeQuantWithMinMaxArgs, inputs: {inputs: a}, attrs: {num_bits: 8}}
+  c: {op: Identity, inputs: {input: b}}
+""")
+    page = blockgraph.load_page(str(path))
+    with Cache(str(tmp_path / "c")) as c:
+        index = blockgraph.sweep(page, grid=["b.num_bits=2,3,4"], out=str(tmp_path / "out"),
+                                 cache=c)
+    plain = blockgraph.sweep(page, grid=["b.num_bits=2,3,4"], out=str(tmp_path / "plain"))
+    assert index["ok"] and [e["blocks"].get("cached", 0) for e in index["runs"]] == [0, 2, 2]
+    for e in index["runs"]:          # k and a computed once, shared by the other settings
+        assert e["blocks"].get("cached", 0) + e["blocks"]["ok"] == 4
+    for e, f in zip(index["runs"], plain["runs"]):
+        with np.load(tmp_path / "out" / e["file"]) as z1, np.load(tmp_path / "plain" / f["file"]) as z2:
+            assert sorted(z1.files) == sorted(z2.files)
+            assert all(z1[k].tobytes() == z2[k].tobytes() for k in z1.files)

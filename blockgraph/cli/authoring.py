@@ -141,6 +141,10 @@ def _loop_setup(args, paths):
     if args.scheduler is not None and args.executor != "dask":
         _err("blockgraph: error: --scheduler needs --executor dask")
         return None
+    for flag in ("state", "save_state", "trace_out"):
+        if getattr(args, flag, None):
+            _err(f"blockgraph: error: --{flag.replace('_', '-')} goes with 'blockgraph run'")
+            return None
     try:
         require()
     except Exception as e:   # noqa: BLE001 - UsageError: the extra is missing
