@@ -77,7 +77,7 @@ def _days(text: str) -> float:
 
 
 def _size(text: str) -> int:
-    from ..core.sizes import parse_size
+    from ..core.budget import parse_size
     try:
         return parse_size(text)
     except ValueError as e:
@@ -107,7 +107,7 @@ def open_cache(folder, *, memory: bool = True):
 def cache(args) -> int:
     """`blockgraph cache info|clear`: 0 done, 2 a usage error (or a cache that cannot open)."""
     from ..core.results import dumps
-    from ..core.sizes import size_text
+    from ..core.budget import size_text
     if args.action == "info" and (args.older is not None or args.max_size is not None):
         _err("blockgraph: error: --older and --max-size go with 'cache clear'")
         return 2
@@ -137,7 +137,6 @@ def cache(args) -> int:
 def _loop_setup(args, paths):
     """(cache, feeds(page), feed files) of watch/serve; None after printing why not."""
     from ..view.watcher import require
-    from . import commands
     if args.scheduler is not None and args.executor != "dask":
         _err("blockgraph: error: --scheduler needs --executor dask")
         return None
@@ -156,7 +155,18 @@ def _loop_setup(args, paths):
     many = len(paths) > 1
 
     def feeds(page):
-        return commands._feeds_for(page, commands.read_feeds(args), many)
+        """The feeds of `page`, read again (their files may have changed)."""
+        from ..core.budget import default_max_bytes
+        from ..core.errors import UsageError
+        from . import run_command as rc
+        sources = rc._open_feeds(args)
+        mine = rc._feeds_for(page, sources or {}, many)
+        limit = default_max_bytes() if args.max_bytes == -1 else args.max_bytes
+        got = None if sources is None else rc._load_feeds(
+            sources, [k for b, k in mine.items() if b in page.scope.feedable()], limit)
+        if got is None:
+            raise UsageError("the feeds could not be read (see above)")
+        return {b: got[k] for b, k in mine.items() if k in got}
     files = ([args.feeds] if args.feeds else []) + [f.partition("=")[2] for f in args.feed]
     return c, feeds, [f for f in files if f]
 

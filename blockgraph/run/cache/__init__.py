@@ -69,7 +69,7 @@ def default_max_bytes() -> int:
     env = os.environ.get("BLOCKGRAPH_CACHE_SIZE", "").strip()
     if not env:
         return DEFAULT_MAX_BYTES
-    from ...core.sizes import parse_size
+    from ...core.budget import parse_size
     try:
         return parse_size(env)
     except ValueError as e:
