@@ -29,6 +29,7 @@ from .ports import RenderError, from_results
 from .render import diagram, draw
 from .session import Session
 from .watcher import changes
+from .watcher import snapshot as file_stats
 from .watch import run_options
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -143,6 +144,7 @@ def main(args, cache, feeds, feed_files, out=None, err=None) -> int:
                       load={"allow_outside": args.allow_outside, "max_bytes": args.max_bytes},
                       feeds=feeds, feed_files=feed_files)
     live = Live()
+    since = file_stats(session.files())
     try:
         state = _refresh(session, live, None, err)
     except RenderError as e:
@@ -167,7 +169,8 @@ def main(args, cache, feeds, feed_files, out=None, err=None) -> int:
         print(f"blockgraph: warning: listening on {args.host}: anyone who can reach this machine "
               "can read the page and its results", file=err, flush=True)
     try:
-        for changed in changes(session.files):
+        since.update({k: v for k, v in file_stats(session.files()).items() if k not in since})
+        for changed in changes(session.files, since=since):
             names = ", ".join(sorted(os.path.relpath(p) for p in changed))
             state = _refresh(session, live, state, err)
             print(f"[{time.strftime('%H:%M:%S')}] changed: {names}; version {live.version}",

@@ -11,7 +11,7 @@ import time
 
 from . import report
 from .session import Session
-from .watcher import changes
+from .watcher import changes, snapshot
 
 
 def main(args, cache, feeds, feed_files, out=None, err=None) -> int:
@@ -24,11 +24,13 @@ def main(args, cache, feeds, feed_files, out=None, err=None) -> int:
                       feeds=feeds, feed_files=feed_files)
     many = len(args.pages) > 1
     t0 = time.perf_counter()
+    since = snapshot(session.files())
     for o in session.refresh():
         _print(o, out, err, first=True, many=many, seconds=time.perf_counter() - t0)
+    since.update({k: v for k, v in snapshot(session.files()).items() if k not in since})
     n = len(session.files())
     print(f"watching {n} file{'s' if n != 1 else ''}; Ctrl-C to stop", file=out, flush=True)
-    for changed in changes(session.files):
+    for changed in changes(session.files, since=since):
         names = ", ".join(sorted(os.path.relpath(p) for p in changed))
         print(f"\n[{time.strftime('%H:%M:%S')}] changed: {names}", file=out, flush=True)
         t0 = time.perf_counter()
