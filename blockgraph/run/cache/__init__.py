@@ -112,7 +112,8 @@ class Cache:
             self._warned.add(path)
             self.warn(f"{path} changed since blockgraph started: the blocks whose code it holds "
                       "are not cached until blockgraph is started again")
-        want = [k for k in keys.values() if k is not None and self.memory.get(k) is None]
+        memory = self.memory
+        want = [k for k in keys.values() if k is not None and k not in memory]
         rows = self._disk_call(self.store.rows, want) if want else {}
         return CacheWrapper(self, keys, rows or {})
 
@@ -196,6 +197,7 @@ class Cache:
         self._disk_call(self.store.evict, self.max_bytes)
 
     def info(self) -> dict:
+        """{"folder", "entries", "bytes", "oldest", "newest", "max_bytes"}."""
         d = self.store.info()
         d["max_bytes"] = self.max_bytes
         return d
@@ -212,6 +214,8 @@ class Cache:
         return self.store.clear(older)
 
     def close(self) -> None:
+        """Wait for the entries being written, commit, evict, close."""
+        self._disk_call(self.store.wait)
         self.flush()
         self._disk_call(self.store.close)
 

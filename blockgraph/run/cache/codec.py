@@ -27,15 +27,18 @@ class Unstorable(Exception):
     """Outputs the codec cannot write (an object that is not an array of bytes or numbers)."""
 
 
-def checksum(meta: bytes, payload) -> bytes:
-    """The 128-bit xxh3 checksum of an entry (meta, then payload)."""
+def checksum(meta: bytes, *payload) -> bytes:
+    """The 128-bit xxh3 checksum of an entry: meta, then its payload (given whole, or as the
+    chunks `pack` made)."""
     h = xxhash.xxh3_128(meta)
-    h.update(payload)
+    for chunk in payload:
+        h.update(chunk)
     return h.digest()
 
 
-def pack(outputs: dict, dtypes: dict) -> tuple[bytes, bytes]:
-    """(meta, payload) holding `outputs` ({port: array or list of arrays}) and their TF dtypes."""
+def pack(outputs: dict, dtypes: dict) -> tuple[bytes, list, int]:
+    """(meta, payload chunks, payload size) holding `outputs` ({port: array or list of arrays})
+    and their TF dtypes; the chunks are views of the arrays where they can be (nothing copied)."""
     chunks: list = []
     size = [0]
     items = []
@@ -44,8 +47,7 @@ def pack(outputs: dict, dtypes: dict) -> tuple[bytes, bytes]:
             items.append((port, True, dtypes[port], [_pack_array(a, chunks, size) for a in v]))
         else:
             items.append((port, False, dtypes[port], _pack_array(v, chunks, size)))
-    payload = b"".join(chunks)
-    return marshal.dumps(tuple(items)), payload
+    return marshal.dumps(tuple(items)), chunks, size[0]
 
 
 def _pack_array(a, chunks: list, size: list) -> tuple:

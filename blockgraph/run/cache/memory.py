@@ -57,6 +57,9 @@ class Memory:
     def __len__(self):
         return len(self._entries)
 
+    def __contains__(self, key) -> bool:
+        return key in self._entries
+
 
 def freeze(outputs: dict, feed=None) -> tuple[dict, int]:
     """`outputs` with every array read-only (in place; a copy for one sharing memory with the

@@ -1,8 +1,9 @@
 """The cache on disk: a directory holding `index.db` (SQLite: one row per entry, small payloads
 inline) and `blobs/XX/KEY` files for payloads over INLINE bytes.
 
-- Atomic: a blob is written to a temp file in its folder and renamed into place before its row
-  is committed; rows change only in SQLite transactions. Concurrent runs (threads or
+- Atomic: a blob is written (by a background thread: a run does not wait for the disk) to a
+  temp file in its folder and renamed into place before its row is committed; rows change
+  only in SQLite transactions. Concurrent runs (threads or
   processes) sharing the directory see an entry whole or not at all. Blobs are not fsynced: an
   entry lost or mangled by a crash fails its checksum and is recomputed.
 - Checked: each row holds the xxh3-128 checksum of meta and payload and the payload's size; an
@@ -56,6 +57,9 @@ class Store:
         self._lock = threading.RLock()
         self._pending: list = []
         self._used: dict = {}
+        self._writer = None
+        self._writes: list = []
+        self.failed: OSError | None = None
         self._db = self._connect()
 
     # ------------------------------------------------------------ the index
@@ -128,33 +132,60 @@ class Store:
         return os.path.join(self.folder, "blobs", h[:2], h)
 
     # ------------------------------------------------------------ writing
-    def put(self, key: bytes, outputs: dict, dtypes: dict, seconds: float) -> int:
-        """Store an entry (atomically); returns its payload size. codec.Unstorable when the
-        outputs cannot be written."""
-        meta, payload = codec.pack(outputs, dtypes)
-        check = codec.checksum(meta, payload)
-        data = payload
-        if len(payload) > INLINE:
-            path = self._blob(key)
+    def put(self, key: bytes, outputs: dict, dtypes: dict, seconds: float) -> None:
+        """Store an entry (atomically). A small one joins the next batch of rows; a large one
+        is written by a background thread (the run does not wait for the disk), its row
+        committed by the first `flush` after it is written. codec.Unstorable when the outputs
+        cannot be written."""
+        meta, chunks, size = codec.pack(outputs, dtypes)
+        if size <= INLINE:
+            data = b"".join(chunks)
+            self._row(key, meta, data, size, codec.checksum(meta, data), seconds)
+            return
+        if self.immediate:               # a dask worker: nothing waits for a background thread
+            self._write_blob(key, meta, chunks, size, seconds)
+            if self.failed is not None:
+                e, self.failed = self.failed, None
+                raise e
+            return
+        with self._lock:
+            if self._writer is None:
+                from concurrent.futures import ThreadPoolExecutor
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="blockgraph-cache")
+            self._writes.append(self._writer.submit(self._write_blob, key, meta, chunks, size,
+                                                    seconds))
+
+    def _write_blob(self, key, meta, chunks, size, seconds) -> None:
+        path = self._blob(key)
+        try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(payload)
+                    for chunk in chunks:
+                        fh.write(chunk)
                 os.replace(tmp, path)
             except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
+                _unlink(tmp)
                 raise
-            data = None
+        except OSError as e:
+            self.failed = e              # the cache reports it at the next flush
+            return
+        self._row(key, meta, None, size, codec.checksum(meta, *chunks), seconds)
+
+    def _row(self, key, meta, data, size, check, seconds) -> None:
         now = time.time()
         with self._lock:
-            self._pending.append((key, meta, data, len(payload), check, seconds, now, now))
+            self._pending.append((key, meta, data, size, check, seconds, now, now))
             if self.immediate or len(self._pending) >= BATCH:
                 self._commit()
-        return len(payload)
+
+    def wait(self) -> None:
+        """Wait until every blob given to `put` so far is written."""
+        with self._lock:
+            writes, self._writes = self._writes, []
+        for f in writes:
+            f.result()
 
     def used(self, key: bytes) -> None:
         """Note that an entry was served (for LRU eviction), committed with the next batch."""
@@ -174,6 +205,9 @@ class Store:
     def _commit(self):
         pending, self._pending = self._pending, []
         used, self._used = self._used, {}
+        if self.failed is not None:
+            e, self.failed = self.failed, None
+            raise e
         if not pending and not used:
             return
         db = self._db
@@ -190,6 +224,7 @@ class Store:
     # ------------------------------------------------------------ managing
     def info(self) -> dict:
         """{"folder", "entries", "bytes", "oldest", "newest"} (use times, seconds since the epoch)."""
+        self.wait()
         self.flush()
         with self._lock:
             n, size, old, new = self._db.execute(
@@ -243,11 +278,15 @@ class Store:
         return len(rows), sum(s for _, s in rows)
 
     def close(self) -> None:
-        with self._lock:
-            try:
+        """Wait for the blobs being written, commit, close."""
+        try:
+            self.wait()
+            with self._lock:
                 self._commit()
-            finally:
-                self._db.close()
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown()
+            self._db.close()
 
 
 def _unlink(path: str) -> None:
