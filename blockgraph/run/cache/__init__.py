@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import warnings
 
 from ...core.errors import UsageError
@@ -36,6 +37,8 @@ DEFAULT_MEMORY = 1 << 30
 #: them back would at DISK_RATE bytes a second
 LARGE = 1 << 20
 DISK_RATE = 2e9
+#: an entry's use is written to the index at most once in this many seconds (LRU granularity)
+USE_NOTE = 600.0
 
 
 class CacheError(UsageError):
@@ -96,6 +99,7 @@ class Cache:
         self.keys = Keys()
         self._warn = warn
         self._warned: set = set()
+        self._noted: dict = {}          # key -> when its use was last told to the store
         self._disk = True
         try:
             self.store = Store(self.folder, immediate=immediate)
@@ -127,7 +131,7 @@ class Cache:
         reported, dropped and not served."""
         e = self.memory.get(key)
         if e is not None:
-            self.store.used(key)
+            self._used(key)
             return e
         if not self._disk:
             return None
@@ -150,9 +154,19 @@ class Cache:
             self.warn(f"cannot read the cache entry of block '{block.id}': {err}; recomputed")
             return None
         e = Entry(outputs, dtypes, row.seconds, _nbytes(outputs))
-        self.store.used(key)
+        self._used(key)
         self.memory.put(key, e)
         return e
+
+    def _used(self, key: bytes) -> None:
+        """Tell the store an entry was used (for its LRU order), at most once per USE_NOTE
+        seconds per entry: a re-run served from memory writes nothing."""
+        now = time.monotonic()
+        if now - self._noted.get(key, -USE_NOTE) >= USE_NOTE:
+            if len(self._noted) > 1_000_000:
+                self._noted.clear()
+            self._noted[key] = now
+            self.store.used(key)
 
     def keep(self, key: bytes, result, seconds: float, feed=None) -> None:
         """Keep an ok result under `key`: its arrays become read-only (results and cache share
@@ -164,6 +178,7 @@ class Cache:
         except TypeError:
             return
         self.memory.put(key, Entry(result.outputs, dict(result.dtypes), seconds, nbytes))
+        self._noted[key] = time.monotonic()
         if not self._disk or (nbytes >= LARGE and seconds * DISK_RATE < nbytes):
             return
         try:
