@@ -81,11 +81,13 @@ def check_padding(padding, explicit_paddings, data_format="NHWC"):
 
 
 def explicit_pads(attrs):
-    """((top, bottom), (left, right)) of an NHWC EXPLICIT padding, else ((0, 0), (0, 0))."""
+    """((top, bottom), (left, right)) of an EXPLICIT padding (in attrs' data_format, NHWC by
+    default), else ((0, 0), (0, 0))."""
     p = attrs.get("explicit_paddings") or []
     if attrs["padding"] != "EXPLICIT" or len(p) != 8:
         return (0, 0), (0, 0)
-    return (p[2], p[3]), (p[4], p[5])
+    _, h, w, _ = nhwc_dims(attrs.get("data_format", "NHWC"))
+    return (p[2 * h], p[2 * h + 1]), (p[2 * w], p[2 * w + 1])
 
 
 def vector_attr_len(attrs, name, least=4):
@@ -95,13 +97,40 @@ def vector_attr_len(attrs, name, least=4):
         raise OpError(f"Length for attr '{name}' of {len(v)} must be at least minimum {least}")
 
 
-def rank4(shape, message, port):
-    """True when `shape` is known to be 4-D; TF's error (printing the shape when the message
-    has a {} slot, which needs every dim known) when it is known not to be; False when unknown."""
+class Unknown(Exception):
+    """A check needs a dim or value that is not statically known: TF's later checks (and the
+    output dims that depend on it) are left to the run."""
+
+
+def known(*dims):
+    """The dims (one, or a tuple), or Unknown when any is None."""
+    if any(d is None for d in dims):
+        raise Unknown
+    return dims[0] if len(dims) == 1 else dims
+
+
+def rank4(shape, message, port=None):
+    """A kernel's rank-4 check of `shape` (message formatted with {n} and {shape}); Unknown when
+    the rank, or a dim the message prints, is unknown."""
     if shape is None:
-        return False
-    if len(shape) == 4:
-        return True
-    if "{}" in message and not fully_known(shape):
-        return False
-    raise OpError(message.format(fmt(shape)), port=port)
+        raise Unknown
+    if len(shape) != 4:
+        if "{shape}" in message and not fully_known(shape):
+            raise Unknown
+        raise OpError(message.format(n=len(shape), shape=fmt(shape)), port=port)
+    return shape
+
+
+def nhwc_dims(data_format):
+    """The (N, H, W, C) positions of a 4-D layout."""
+    return (0, 1, 2, 3) if data_format == "NHWC" else (0, 2, 3, 1)
+
+
+def sizes_vector(shape, value, message):
+    """A 1-D sizes input (input_sizes, filter_sizes, ...): its values as ints, TF's `message`
+    (formatted with {n}, its rank) when it is not 1-D; Unknown when not known."""
+    if shape is None:
+        raise Unknown
+    if len(shape) != 1:
+        raise OpError(message.format(n=len(shape)))
+    return [int(v) for v in known(value)]

@@ -1,0 +1,108 @@
+"""Convolution kernels (NHWC input, HWIO filter) as im2col + one GEMM (`gemm.product`), with
+TF's dtype rules: float32/float64 under DAZ/FTZ, float16/bfloat16 accumulated in float32 and
+rounded once, int32 wrapping. The order of the sums is BLAS's, not Eigen's (results within the
+fixtures' `k * eps * sum|terms|`).
+
+`pads` are ((top, bottom), (left, right)); `k, s, d` the filter size, strides and dilations as
+(rows, cols) pairs.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from . import gemm
+
+#: largest im2col buffer made at once (bytes); bigger batches are done in slices
+CHUNK_BYTES = 256 << 20
+
+
+def padded(x, pads):
+    """`x` with zero rows/cols around its spatial dims (itself when there are none)."""
+    (t, b), (lf, r) = pads
+    if not (t or b or lf or r):
+        return x
+    n, h, w, c = x.shape
+    xp = np.zeros((n, h + t + b, w + lf + r, c), x.dtype)
+    xp[:, t:t + h, lf:lf + w, :] = x
+    return xp
+
+
+def patches(xp, k, s, d, out_hw):
+    """im2col of a padded input: [n, oh, ow, kh, kw, c], contiguous."""
+    n, _, _, c = xp.shape
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = k, s, d, out_hw
+    sn, sr, sc, sd = xp.strides
+    view = as_strided(xp, (n, oh, ow, kh, kw, c), (sn, sr * sh, sc * sw, sr * dh, sc * dw, sd),
+                      writeable=False)
+    return np.ascontiguousarray(view)
+
+
+def _batches(n, per_image_bytes):
+    step = max(1, CHUNK_BYTES // max(per_image_bytes, 1))
+    return [(i, min(n, i + step)) for i in range(0, n, step)]
+
+
+def conv2d(x, f, s, d, pads, out_hw, out_dtype):
+    """Conv2D: out[n, i, j, o] = sum over (a, b, c) of xpad[n, i*sh + a*dh, j*sw + b*dw, c] *
+    f[a, b, c, o]; a filter depth dividing the input depth makes groups."""
+    n, _, _, cin = x.shape
+    kh, kw, cg, cout = f.shape
+    oh, ow = out_hw
+    out = np.zeros((n, oh, ow, cout), out_dtype)
+    if out.size == 0 or x.size == 0:
+        return out
+    groups = cin // cg
+    og = cout // groups
+    fp = gemm.prepare(f)
+    xp = padded(gemm.prepare(x), pads)
+    for g in range(groups):
+        xg = xp if groups == 1 else np.ascontiguousarray(xp[..., g * cg:(g + 1) * cg])
+        fg = fp[..., g * og:(g + 1) * og].reshape(kh * kw * cg, og)
+        for lo, hi in _batches(n, oh * ow * kh * kw * cg * xp.itemsize):
+            cols = patches(xg[lo:hi], (kh, kw), s, d, out_hw).reshape(-1, kh * kw * cg)
+            out[lo:hi, :, :, g * og:(g + 1) * og] = gemm.product(cols, fg, out_dtype).reshape(
+                hi - lo, oh, ow, og)
+    return out
+
+
+def conv2d_backprop_input(in_shape, f, dy, s, pads, out_dtype):
+    """Conv2DBackpropInput (no dilation, no groups on CPU): cols = dy @ f^T scattered back over
+    the padded input (col2im), the padding cropped."""
+    n, h, w, cin = in_shape
+    kh, kw, _, cout = f.shape
+    _, oh, ow, _ = dy.shape
+    (t, b), (lf, r) = pads
+    out = np.zeros(in_shape, out_dtype)
+    if out.size == 0 or dy.size == 0:
+        return out
+    fm = gemm.prepare(f).reshape(kh * kw * cin, cout).T
+    dyp = gemm.prepare(dy)
+    (sh, sw) = s
+    for lo, hi in _batches(n, oh * ow * kh * kw * cin * 8):
+        cols = gemm.product(dyp[lo:hi].reshape(-1, cout), fm, gemm.compute_dtype(dyp.dtype))
+        cols = cols.reshape(hi - lo, oh, ow, kh, kw, cin)
+        acc = np.zeros((hi - lo, h + t + b, w + lf + r, cin), cols.dtype)
+        for a in range(kh):
+            for c in range(kw):
+                acc[:, a:a + (oh - 1) * sh + 1:sh, c:c + (ow - 1) * sw + 1:sw, :] += cols[:, :, :, a, c, :]
+        out[lo:hi] = gemm.finish(acc[:, t:t + h, lf:lf + w, :], out_dtype)
+    return out
+
+
+def conv2d_backprop_filter(x, f_shape, dy, s, pads, out_dtype):
+    """Conv2DBackpropFilter (no dilation, no groups on CPU): im2col(x)^T @ dy."""
+    kh, kw, cin, cout = f_shape
+    n = x.shape[0]
+    _, oh, ow, _ = dy.shape
+    if int(np.prod(f_shape)) == 0 or x.size == 0 or dy.size == 0:
+        return np.zeros(f_shape, out_dtype)
+    xp = padded(gemm.prepare(x), pads)
+    dyp = gemm.prepare(dy)
+    total = None
+    for lo, hi in _batches(n, oh * ow * kh * kw * cin * xp.itemsize):
+        cols = patches(xp[lo:hi], (kh, kw), s, (1, 1), (oh, ow)).reshape(-1, kh * kw * cin)
+        with np.errstate(all="ignore"):
+            part = cols.T @ dyp[lo:hi].reshape(-1, cout)
+        total = part if total is None else total + part
+    return gemm.finish(total, out_dtype).reshape(f_shape)
