@@ -43,13 +43,14 @@ def _nhwc(attrs, kernel):
         raise OpError(f"Default {kernel} only supports NHWC on device type CPU")
 
 
-def _sizes(attrs, strides_word="strides"):
-    """The kernels' own length checks of ksize and strides (the OpDef asked for >= 4)."""
-    vector_attr_len(attrs, "ksize")
-    vector_attr_len(attrs, "strides")
+def _sizes(attrs, strides_word="strides", ksize_check=None):
+    """The kernels' own length checks of ksize and strides (the OpDef asked for >= 4);
+    `ksize_check(attrs)` runs between the two (MaxPool's positivity check)."""
     _int32_attrs(attrs, "ksize")
     if len(attrs["ksize"]) != 4:
         raise OpError("Sliding window ksize field must specify 4 dimensions")
+    if ksize_check is not None:
+        ksize_check(attrs)
     _int32_attrs(attrs, "strides")
     if len(attrs["strides"]) != 4:
         raise OpError(f"Sliding window {strides_word} field must specify 4 dimensions")
@@ -87,7 +88,7 @@ class Pool:
             (t, b), (lf, r) = explicit_pads(attrs)
             for name, p, w in (("Top", t, k[1]), ("Bottom", b, k[1]), ("Left", lf, k[2]),
                                ("Right", r, k[2])):
-                if not 0 <= p < w:
+                if w >= 0 and p >= w:      # FastBoundsCheck: an unsigned compare
                     raise OpError(f"{name} padding {p} needs to be smaller than the window size {w}")
         n, h, w, c = x
         if self.depth_window == 1:
@@ -140,6 +141,12 @@ def _no_qint8_kernel(a):
                   port="input")
 
 
+def _positive_ksize(a):
+    if any(v <= 0 for v in a["ksize"]):
+        raise OpError("Sliding window ksize must be positive. The specified or inferred ksize is: "
+                      + ",".join(str(v) for v in a["ksize"]))
+
+
 def _max_pool_shape(ctx):
     a = ctx.attrs
     if a.get("T") == "qint8":
@@ -147,13 +154,8 @@ def _max_pool_shape(ctx):
     vector_attr_len(a, "ksize")
     vector_attr_len(a, "strides")
     _nhwc(a, "MaxPoolingOp")
-    _sizes(a, "stride")
-    if any(v <= 0 for v in a["ksize"]):
-        raise OpError("Sliding window ksize must be positive. The specified or inferred ksize is: "
-                      + ",".join(str(v) for v in a["ksize"]))
+    _sizes(a, "stride", _positive_ksize)
     _no_batch(a)
-    if a["padding"] == "EXPLICIT":
-        check_padding("EXPLICIT", a["explicit_paddings"])
     x = ctx.shape("input")
     if x is None:
         ctx.set_output("output", (None,) * 4)
@@ -249,7 +251,7 @@ def _avg_pool_grad_shape(ctx):
     if g is not None and g[1] is not None and g[2] is not None:
         pool.broadcast_windows(h, a["ksize"][1], a["strides"][1], top, g[1])
         pool.broadcast_windows(w, a["ksize"][2], a["strides"][2], left, g[2])
-        if fully_known(g) and np.prod(g) > np.prod(dims):
+        if fully_known(g) and g[0] * g[3] > dims[0] * dims[3]:
             raise OpError(f"grad {fmt(g)} does not fit orig_input_shape {fmt(dims)} (TF would "
                           "write past its output)", port="grad")
     ctx.set_output("output", tuple(dims))

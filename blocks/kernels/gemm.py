@@ -57,9 +57,18 @@ def _complex_daz(a):
 
 def product(a, b, out_dtype):
     """a @ b (numpy matmul semantics, batch dims broadcast) for prepared operands, as a TF kernel
-    of `out_dtype` returns it."""
+    of `out_dtype` returns it. Complex products are four real ones, re = ar@br - ai@bi and
+    im = ar@bi + ai@br, as Eigen accumulates the parts (a complex BLAS gives NaN where an
+    infinity meets a finite value; Eigen gives the infinity)."""
     with np.errstate(all="ignore"):
-        r = np.matmul(a, b)
+        if a.dtype.kind == "c":
+            ar, ai, br, bi = a.real, a.imag, b.real, b.imag
+            r = np.empty(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1]),
+                         a.dtype)
+            r.real = np.matmul(ar, br) - np.matmul(ai, bi)
+            r.imag = np.matmul(ar, bi) + np.matmul(ai, br)
+        else:
+            r = np.matmul(a, b)
     return finish(r, out_dtype)
 
 

@@ -73,6 +73,18 @@ class Arith:
                 r = daz(r)
         return r
 
+    def flush_only(self, r):
+        """FTZ of a float32/float64 intermediate (no rounding to the storage type)."""
+        return daz(r) if self.flush else r
+
+    def packet_nans(self, r):
+        """bfloat16 results leave Eigen's packets as +qNaN whatever the NaN (float16 and the
+        other types keep theirs)."""
+        if self.dtype != dt.NUMPY["bfloat16"]:
+            return r
+        nan = np.isnan(r)
+        return np.where(nan, np.float32(np.nan), r) if nan.any() else r
+
     def add(self, a, b):
         with np.errstate(all="ignore"):
             return self._round(a + b)
