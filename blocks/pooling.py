@@ -24,8 +24,8 @@ _GRADGRAD_ALLOWED = ("float32", "float64", "int32", "uint8", "int16", "int8", "i
                      "uint16", "float16", "uint32", "uint64")
 _BATCH = "Pooling is not yet supported on the batch dimension."
 _NON_SPATIAL = "Non-spatial pooling is not yet supported. Volunteers? :)"
-#: Eigen packet sizes (AVX) of the types a depth max pooling reduction vectorises
-_PACKET = {"float32": 8, "float64": 4, "int32": 8, "int64": 4}
+#: Eigen packet sizes (AVX) of the types a depth max pooling reduction vectorises (integers: any)
+_PACKET = {"float32": 8, "float64": 4, "float16": 8, "bfloat16": 8, "int32": 8, "int64": 4}
 
 
 # ----------------------------------------------------------------- attr checks

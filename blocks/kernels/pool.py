@@ -90,10 +90,10 @@ def max_pool(x, k, s, pads, out_hw):
 def depth_max_pool(x, k, packet):
     """Max pooling over the depth dim in windows of k (= the stride). Each window is a column
     that Eigen's `maxCoeff` reduces with std::max (`a < b ? b : a`: a NaN already held stays, a
-    new one is passed over): a column of fewer than `packet` elements (8 floats, 4 doubles; 0:
-    never vectorised) left to right; a longer one from its first 32-byte aligned element
-    (column j starts at element j*k) in packets combined lane-wise, the packet reduced by
-    halving, then the unaligned head and the tail left to right."""
+    new one is passed over): a column of fewer than `packet` elements (8 floats or halves, 4
+    doubles) left to right; a longer one from its first packet-aligned element (column j starts
+    at element j*k) in packets combined lane-wise, the packet reduced by halving, then the
+    unaligned head and the tail left to right."""
     shape = x.shape[:-1] + (x.shape[-1] // k if k else 0,)
     keys, vals = _keys(x)
     kc, vc = keys.reshape(-1, k), vals.reshape(-1, k)
