@@ -2,7 +2,8 @@
 `@block("Name", ...)` declarations register themselves when the module is imported.
 
 Families are imported when first needed: `load(op)` imports the one module that declares `op`,
-found in `index.json` ({op or alias: family}), an index generated from the declarations
+found in `index.json` ({op or alias: family}; `grad:OP` names the module declaring OP's gradient
+when it is not OP's own family, as `array_grad.py`), an index generated from the declarations
 themselves (`write_index()`, run by `python -m blocks`; a test fails when it is stale), so a
 family may register its blocks any way it likes (one decorator each, or a table in a loop). An
 op the index does not know makes the registry load every family, so a stale index costs time,
@@ -51,11 +52,17 @@ def load_all() -> None:
 
 
 def build_index() -> dict[str, str]:
-    """{op or alias: family} of every declared block, read from the registry after loading
-    every family."""
-    from blockgraph.core import registry
+    """{op or alias: family} of every declared block, and {"grad:OP": module} of every module
+    declaring a gradient (or no gradient) of OP, read from the registries after loading every
+    family."""
+    from blockgraph.core import gradients, registry
     registry.load_library()
-    return {name: registry.REGISTRY[name].family for name in sorted(registry.REGISTRY)}
+    out = {name: registry.REGISTRY[name].family for name in registry.REGISTRY}
+    for op, fn in gradients.GRADIENTS.items():
+        out["grad:" + op] = fn.__module__.rsplit(".", 1)[-1]
+    for op, module in gradients.NO_GRADIENT.items():
+        out.setdefault("grad:" + op, module.rsplit(".", 1)[-1])
+    return dict(sorted(out.items()))
 
 
 def write_index() -> str:

@@ -2,6 +2,9 @@
 
     PATH:LINE:COL: error: block 'ID' (OP): message
       hint: ...
+
+A diagnostic is an `error` (the page or block cannot run as written) or a `warning` (it runs,
+but something deserves the user's eye, e.g. an enuSpace quirk reproduced on import).
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from .errors import PageError  # noqa: F401  (re-exported: raised with these dia
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One error found in a page, at a 1-based line and column of its file."""
+    """One problem found in a page, at a 1-based line and column of its file."""
     path: str
     line: int
     col: int
@@ -21,9 +24,14 @@ class Diagnostic:
     op: str | None = None
     hint: str | None = None
     port: str | None = None
+    severity: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def format(self) -> str:
-        where = f"{self.path}:{self.line}:{self.col}: error: "
+        where = f"{self.path}:{self.line}:{self.col}: {self.severity}: "
         who = ""
         if self.block is not None:
             who = f"block '{self.block}'" + (f" ({self.op})" if self.op else "") + ": "
@@ -37,6 +45,9 @@ class Diagnostic:
 
     def to_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    def __str__(self) -> str:
+        return self.format()
 
 
 def printable(text: str) -> str:

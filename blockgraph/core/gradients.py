@@ -33,7 +33,7 @@ from .nodes import Literal, Ref
 from .page import BlockSpec, PageSpec, TensorLiteral
 
 GRADIENTS: dict = {}            # op name -> gradient function
-NO_GRADIENT: set = set()        # ops whose outputs carry no gradient
+NO_GRADIENT: dict = {}          # op name -> module declaring that its outputs carry no gradient
 GRADIENT_OP = "AddSymbolicGradients"
 #: dtypes a gradient flows through (TF: floating and complex tensors)
 DIFFERENTIABLE = ("float16", "bfloat16", "float32", "float64", "complex64", "complex128")
@@ -52,7 +52,26 @@ def gradient(*ops):
 
 def no_gradient(*ops):
     """Declare that the outputs of `ops` carry no gradient (TF's NotDifferentiable)."""
-    NO_GRADIENT.update(ops)
+    import sys
+    module = sys._getframe(1).f_globals.get("__name__", "")
+    for op in ops:
+        NO_GRADIENT[op] = module
+
+
+def lookup(op: str):
+    """The gradient function of `op`, None (it has none), or NO_GRADIENT's marker `False` (its
+    outputs carry none). Imports the module that declares it when needed: the op's own family,
+    else the one the block index names for it (`grad:OP`)."""
+    for attempt in range(3):
+        if op in GRADIENTS:
+            return GRADIENTS[op]
+        if op in NO_GRADIENT:
+            return False
+        if attempt == 0:
+            registry.get(op)
+        elif attempt == 1:
+            registry.load_gradients(op)
+    return None
 
 
 class GradientError(Exception):
@@ -76,7 +95,8 @@ class _Builder:
         inputs, attrs = {}, {}
         defn = registry.get(op)
         if defn is None:
-            raise ValueError(f"gradient function uses an unknown op {op!r}")
+            raise GradientError(f"the gradient of '{owner}' needs op '{op}', which is not "
+                                "available", owner)
         for k, v in values.items():
             (inputs if defn.input(k) is not None else attrs)[k] = _input_value(v)
         base = re.sub(r"[^A-Za-z0-9_]", "_", f"{self.g}__{owner}__{op}")
@@ -166,6 +186,11 @@ def expand(scope, spec: PageSpec):
             line, col = scope.mark(("blocks", g.id))
             diags.append(Diagnostic(scope.path, line, col, e.message, block=g.id, op=g.op))
             continue
+        except Exception as e:  # noqa: BLE001 - a bug in a gradient function: located, not a crash
+            line, col = scope.mark(("blocks", g.id))
+            diags.append(Diagnostic(scope.path, line, col, f"internal error while building the "
+                                    f"gradients: {type(e).__name__}: {e}", block=g.id, op=g.op))
+            continue
         blocks.update(builder.blocks)
         origin.update({bid: g.id for bid in builder.blocks})
         old = blocks[g.id]
@@ -204,9 +229,12 @@ def _backprop(scope, g, builder: _Builder) -> list:
         if not any(r.block in between for _, r in b.refs()):
             continue            # a source of the path (an input): nothing above it to reach
         grads = [_output_grads(builder, b, o, pending) for o in b.defn.outputs]
-        if all(gr is None or gr == [] for gr in grads) or b.op in NO_GRADIENT:
+        if all(gr is None or gr == [] or (isinstance(gr, list) and all(x is None for x in gr))
+               for gr in grads):
             continue
-        fn = GRADIENTS.get(b.op)
+        fn = lookup(b.op)
+        if fn is False:
+            continue
         if fn is None:
             raise GradientError(f"No gradient defined for operation '{bid}' (op type: {b.op}), "
                                 f"on the path from {', '.join(map(str, xs))} to "

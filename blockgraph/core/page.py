@@ -58,6 +58,9 @@ class PageSpec(BaseModel):
     format: Literal[1] = Field(description="page format version")
     page: str | None = Field(None, description="name of the page (default: the file name)")
     description: str | None = None
+    fetch: list[Reference] | None = Field(
+        None, description="outputs the page is run for (BLOCK or BLOCK.PORT): only they and what "
+                          "they need run (default: every block)")
     blocks: dict[BlockId, BlockSpec] = Field(default_factory=dict)
 
 

@@ -34,6 +34,12 @@ def get(name: str):
     return d
 
 
+def load_gradients(op: str) -> None:
+    """Import the module that declares the gradient of `op` (when the block index names one)."""
+    import blocks
+    blocks.load("grad:" + op)
+
+
 def names() -> list[str]:
     """Every registered op name, sorted (loads the whole library; aliases not included)."""
     load_library()

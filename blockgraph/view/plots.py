@@ -1,6 +1,9 @@
 """`show --plot`: a PNG with one row per tensor: histogram, heatmap (2-D), and for a quantized
 output the input-vs-output staircase (against the block's own input with `--page`, else a
-tensor of the file that it is a quantization of). matplotlib's Agg backend, imported here only.
+tensor of the file that it is a quantization of); a trace (`trace:BLOCK.PORT`, one value per
+cycle on its first axis) is drawn as a trend over the cycles: a line per element up to
+TREND_LINES elements, else its min-max band, mean and median. matplotlib's Agg backend,
+imported here only.
 """
 from __future__ import annotations
 
@@ -10,6 +13,12 @@ from . import report
 from .show import ShowError, Tensor, levels, numeric, quantized_port
 
 MAX_PLOTTED = 6     # tensors in one --plot figure
+TREND_LINES = 8     # a trace of at most this many elements per cycle gets a line per element
+
+
+def is_trace(t: Tensor) -> bool:
+    """A trace of `run --trace`: key trace:BLOCK.PORT (maybe PAGE/ first), cycles on axis 0."""
+    return t.key.rpartition("/")[2].startswith("trace:") and t.array.ndim >= 1
 
 
 def staircase_input(tensors: dict[str, Tensor], out: Tensor) -> Tensor | None:
@@ -60,6 +69,9 @@ def plot(selected: list[Tensor], tensors: dict[str, Tensor], path: str, view=Non
             raise ShowError(f"cannot plot '{t.key}': it holds strings")
         if x.dtype.kind == "c":
             x = np.abs(x)
+        if is_trace(t):
+            rows.append((t, x, ["trend"], None))
+            continue
         panels = ["hist"] + (["heat"] if x.ndim == 2 and x.size else [])
         src = _staircase_source(t, tensors, view)
         if src is not None:
@@ -75,11 +87,14 @@ def plot(selected: list[Tensor], tensors: dict[str, Tensor], path: str, view=Non
                 _histogram(ax, t, x)
             elif kind == "heat":
                 _heatmap(fig, ax, t, x)
+            elif kind == "trend":
+                _trend(ax, t, x)
             else:
                 _staircase(ax, t, src)
         for c in range(len(panels), ncols):
             axes[r][c].axis("off")
         said.append(f"{t.key}: " + ", ".join({"hist": "histogram", "heat": "heatmap",
+                                              "trend": f"trend over {x.shape[0]} cycles",
                                               "stairs": f"staircase against {src.key if src else ''}"}[k]
                                              for k in panels))
     fig.tight_layout()
@@ -163,3 +178,27 @@ def _staircase(ax, t: Tensor, src: Tensor):
     ax.set_xlabel(f"input ({src.key})")
     ax.set_ylabel(f"output ({t.key})")
     ax.legend(fontsize=8, loc="upper left")
+
+
+def _trend(ax, t: Tensor, x: np.ndarray):
+    """A trace over its cycles: one line per element (few), else min-max band, mean, median."""
+    cycles = np.arange(1, x.shape[0] + 1)
+    y = x.reshape(x.shape[0], -1).astype(np.float64)
+    ax.set_title(f"{t.key}  {t.dtype} {report.shape_text(t.array.shape[1:])} per cycle", fontsize=9)
+    ax.set_xlabel("cycle")
+    ax.set_ylabel("value")
+    if y.shape[1] <= TREND_LINES:
+        for j in range(y.shape[1]):
+            ax.plot(cycles, y[:, j], lw=1.2, label=f"[{j}]" if y.shape[1] > 1 else None)
+        if y.shape[1] > 1:
+            ax.legend(fontsize=7, loc="best")
+    else:
+        with np.errstate(all="ignore"):
+            lo, hi = np.nanmin(y, axis=1), np.nanmax(y, axis=1)
+            ax.fill_between(cycles, lo, hi, alpha=0.25, label="min..max")
+            ax.plot(cycles, np.nanmean(y, axis=1), lw=1.2, label="mean")
+            ax.plot(cycles, np.nanmedian(y, axis=1), lw=1, ls="--", label="median")
+        ax.legend(fontsize=7, loc="best")
+    finite = y[np.isfinite(y)]
+    if finite.size and finite.min() > 0 and finite.max() / finite.min() > 1e3:
+        ax.set_yscale("log")        # cost curves fall over decades

@@ -60,13 +60,25 @@ def diagram(page, outcomes: dict | None = None):
         node_attr={"shape": "plain", "fontname": FONT, "fontsize": "10"},
         edge_attr={"fontname": FONT, "fontsize": "9", "color": "#555555", "arrowsize": "0.7"})
     rows = port_rows(scope, outcomes)
+    groups = {}                 # gradient blocks, drawn as a group per AddSymbolicGradients block
     for bid in scope.run_order():
         b = scope.blocks[bid]
         o = outcomes.get(bid) if outcomes else None
         attrs = {"id": f"block-{bid}", "class": f"block {o.status if o else 'static'}"}
         if b.note:
             attrs["tooltip"] = _tooltip(graphviz, b.note)
-        g.node(bid, "<" + node_label(b, o, rows[bid], in_ports(b), outcomes is not None) + ">", **attrs)
+        label = "<" + node_label(b, o, rows[bid], in_ports(b), outcomes is not None) + ">"
+        owner = scope.origin.get(bid)
+        if owner is None:
+            g.node(bid, label, **attrs)
+            continue
+        if owner not in groups:
+            groups[owner] = graphviz.Digraph(f"cluster_{owner}", graph_attr={
+                "label": f"gradients of '{owner}'", "style": "rounded,dashed", "color": "#8a8a8a",
+                "fontsize": "11", "labeljust": "l", "id": f"group-{owner}"})
+        groups[owner].node(bid, label, **attrs)
+    for sub in groups.values():
+        g.subgraph(sub)
     for bid in scope.run_order():
         b = scope.blocks[bid]
         for p in in_ports(b):
