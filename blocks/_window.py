@@ -102,6 +102,15 @@ class Unknown(Exception):
     output dims that depend on it) are left to the run."""
 
 
+def fallback(fn, default):
+    """fn() when it is statically decided, else `default` (the static output when an earlier
+    check waits for the run: the dims it would have unless TF fails first)."""
+    try:
+        return fn()
+    except (Unknown, OpError):
+        return default
+
+
 def known(*dims):
     """The dims (one, or a tuple), or Unknown when any is None."""
     if any(d is None for d in dims):

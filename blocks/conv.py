@@ -17,7 +17,7 @@ from blockgraph.core.gradients import gradient
 from blockgraph.core.shapes import fmt
 
 from ._window import (DILATIONS, EXPLICIT_PADDINGS, STRIDES, USE_CUDNN, Unknown, check_padding,
-                      data_format_attr, explicit_pads, known, nhwc_dims, padding_attr, rank4,
+                      data_format_attr, fallback, explicit_pads, known, nhwc_dims, padding_attr, rank4,
                       sizes_vector, windowed)
 from .kernels import conv as kconv
 
@@ -109,8 +109,20 @@ def _conv2d_shape(ctx):
     try:
         out, _ = conv2d_geometry(ctx.attrs, x, f)
     except Unknown:
-        out = (None,) * 4
+        out = _partial_output(ctx.attrs, x, f)
     ctx.set_output("output", out)
+
+
+def _partial_output(attrs, x, f):
+    """Conv2D's output dims that do not wait for an unknown one (the shape function's)."""
+    if x is None or len(x) != 4:
+        return (None,) * 4
+    a, (n_, h_, w_, c_) = with_hw(attrs), nhwc_dims(attrs["data_format"])
+    k = f if f is not None and len(f) == 4 else (None,) * 4
+    hw = [fallback(lambda i=i: windowed(known(x[(h_, w_)[i]]), known(k[i]), a["dilations_hw"][i],
+                                        a["strides_hw"][i], a["padding"],
+                                        *explicit_pads(a)[i])[0], None) for i in (0, 1)]
+    return (x[n_], *hw, k[3]) if attrs["data_format"] == "NHWC" else (x[n_], k[3], *hw)
 
 
 @block("Conv2D",
@@ -230,7 +242,10 @@ def _backprop_input_shape(ctx):
                                          _sizes_value(ctx, "input_sizes"), ctx.shape("filter"),
                                          ctx.shape("out_backprop"))
     except Unknown:
-        out = (None,) * 4
+        out = fallback(lambda: input_sizes_shape(ctx.shape("input_sizes"),
+                                                 _sizes_value(ctx, "input_sizes"),
+                                                 ctx.shape("filter"), ctx.shape("out_backprop")),
+                       (None,) * 4)
     ctx.set_output("output", out)
 
 
@@ -279,7 +294,8 @@ def _backprop_filter_shape(ctx):
         out, _ = backprop_filter_geometry(ctx.attrs, ctx.shape("input"), ctx.shape("filter_sizes"),
                                           _sizes_value(ctx, "filter_sizes"), ctx.shape("out_backprop"))
     except Unknown:
-        out = (None,) * 4
+        out = fallback(lambda: filter_sizes_shape(ctx.shape("filter_sizes"),
+                                                  _sizes_value(ctx, "filter_sizes")), (None,) * 4)
     ctx.set_output("output", out)
 
 

@@ -12,7 +12,7 @@ from blockgraph.core.errors import OpError
 from blockgraph.core.gradients import gradient
 
 from ._window import (DILATIONS, EXPLICIT_PADDINGS, STRIDES, Unknown, check_padding,
-                      data_format_attr, explicit_pads, known, nhwc_dims, padding_attr, rank4,
+                      data_format_attr, fallback, explicit_pads, known, nhwc_dims, padding_attr, rank4,
                       sizes_vector, windowed)
 from .kernels import depthwise as kdw
 
@@ -104,8 +104,21 @@ def _forward_shape(ctx):
     try:
         out, _ = forward_geometry(ctx.attrs, ctx.shape("input"), ctx.shape("filter"))
     except Unknown:
-        out = (None,) * 4
+        out = fallback(lambda: _partial_output(ctx.attrs, ctx.shape("input"), ctx.shape("filter")),
+                       (None,) * 4)
     ctx.set_output("output", out)
+
+
+def _partial_output(attrs, x, f):
+    """The output dims that do not wait for an unknown one (the shape function's)."""
+    stride, (n_, h_, w_, c_) = _construction(attrs, True)
+    if x is None or len(x) != 4:
+        return (None,) * 4
+    k = f if f is not None and len(f) == 4 else (None,) * 4
+    hw = [fallback(lambda i=i: _out_hw(attrs, stride, (x[h_], x[w_]), (k[0], k[1]))[0][i], None)
+          for i in (0, 1)]
+    depth = None if x[c_] is None or k[3] is None else x[c_] * k[3]
+    return (x[n_], *hw, depth) if attrs["data_format"] == "NHWC" else (x[n_], depth, *hw)
 
 
 _ATTRS = [STRIDES, padding_attr("SAME", "VALID", "EXPLICIT"), EXPLICIT_PADDINGS,
@@ -133,10 +146,13 @@ def _input_shape(ctx):
     try:
         x = _sizes(ctx.shape("input_sizes"), _value(ctx, "input_sizes"), "input_sizes",
                    "Conv2DBackpropInput")
+    except Unknown:
+        x = (None,) * 4
+    try:
         backprop_geometry(ctx.attrs, "DepthwiseConv2DBackpropInput", x, ctx.shape("filter"),
                           ctx.shape("out_backprop"))
     except Unknown:
-        x = (None,) * 4
+        pass
     ctx.set_output("output", x)
 
 
@@ -165,10 +181,13 @@ def _filter_shape(ctx):
     try:
         f = _sizes(ctx.shape("filter_sizes"), _value(ctx, "filter_sizes"), "filter_sizes",
                    "Conv2DBackpropFilter")
+    except Unknown:
+        f = (None,) * 4
+    try:
         backprop_geometry(ctx.attrs, "DepthwiseConv2DBackpropFilter", ctx.shape("input"), f,
                           ctx.shape("out_backprop"))
     except Unknown:
-        f = (None,) * 4
+        pass
     ctx.set_output("output", f)
 
 

@@ -104,7 +104,11 @@ def _matmul_shape(ctx):
         if len(a) != 2:
             raise OpError(f"In[0] and In[1] ndims must be == 2: {len(a)}", port="a")
         out = _product_shape(a, b, ctx.attrs["transpose_a"], ctx.attrs["transpose_b"], "b")
-    ctx.set_output("product", out if out is not None else (None, None))
+    if out is None:     # the dims of a known matrix side pass on
+        row = a[1 if ctx.attrs["transpose_a"] else 0] if _rank(a) == 2 else None
+        col = b[0 if ctx.attrs["transpose_b"] else 1] if _rank(b) == 2 else None
+        out = (row, col)
+    ctx.set_output("product", out)
 
 
 def _v1_shape(ctx):

@@ -8,10 +8,12 @@ fixtures' `k * eps * sum|terms|`).
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from . import gemm
+from . import gemm, gemm_fused, workshare
 
 #: largest im2col buffer made at once (bytes); bigger batches are done in slices
 CHUNK_BYTES = 256 << 20
@@ -54,8 +56,10 @@ def conv2d(x, f, s, d, pads, out_hw, out_dtype):
         return out
     groups = cin // cg
     og = cout // groups
-    fp = gemm.prepare(f)
-    xp = padded(gemm.prepare(x), pads)
+    fp, xq = gemm.prepare(f), gemm.prepare(x)
+    if groups == 1 and _fused_conv(xq, fp, s, d, pads, out_hw, out):
+        return out
+    xp = padded(xq, pads)
     for g in range(groups):
         xg = xp if groups == 1 else np.ascontiguousarray(xp[..., g * cg:(g + 1) * cg])
         fg = fp[..., g * og:(g + 1) * og].reshape(kh * kw * cg, og)
@@ -64,6 +68,48 @@ def conv2d(x, f, s, d, pads, out_hw, out_dtype):
             out[lo:hi, :, :, g * og:(g + 1) * og] = gemm.product(cols, fg, out_dtype).reshape(
                 hi - lo, oh, ow, og)
     return out
+
+
+def _fused_conv(x, f, s, d, pads, out_hw, out) -> bool:
+    """One-group float32/float64 Conv2D as blocks of output rows shared out over the threads
+    (`workshare`), each block numba's im2col into the thread's scratch buffer (about
+    BLOCK_BYTES: it stays in cache for the GEMM) and one GEMM written into `out`; False when it
+    does not take the call (the numpy path then runs)."""
+    n = x.shape[0]
+    kh, kw, cin, cout = f.shape
+    oh, ow = out_hw
+    depth = kh * kw * cin
+    if (x.dtype != out.dtype or x.dtype.kind != "f" or not x.flags.c_contiguous
+            or n * oh * ow * depth < gemm_fused.MIN_ELEMENTS or not gemm_fused.available(x)):
+        return False
+    fm = f.reshape(depth, cout)
+    flat = out.reshape(n * oh * ow, cout)
+    parts = workshare.blocks(n * oh, ow * depth * cout,
+                             max_rows=max(1, BLOCK_BYTES // (ow * depth * x.itemsize)))
+
+    def block(i):
+        lo, hi = parts[i]
+        cols = _scratch((hi - lo) * ow, depth, x.dtype)
+        gemm_fused.im2col(x, cols, (lo, hi), (kh, kw), s, d, pads, out_hw)
+        gemm.product(cols, fm, out.dtype, out=flat[lo * ow:hi * ow], shared=False)
+    workshare.run(len(parts), block)
+    return True
+
+
+#: the im2col block of the fused Conv2D (bytes)
+BLOCK_BYTES = 2 << 20
+_SCRATCH = threading.local()
+
+
+def _scratch(rows, cols, dtype):
+    """A [rows, cols] array of the calling thread's scratch memory (reused by its next call)."""
+    size = rows * cols * np.dtype(dtype).itemsize
+    buf = getattr(_SCRATCH, "buf", None)
+    if buf is None or buf.size < size:
+        buf = np.empty(max(size, BLOCK_BYTES), np.uint8)
+        if size <= 4 * BLOCK_BYTES:         # a larger one (a single huge row) is not kept
+            _SCRATCH.buf = buf
+    return buf[:size].view(dtype).reshape(rows, cols)
 
 
 def conv2d_backprop_input(in_shape, f, dy, s, pads, out_dtype):
