@@ -10,7 +10,7 @@ import yaml
 import blockgraph
 from blockgraph.core.errors import OpError
 from blocks.kernels import conv as kconv
-from blocks.kernels import gemm, gemm_fused, pool, workshare
+from blocks.kernels import depthwise, depthwise_fused, gemm, gemm_fused, pool, pool_fused, workshare
 from blocks.kernels.rounding import Arith
 from op_helpers import run, shape_of
 
@@ -187,3 +187,32 @@ def test_workshare_runs_every_block_and_raises(monkeypatch):
             raise ValueError("block 3")
     with pytest.raises(ValueError, match="block 3"):
         workshare.run(5, bad)
+
+
+@pytest.mark.skipif(not gemm_fused.available(np.zeros(1 << 17)), reason="numba not available")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.uint8])
+def test_fused_pools_and_depthwise_equal_numpy(monkeypatch, dtype):
+    rng = np.random.default_rng(7)
+    for scale in (1.0, 1e-39 if dtype == np.float32 else 1e-310):
+        if np.dtype(dtype).kind == "f":
+            x = (rng.standard_normal((2, 9, 11, 5)) * scale).astype(dtype)
+            x.ravel()[[3, 50, 51, 200]] = [np.nan, np.inf, -0.0, -np.inf]
+            x.ravel()[::7] = np.round(x.ravel()[::7])                  # ties
+            g = rng.standard_normal((2, 5, 6, 5)).astype(dtype)
+            f = (rng.standard_normal((3, 2, 5, 2)) * scale).astype(dtype)
+            f.ravel()[4] = np.inf
+        else:
+            x = rng.integers(0, 4, (2, 9, 11, 5)).astype(dtype)
+            g = rng.integers(0, 50, (2, 5, 6, 5)).astype(dtype)
+            f = None
+        args = ((3, 2), (2, 2), ((1, 1), (0, 1)), (5, 6))
+        runs = []
+        for limit in (1, 1 << 60):          # the fused kernels, then the numpy reference
+            monkeypatch.setattr(pool_fused, "MIN_ELEMENTS", limit)
+            monkeypatch.setattr(depthwise_fused, "MIN_ELEMENTS", limit)
+            outs = [pool.max_pool(x, *args), pool.max_pool_grad(x, g, *args)]
+            if f is not None:
+                outs += [pool.avg_pool(x, *args),
+                         depthwise.depthwise(x, f, 2, ((1, 1), (0, 1)), (5, 6))]
+            runs.append([o.tobytes() for o in outs])
+        assert runs[0] == runs[1]

@@ -61,10 +61,20 @@ def available(x) -> bool:
 
 def has_denormal(a) -> bool | None:
     """Whether float32/float64 `a` holds a denormal; None when the kernel does not take it."""
+    return has_small(a, None)
+
+
+def has_small(a, bound) -> bool | None:
+    """Whether float32/float64 `a` holds a nonzero value below `bound` in magnitude (None: the
+    smallest normal, i.e. a denormal); None when the kernel does not take `a`."""
     masks = _MASKS.get(a.dtype)
     if masks is None or not a.flags.c_contiguous or not available(a):
         return None
-    return bool(_JIT.serial["_any_denormal"](a.reshape(-1).view(masks[0].dtype), *masks))
+    magnitude, one, limit = masks
+    if bound is not None:
+        limit = np.array(bound, a.dtype).view(limit.dtype)[()] - one
+    return bool(_JIT.serial["_any_denormal"](a.reshape(-1).view(magnitude.dtype), magnitude, one,
+                                              limit))
 
 
 def im2col(x, out, rows, k, s, d, pads, out_hw) -> bool:

@@ -21,6 +21,7 @@ import numpy as np
 from blockgraph.core import dtypes as dt
 from blockgraph.core.errors import OpError
 
+from . import pool_fused
 from .ieee import daz
 from .rounding import Arith, lowest, may_flush
 
@@ -74,6 +75,9 @@ def max_pool(x, k, s, pads, out_hw):
     out[...] = lowest(x.dtype)
     if out.size == 0:
         return out
+    fused = pool_fused.max_pool(x, k, s, pads, out_hw)
+    if fused is not None:
+        return fused
     keys, vals = _keys(x)
     best = np.empty(out.shape, keys.dtype)
     best[...] = lowest(x.dtype).astype(keys.dtype)
@@ -150,6 +154,9 @@ def avg_pool(x, k, s, pads, out_hw):
     ar = Arith(x.dtype, may_flush(x))
     if n * oh * ow * c == 0:
         return np.zeros((n, oh, ow, c), x.dtype)
+    fused = pool_fused.avg_pool(x, k, s, pads, out_hw)
+    if fused is not None:
+        return fused
     xp = _padded(ar.load(x), pads, np.float32(0))
     (top, _), (left, _) = pads
     rows = np.arange(oh) * sh - top
@@ -234,6 +241,9 @@ def max_pool_grad(x, grad, k, s, pads, out_hw):
     (kh, kw), (sh, sw), (oh, ow) = k, s, out_hw
     if x.size == 0 or grad.size == 0:
         return np.zeros(x.shape, grad.dtype)
+    fused = pool_fused.max_pool_grad(x, grad, k, s, pads)
+    if fused is not None:
+        return fused
     arg = argmax_window(x, k, s, pads, out_hw)
     ar = Arith(grad.dtype, may_flush(grad))
     g = ar.load(grad)

@@ -16,6 +16,7 @@ import numpy as np
 
 from blockgraph.core import dtypes as dt
 
+from . import gemm_fused
 from .ieee import daz
 
 _F32 = np.dtype(np.float32)
@@ -39,6 +40,11 @@ def may_flush(*arrays) -> bool:
     for a in arrays:
         a = np.asarray(a)
         if a.dtype.kind != "f" and a.dtype not in _HALVES or a.size == 0:
+            continue
+        small = gemm_fused.has_small(a, _SMALL)      # one pass on large float32/float64
+        if small is not None:
+            if small:
+                return True
             continue
         m = np.abs(a.astype(np.float64) if a.dtype in _HALVES else a)
         if np.any((m < _SMALL) & (m > 0)):
