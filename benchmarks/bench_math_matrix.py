@@ -6,13 +6,14 @@
 
 For each case (float32), per round:
   block    the block's compute function (`defn.compute`, what a page run calls; no page overhead)
-  numpy    the bare numpy operation it rests on, where there is one (np.matmul on the same arrays)
+  numpy    the bare numpy operation it rests on, where there is one: np.matmul on the same arrays
+           (numpy's OpenBLAS on one thread, as the blocks set it: `blocks/kernels/workshare.py`)
   tf       `tf.raw_ops.<op>` on the same arrays: in this process when TensorFlow imports here, else in
            a worker run by --tf-python (or BLOCKGRAPH_BENCH_TF_PYTHON), asked for one timed call per
            round (common.TfWorker), so both see the same machine state.
 `vs tf` = tf time / block time (throughput ratio; medians). Goals (issue 14): MatMul >= 0.8x TF,
 Conv2D >= 0.5x TF; the other rows are for information. TF runs with TF_ENABLE_ONEDNN_OPTS=0 (its
-Eigen kernels), on the machine's cores as numpy's OpenBLAS and numba do.
+Eigen kernels) on every core; so do the blocks (BLOCKGRAPH_THREADS to limit them).
 """
 from __future__ import annotations
 
@@ -35,19 +36,33 @@ CASES = {
     "batch_matmul": ("BatchMatMulV2", {"x": (64, 128, 128), "y": (64, 128, 128)}, {}, None),
     "depthwise": ("DepthwiseConv2dNative", {"input": (8, 56, 56, 64), "filter": (3, 3, 64, 1)},
                   {"strides": [1, 1, 1, 1], "padding": "SAME"}, None),
+    "conv2d_backprop_input": ("Conv2DBackpropInput",
+                              {"input_sizes": [8, 56, 56, 64], "filter": (3, 3, 64, 64),
+                               "out_backprop": (8, 56, 56, 64)},
+                              {"strides": [1, 1, 1, 1], "padding": "SAME"}, None),
+    "conv2d_backprop_filter": ("Conv2DBackpropFilter",
+                               {"input": (8, 56, 56, 64), "filter_sizes": [3, 3, 64, 64],
+                                "out_backprop": (8, 56, 56, 64)},
+                               {"strides": [1, 1, 1, 1], "padding": "SAME"}, None),
     "max_pool": ("MaxPool", {"input": (8, 56, 56, 64)},
                  {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "VALID"}, None),
+    "max_pool_grad": ("MaxPoolGrad", {"orig_input": (8, 56, 56, 64), "orig_output": (8, 28, 28, 64),
+                                      "grad": (8, 28, 28, 64)},
+                      {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "VALID"}, None),
     "avg_pool": ("AvgPool", {"value": (8, 56, 56, 64)},
                  {"ksize": [1, 3, 3, 1], "strides": [1, 2, 2, 1], "padding": "SAME"}, None),
 }
 DEFAULT = "matmul256,matmul1024,conv2d"
+ALL = ",".join(CASES)
 
 
 def make_case(name: str):
-    """(op, {port: float32 array}, attrs) of a case; the TF worker makes the same arrays."""
+    """(op, {port: array}, attrs) of a case: float32 arrays of the given shapes, int32 vectors
+    of the given lists (sizes inputs); the TF worker makes the same arrays."""
     op, shapes, attrs, _ = CASES[name]
     rng = np.random.default_rng(0)
-    return op, {p: rng.standard_normal(s, dtype=np.float32) for p, s in shapes.items()}, attrs
+    return op, {p: np.array(s, np.int32) if isinstance(s, list)
+                else rng.standard_normal(s, dtype=np.float32) for p, s in shapes.items()}, attrs
 
 
 def tf_call(tf, name: str):
@@ -83,7 +98,8 @@ def block_candidates(name: str) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cases", default=DEFAULT, help=f"comma separated, of {', '.join(CASES)}")
+    ap.add_argument("--cases", default=DEFAULT,
+                    help=f"comma separated, of {', '.join(CASES)}; or all")
     ap.add_argument("--repeat", type=int, default=9, help="timed rounds (at least 5)")
     ap.add_argument("--min-seconds", type=float, default=1.0,
                     help="keep adding rounds until each candidate has run this long")
@@ -93,7 +109,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.tf_worker:
         return common.tf_worker_loop(tf_call)
-    names = [c.strip() for c in args.cases.split(",") if c.strip()]
+    names = [c.strip() for c in (ALL if args.cases == "all" else args.cases).split(",") if c.strip()]
     info = common.machine()
     tf, tf_note = common.load_tensorflow()
     worker = None
@@ -115,7 +131,8 @@ def main(argv=None) -> int:
             cands["tf"] = worker.candidate(name)
         t = common.interleaved(cands, repeat=max(5, args.repeat), min_seconds=args.min_seconds)
         op, shapes, _, goal = CASES[name]
-        row = {"case": name, "op": op, "shapes": " x ".join(str(list(s)) for s in shapes.values()),
+        row = {"case": name, "op": op,
+               "shapes": " x ".join(str(list(s)) for s in shapes.values() if isinstance(s, tuple)),
                "block_ms": t["block"].median}
         if "numpy" in t:
             row["numpy_ms"] = t["numpy"].median

@@ -122,9 +122,14 @@ def test_fused_conv_and_flush_equal_numpy(monkeypatch):
     args = ((1, 2), (2, 1), ((2, 1), (0, 1)), (63, 31), np.float32)
     fused = kconv.conv2d(x, f, *args)
     assert gemm_fused.has_denormal(x) is True and gemm_fused.has_denormal(gemm.prepare(x)) is False
+    dy = rng.standard_normal((2, 65, 31, 8)).astype(np.float32)     # Conv2D (1, 2) without dilation
+    dy.ravel()[::53] = 1e-41
+    back = kconv.conv2d_backprop_input(x.shape, f, dy, (1, 2), ((2, 1), (0, 1)), np.float32)
     monkeypatch.setattr(gemm_fused, "available", lambda a: False)
     plain = kconv.conv2d(x, f, *args)
     assert fused.tobytes() == plain.tobytes()
+    plain_back = kconv.conv2d_backprop_input(x.shape, f, dy, (1, 2), ((2, 1), (0, 1)), np.float32)
+    assert back.tobytes() == plain_back.tobytes()
 
 
 # ----------------------------------------------------------------- gradients built from the page

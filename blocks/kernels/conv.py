@@ -124,6 +124,8 @@ def conv2d_backprop_input(in_shape, f, dy, s, pads, out_dtype):
         return out
     fm = gemm.prepare(f).reshape(kh * kw * cin, cout).T
     dyp = gemm.prepare(dy)
+    if _fused_backprop_input(dyp, fm, (kh, kw), s, pads, out):
+        return out
     (sh, sw) = s
     for lo, hi in _batches(n, oh * ow * kh * kw * cin * 8):
         cols = gemm.product(dyp[lo:hi].reshape(-1, cout), fm, gemm.compute_dtype(dyp.dtype))
@@ -134,6 +136,30 @@ def conv2d_backprop_input(in_shape, f, dy, s, pads, out_dtype):
                 acc[:, a:a + (oh - 1) * sh + 1:sh, c:c + (ow - 1) * sw + 1:sw, :] += cols[:, :, :, a, c, :]
         out[lo:hi] = gemm.finish(acc[:, t:t + h, lf:lf + w, :], out_dtype)
     return out
+
+
+def _fused_backprop_input(dy, fm, k, s, pads, out) -> bool:
+    """float32/float64 Conv2DBackpropInput by blocks of images shared out over the threads: the
+    block's cols = dy @ f^T into the thread's scratch, then numba's col2im adds them into `out`
+    (the same sums in the same order as the numpy path); False when it does not take the call."""
+    n, oh, ow, cout = dy.shape
+    depth = fm.shape[1]
+    if (dy.dtype != out.dtype or dy.dtype.kind != "f" or not dy.flags.c_contiguous
+            or n * oh * ow * depth < gemm_fused.MIN_ELEMENTS or not gemm_fused.available(dy)):
+        return False
+    parts = workshare.blocks(n, oh * ow * depth * cout,
+                             max_rows=max(1, 4 * BLOCK_BYTES // (oh * ow * depth * dy.itemsize)))
+
+    def block(i):
+        lo, hi = parts[i]
+        cols, dst = _scratch((hi - lo) * oh * ow, depth, dy.dtype), out[lo:hi]
+        gemm.product(dy[lo:hi].reshape(-1, cout), fm, out.dtype, out=cols, shared=False)
+        gemm_fused.col2im(cols, dst, k, s, pads, (oh, ow))
+        flushed = gemm.finish(dst, out.dtype)
+        if flushed is not dst:
+            dst[...] = flushed
+    workshare.run(len(parts), block)
+    return True
 
 
 def conv2d_backprop_filter(x, f_shape, dy, s, pads, out_dtype):

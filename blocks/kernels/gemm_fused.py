@@ -51,7 +51,27 @@ def _im2col(x, out, r0, r1, kh, kw, sh, sw, dh, dw, top, left, oh, ow):
                     col += c
 
 
-_JIT = Jit(globals(), serial_only=("_any_denormal", "_im2col"))
+def _col2im(cols, out, kh, kw, sh, sw, top, left, oh, ow):
+    n, h, w, c = out.shape
+    for b in range(n):
+        for a in range(kh):
+            for q in range(kw):
+                col = (a * kw + q) * c
+                for i in range(oh):
+                    ih = i * sh - top + a
+                    if ih < 0 or ih >= h:
+                        continue
+                    for j in range(ow):
+                        iw = j * sw - left + q
+                        if iw < 0 or iw >= w:
+                            continue
+                        src = cols[(b * oh + i) * ow + j]
+                        dst = out[b, ih, iw]
+                        for ch in range(c):
+                            dst[ch] += src[col + ch]
+
+
+_JIT = Jit(globals(), serial_only=("_any_denormal", "_im2col", "_col2im"))
 
 
 def available(x) -> bool:
@@ -75,6 +95,17 @@ def has_small(a, bound) -> bool | None:
         limit = np.array(bound, a.dtype).view(limit.dtype)[()] - one
     return bool(_JIT.serial["_any_denormal"](a.reshape(-1).view(magnitude.dtype), magnitude, one,
                                               limit))
+
+
+def col2im(cols, out, k, s, pads, out_hw) -> bool:
+    """Add the patches `cols` [n*oh*ow, kh*kw*c] into `out` [n, h, w, c] (the unpadded input:
+    patch taps in the padding are dropped), tap by tap in row-major order as the numpy
+    col2im of `conv.conv2d_backprop_input`; False when numba is not available."""
+    if not _JIT.load():
+        return False
+    (kh, kw), (sh, sw), ((top, _), (left, _)), (oh, ow) = k, s, pads, out_hw
+    _JIT.serial["_col2im"](cols, out, kh, kw, sh, sw, top, left, oh, ow)
+    return True
 
 
 def im2col(x, out, rows, k, s, d, pads, out_hw) -> bool:
