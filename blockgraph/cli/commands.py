@@ -6,6 +6,7 @@ import os
 import sys
 from types import SimpleNamespace
 
+from .. import formats
 from ..api import load_page
 from ..core import registry
 from ..core.diagnostics import Diagnostic
@@ -105,13 +106,14 @@ def run(args) -> int:
     except ExecutorError as e:      # dask missing, scheduler unreachable, bad --workers
         _err(f"blockgraph: error: {e}")
         return 2
+    checks, ok = _check_saved(all_results, args, ok)
     unused = sorted(set(feeds) - used) if many else []
     for k in unused:
         _err(f"blockgraph: error: feed '{k}' matches no placeholder of the pages given")
         ok = False
     ok = _write_outputs(args, all_results, many) and ok
     if args.json:
-        _print_json(all_results, many, ok)
+        _print_json(all_results, many, ok, checks)
     else:
         for p, results in all_results:
             if many:
@@ -121,7 +123,21 @@ def run(args) -> int:
                 print(f"cycles: {results.cycles}" + (f"; variables: {', '.join(results.state)}"
                                                      if results.state else ""))
             _show(args.show, p, results)
+            if p.path in checks:
+                print(checks[p.path].table())
     return 0 if ok else 1
+
+
+def _check_saved(all_results, args, ok):
+    """--check-saved: {page path: comparison of its results with those its file saved}."""
+    checks = {}
+    for p, results in all_results if args.check_saved else ():
+        try:
+            checks[p.path] = formats.check_saved(p, results)
+        except (UsageError, OSError) as e:
+            _err(f"blockgraph: error: --check-saved: {e}")
+            ok = False
+    return checks, ok and all(c.ok for c in checks.values())
 
 
 def _cycle_progress(bar):
@@ -190,10 +206,13 @@ def _run_pages(pages, feeds, many, args, ex):
         cycles = args.cycles
         bar = Progress.for_terminal(cycles, "cycles") if cycles > 1 else None
         try:
+            state = _feeds_for(p, args.state_values, many) or None
+            if args.from_saved:      # enuSpace: Variables from their saved result_ref
+                state = {**formats.saved_state(p), **(state or {})}
             results = p.run(mine, fail_fast=args.fail_fast, executor=ex,
                             callbacks=None if bar else Progress.for_terminal(len(p.scope.blocks)),
                             keep=args.keep or None, cycles=cycles, trace=args.trace or None,
-                            state=_feeds_for(p, args.state_values, many) or None,
+                            state=state,
                             on_cycle=_cycle_progress(bar))
         except (PageError, UsageError) as e:
             for line in (d.format() for d in e.diagnostics) if isinstance(e, PageError) else \
@@ -218,15 +237,21 @@ def _run_pages(pages, feeds, many, args, ex):
     return all_results, ok, used
 
 
-def _print_json(all_results, many, ok):
+def _print_json(all_results, many, ok, checks=None):
+    checks = checks or {}
     if not many and len(all_results) == 1:
         doc = all_results[0][1].to_json()
         doc["ok"] = doc["ok"] and ok
+        if checks:
+            doc["check_saved"] = next(iter(checks.values())).to_json()
     else:
         doc = {"page": [p.name for p, _ in all_results], "ok": ok, "blocks": {}}
         for p, results in all_results:
             for bid, entry in results.to_json()["blocks"].items():
                 doc["blocks"][f"{p.name}/{bid}"] = entry
+        if checks:
+            doc["check_saved"] = {p.name: checks[p.path].to_json() for p, _ in all_results
+                                  if p.path in checks}
     sys.stdout.write(dumps(doc) + "\n")
 
 
@@ -296,6 +321,26 @@ def _sweep_summary(index, out) -> str:
     lines.append(f"{len(runs)} runs: {ok} ok, {len(runs) - ok} not ok; index: "
                  f"{os.path.join(out, 'index.json')}, {os.path.join(out, 'index.csv')}")
     return "\n".join(lines)
+
+
+def import_page(args) -> int:
+    """`blockgraph import PAGE -o PAGE.yaml`: 0 written, 1 unreadable page, 2 not an enuSpace page."""
+    try:
+        diags, files = formats.to_yaml(args.page, args.output)
+    except OSError as e:
+        _err(f"{args.page}:1:1: error: cannot read the page: {e.strerror or e}")
+        return 1
+    except UsageError as e:
+        _err(f"blockgraph: error: {e}")
+        return 2
+    except PageError as e:
+        for d in e.diagnostics:
+            _err(d.format())
+        return 1
+    for d in diags:
+        _err(d.format())
+    print("wrote " + ", ".join(files))
+    return 0
 
 
 def render(args) -> int:

@@ -2,6 +2,7 @@
 
     blockgraph run PAGE... [--feed ID=FILE.npy]... [--feeds FILE.npz] [--out FILE.npz] [--json]
     blockgraph check PAGE... [--json]
+    blockgraph import PAGE.svg -o PAGE.yaml
     blockgraph blocks [NAME] [--json]
     blockgraph schema [-o FILE]
 
@@ -24,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run pages and print every block's results")
-    run.add_argument("pages", nargs="+", metavar="PAGE", help="YAML page files")
+    run.add_argument("pages", nargs="+", metavar="PAGE", help="YAML pages or enuSpace pages")
     run.add_argument("--feed", action="append", default=[], metavar="ID=FILE.npy",
                      help="feed a placeholder from a .npy file (repeatable)")
     run.add_argument("--feeds", metavar="FILE.npz", help="feed placeholders from an .npz (keys = ids)")
@@ -37,8 +38,19 @@ def _parser() -> argparse.ArgumentParser:
                      help="keep only results whose BLOCK.PORT matches this glob (repeatable); "
                           "other intermediates are freed after their last consumer ran")
     _cycle_options(run)
+    run.add_argument("--check-saved", action="store_true",
+                     help="enuSpace pages: compare every result with the one saved in the page "
+                          "(exit 0 only if all match)")
+    run.add_argument("--from-saved", action="store_true",
+                     help="enuSpace pages: start every Variable from its saved value (result_ref)")
     _executor_options(run)
     _common(run)
+
+    imp = sub.add_parser("import", help="convert an enuSpace page (SVG or JSON) to a YAML page")
+    imp.add_argument("page", metavar="PAGE")
+    imp.add_argument("-o", "--output", required=True, metavar="FILE.yaml",
+                     help="the YAML page to write (.dat arrays go to .npy files beside it)")
+    imp.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     sweep = sub.add_parser("sweep", help="run one page over many feeds or attr settings")
     sweep.add_argument("page", metavar="PAGE")
@@ -174,7 +186,7 @@ def main(argv=None) -> int:
     previous_hook, sys.unraisablehook = sys.unraisablehook, _unraisable
     try:
         from . import commands
-        return getattr(commands, args.command)(args)
+        return getattr(commands, {"import": "import_page"}.get(args.command, args.command))(args)
     except KeyboardInterrupt:
         print("blockgraph: interrupted", file=sys.stderr)
         return 130
