@@ -260,6 +260,8 @@ def variable(b, n: Node, bid: str) -> dict:
             b.error(pin.value_mark or pin.mark, f"initvalues has shape {shape}, the shape pin says "
                     f"{declared}: enuSpace's initialising Assign fails (validate_shape) and the "
                     "Variable stays uninitialised", n)
+            if None not in declared:
+                spec["attrs"] = {"dtype": dtype, "shape": declared}
             return spec
     spec["attrs"] = {"dtype": dtype, "shape": shape}
     spec["init"] = {"value": value, "dtype": dtype}

@@ -8,6 +8,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ...core.diagnostics import Diagnostic
 from ...core.page import BLOCK_ID
 from . import blocks, session
@@ -98,8 +100,8 @@ class Builder:
             self.out.ids[n.id] = self._block_id(n)
         for n in doc.nodes.values():
             if not n.is_tf:
-                self.diag(n.symbol_mark or n.mark, f"block '{n.id}' ({n.symbol}, "
-                          f"type=\"{n.kind}\") is skipped: display-only blocks do not compute")
+                self.diag(n.symbol_mark or n.mark, f"skipped: a display-only block "
+                          f"(type=\"{n.kind}\") does not compute", n)
             elif n.symbol == "InputList":
                 self.lists[n.id] = doc.links_into(n.id, "outputlist")
         for n in doc.nodes.values():
@@ -113,6 +115,12 @@ class Builder:
                 if n.pos is not None:
                     spec["pos"] = [round(n.pos[0], 2), round(n.pos[1], 2)]
                 self.out.blocks[bid] = spec
+        for spec in self.out.blocks.values():       # a Variable initialised from a Const
+            init = spec.get("init")
+            if isinstance(init, str) and not spec["attrs"]:
+                value = self.out.blocks[init].get("attrs", {})
+                if "value" in value:
+                    spec["attrs"] = {"dtype": value["dtype"], "shape": list(np.shape(value["value"]))}
         self._sessions()
         written = session.written(doc)
         self.out.written = {self.out.ids[k]: v for k, v in written.items()}

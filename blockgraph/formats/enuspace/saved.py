@@ -135,7 +135,7 @@ def compare(page, results) -> Comparison:
     """Every saved result of the enuSpace page `page` against `results` (of its run)."""
     imp = load(page.path)
     src = source_of(imp)
-    comp = Comparison(page.name, os.path.basename(src.doc.path))
+    comp = Comparison(page.name, os.path.relpath(src.doc.path, os.path.dirname(page.path) or "."))
     for s in saved_values(src):
         if s.pin not in imp.written.get(s.block, ()):
             comp.rows.append(Row(s.block, s.pin, "not written"))

@@ -50,8 +50,9 @@ def _page(imp: Imported, save) -> str:
              "# The page's ClientSession is `fetch:` (what runs each cycle); its Variables are",
              "# VariableV2 blocks with their initial values as `init:`."]
     for d in imp.diagnostics:
-        if d.block is None:
-            lines.append(f"# note: {_one_line(d.message)}")
+        if d.block not in imp.blocks:
+            who = f"block '{d.block}' ({d.op}): " if d.block else ""
+            lines.append(f"# {d.severity}: {who}{_one_line(d.message)}")
     lines += ["format: 1", f"page: {_flow(imp.name)}"]
     if imp.fetch:
         lines.append(f"fetch: {_flow(imp.fetch)}")
