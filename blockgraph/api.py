@@ -8,17 +8,19 @@ the page's run plan once and hands it to an executor (`run`).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
+import numpy as np
 from pydantic import ValidationError
 
 from . import formats
 from .core import gradients, source
 from .core.diagnostics import Diagnostic, did_you_mean
-from .core.errors import PageError
+from .core.errors import PageError, UsageError
 from .core.gcpause import paused_gc
 from .core.page import FORMATS, BlockSpec, PageSpec
 from .core.scope import Scope
-from .core.sizes import default_max_bytes
+from .core.budget import default_max_bytes
 
 _TOP_KEYS = list(PageSpec.model_fields)
 _BLOCK_KEYS = list(BlockSpec.model_fields)
@@ -68,24 +70,27 @@ class Page:
         executor: "sequential" (the reference), "threads" or "dask" (`run.executors`), with
         `workers` and, for dask, `scheduler` (an address, 'local' or a distributed.Client); or
         an open `Executor`, which several runs can share.
+        feeds: {placeholder id: array}. They are not copied: a Placeholder's output is a
+        read-only view of the array fed, so results see later changes made to that array.
         keep: glob patterns of BLOCK.PORT to keep (others are freed after their last consumer).
         cycles: how many cycles a page with Variables runs (each reads the Variables' values at
         its start; updates are committed at its end); state: {Variable id: array} to start from
         instead of their `init:`; trace: glob patterns of BLOCK.PORT whose value in every cycle
         is kept (`results.traces`). The Results are the last cycle's, with `.state`.
-        The memory limit is the one the page was loaded with.
+        The memory limit is the one the page was loaded with. Arguments of the wrong kind raise
+        UsageError (a BlockgraphError) saying what to pass.
         """
-        if not self.runnable:
-            raise PageError(self.diagnostics)
-        feedable = self.scope.feedable()
-        unknown = sorted(k for k in feeds or () if k not in feedable)
-        if unknown:
-            d = [Diagnostic(self.path, 1, 1, f"feed '{k}' is not a placeholder of page '{self.name}' "
-                            f"(placeholders: {', '.join(feedable) or 'none'})",
-                            hint=did_you_mean(k, feedable)) for k in unknown]
-            raise PageError(d)
         from .run import cycles as cycling
         from .run import executors
+        feeds = _feeds_arg(feeds)
+        if isinstance(executor, str) and executor not in executors.NAMES:
+            raise UsageError(f"executor must be one of {', '.join(map(repr, executors.NAMES))}, "
+                             f"got {executor!r}")
+        if not self.runnable:
+            raise PageError(self.diagnostics)
+        problems = self.feed_problems(feeds)
+        if problems:
+            raise PageError(problems)
         from .run.plan import Callbacks, RunOptions
         options = RunOptions(fail_fast=fail_fast, keep=list(keep) if keep else None,
                              max_bytes=self.scope.max_bytes, callbacks=callbacks or Callbacks())
@@ -101,6 +106,13 @@ class Page:
         with executors.get(executor)(workers=workers, scheduler=scheduler) as ex:
             return go(ex)
 
+    def feed_problems(self, keys) -> list[Diagnostic]:
+        """A Diagnostic for each of the feed `keys` that is not a placeholder of this page."""
+        feedable = self.scope.feedable() if self.scope else []
+        return [Diagnostic(self.path, 1, 1, f"feed '{k}' is not a placeholder of page '{self.name}' "
+                           f"(placeholders: {', '.join(feedable) or 'none'})",
+                           hint=did_you_mean(k, feedable)) for k in sorted(keys) if k not in feedable]
+
     def locate(self, block: str, port: str | None = None) -> tuple[int, int]:
         """(line, col) of a block (or of one of its input ports) in the page's file (a gradient
         block's is its AddSymbolicGradients block's)."""
@@ -112,13 +124,61 @@ def _default_name(path):
     return os.path.splitext(os.path.basename(path))[0]
 
 
+def _feeds_arg(feeds) -> dict:
+    """`feeds` checked ({str: array-like}, no masked arrays) with each array made a read-only
+    view, so that no block or result can write into the caller's array."""
+    if feeds is None:
+        return {}
+    if not isinstance(feeds, Mapping):
+        raise UsageError(f"feeds must be a mapping {{placeholder id: array}}, got "
+                         f"{type(feeds).__name__}")
+    out = {}
+    for k, v in feeds.items():
+        if not isinstance(k, str):
+            raise UsageError(f"feed keys are placeholder ids (str), got {k!r} ({type(k).__name__})")
+        if isinstance(v, np.ma.MaskedArray):
+            raise UsageError(f"feed '{k}' is a masked array, and a tensor has no mask: pass "
+                             f"{k}.filled(value) (or {k}.data to ignore the mask)")
+        try:
+            a = np.asarray(v)
+        except Exception as e:        # ragged lists and other objects numpy cannot hold
+            raise UsageError(f"feed '{k}' is not an array: {type(e).__name__}: {e}") from None
+        a = a.view()
+        a.flags.writeable = False
+        out[k] = a
+    return out
+
+
+def _max_bytes_arg(max_bytes):
+    """`max_bytes` checked: a positive int, None (no limit) or -1 (half the physical memory)."""
+    if max_bytes is None:
+        return None
+    if isinstance(max_bytes, (int, np.integer)) and not isinstance(max_bytes, bool) and (
+            max_bytes >= 1 or max_bytes == -1):
+        return int(max_bytes)
+    raise UsageError(f"max_bytes must be a number of bytes (an int >= 1), None for no limit or -1 "
+                     f"for half the physical memory; got {max_bytes!r}")
+
+
 def load_page(path: str, *, text: str | None = None, allow_outside: bool = False,
               max_bytes: int | None = -1) -> Page:
     """Read and build the page at `path`; never raises for a bad page (see `page.diagnostics`),
     only OSError when the file cannot be read.
 
     max_bytes: the most a block's outputs may need (-1: half the physical memory; None: no limit);
-    blocks over it fail before allocating (statically when their shapes are known)."""
+    blocks over it fail before allocating (statically when their shapes are known).
+    text: the page's YAML as a str (then `path` only names it). Arguments of the wrong kind
+    raise UsageError (a BlockgraphError) saying what to pass."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise UsageError(f"path must be a str or os.PathLike (the page's file), got "
+                         f"{type(path).__name__}")
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        raise UsageError("path must be text, not bytes")
+    if text is not None and not isinstance(text, str):
+        hint = ": decode it first, text=data.decode('utf-8')" if isinstance(text, bytes) else ""
+        raise UsageError(f"text must be a str (the page's YAML), got {type(text).__name__}{hint}")
+    max_bytes = _max_bytes_arg(max_bytes)
     if max_bytes == -1:
         max_bytes = default_max_bytes()
     with paused_gc():
@@ -171,8 +231,22 @@ def _build(path, src, spec, diags, allow_outside, max_bytes):
             b = scope.blocks[d.block]
             b.valid, b.error = False, d.message
         diags.extend(problems)
-    diags.extend(scope.diagnostics)
+    diags.extend(_besides_dropped(scope, src))
     return Page(path, src, spec, scope, diags)
+
+
+def _besides_dropped(scope, src):
+    """The Scope's diagnostics, except for blocks holding a value the YAML reader could not read
+    (reported already): those fail with that problem instead of with what its absence caused."""
+    dropped = {}
+    for p in src.problems:
+        if p.dropped and len(p.path) > 2 and p.path[0] == "blocks":
+            dropped.setdefault(p.path[1], p.message)
+    for bid, message in dropped.items():
+        b = scope.blocks.get(bid)
+        if b is not None:
+            b.valid, b.error, b.error_port = False, message, None
+    return [d for d in scope.diagnostics if d.block not in dropped]
 
 
 def sweep(page, **kwargs) -> dict:

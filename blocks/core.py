@@ -4,27 +4,16 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
+from blockgraph.core import npyio
 from blockgraph.core.blockdef import Attr, Input, Output, block
 from blockgraph.core.errors import AttrError, LiteralError, OpError
 from blockgraph.core.literals import to_array
 from blockgraph.core.shapes import fmt, join, merge, num_elements
 
 
-def load_array(path: str, key: str | None) -> np.ndarray:
-    """An array from a .npy file, or from `key` of a .npz file (never unpickling)."""
-    if path.endswith(".npz"):
-        with np.load(path, allow_pickle=False) as z:
-            if key is None:
-                if len(z.files) != 1:
-                    raise ValueError(f"it holds {len(z.files)} arrays ({', '.join(z.files[:8])}): "
-                                     "name one with attr 'key'")
-                key = z.files[0]
-            if key not in z.files:
-                raise ValueError(f"it has no array {key!r} (it has {', '.join(z.files[:8])})")
-            return z[key]
-    if path.endswith(".npy"):
-        return np.load(path, allow_pickle=False)
-    raise ValueError("a Const file must be .npy or .npz")
+def load_array(path: str, key: str | None, max_bytes: int | None = None) -> np.ndarray:
+    """An array from a .npy file, or from `key` of a .npz file (see `npyio.load_array`)."""
+    return npyio.load_array(path, key, max_bytes)
 
 
 def _prepare_const(attrs, ctx):
@@ -47,7 +36,7 @@ def tensor_value(spec: dict, dtype=None, shape=None, *, ctx, where=None):
     if spec.get("file") is not None:
         path = ctx.resolve_path(spec["file"])
         try:
-            arr = load_array(path, spec.get("key"))
+            arr = load_array(path, spec.get("key"), ctx.max_bytes)
         except (OSError, ValueError) as e:
             raise bad(f"cannot load {spec['file']!r}: {e}", "file") from None
         name = dt.from_numpy(arr.dtype)

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from blockgraph.core import budget
 from blockgraph.core import dtypes as dt
 from blockgraph.core.blockdef import Attr, Input, Output, block
 from blockgraph.core.errors import OpError
@@ -540,8 +541,21 @@ def _where_shape(ctx):
 @block("Where",
        inputs=[Input("condition", WHERE_T, type_attr="T", doc="tensor whose non-zero/true "
                      "elements are located")],
-       outputs=[Output("index", "int64")], shape=_where_shape)
-def where(condition, T):
+       outputs=[Output("index", "int64")], shape=_where_shape, context=True)
+def where(ctx, condition, T):
     """int64 coordinates [num_true, rank] of the non-zero (true) elements, in row-major order."""
     c = _flush(condition, T) if T != "bfloat16" else condition
-    return np.argwhere(c != 0).astype(np.int64)
+    return _true_coordinates(c != 0, ctx.max_bytes)
+
+
+def _true_coordinates(mask, max_bytes):
+    """np.argwhere(mask), counted first and checked against the memory limit, then written
+    column by column into the one output array (argwhere builds it twice)."""
+    n, shape = int(np.count_nonzero(mask)), mask.shape
+    budget.check(n * len(shape) * 8, max_bytes)
+    out = np.empty((n, len(shape)), np.int64)
+    flat = np.flatnonzero(mask)
+    for axis in range(len(shape) - 1, -1, -1):
+        np.remainder(flat, shape[axis], out=out[:, axis])
+        flat //= max(shape[axis], 1)
+    return out

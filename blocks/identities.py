@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
+from blockgraph.core import npyio
 from blockgraph.core.blockdef import Attr, Input, Output, block
 from blockgraph.core.errors import AttrError, OpError
 from blockgraph.core.shapes import fmt
@@ -70,15 +71,8 @@ _MMAP_TYPES = tuple(d for d in dt.ALL if d != "string")
 
 def _npy_header(path):
     """(numpy dtype, shape, fortran_order) from a .npy header, without reading the data."""
-    with open(path, "rb") as fh:
-        version = np.lib.format.read_magic(fh)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-        else:
-            shape, fortran, dtype = np.lib.format._read_array_header(fh, version)
-    return np.dtype(dtype), tuple(shape), fortran
+    h = npyio.npy_header(path)
+    return h.dtype, h.shape, h.fortran
 
 
 def _region_dtype_problem(found: np.dtype, want: str):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from blockgraph.core import budget
 from blockgraph.core import dtypes as dt
 from blockgraph.core.blockdef import Attr, Input, Output, block
 from blockgraph.core.errors import OpError
@@ -51,14 +52,20 @@ def _codes(x, T):
     return codes
 
 
-def _unique(x, T, out_idx):
-    """(y, idx, count) in first-occurrence order."""
+def _unique(x, T, out_idx, max_bytes, with_counts):
+    """(y, idx, count) in first-occurrence order; the outputs are checked against the memory
+    limit before anything is computed (idx: as many as x) and once the distinct values are
+    counted (y, count)."""
     idx_dtype = dt.to_numpy(out_idx)
+    budget.check(budget.nbytes(idx_dtype, x.size), max_bytes)
     if x.size == 0:
         return x.copy(), np.zeros(0, idx_dtype), np.zeros(0, idx_dtype)
     codes = _codes(x, T)
     _, first, inv, counts = np.unique(codes, return_index=True, return_inverse=True,
                                       return_counts=True)
+    k = len(first)
+    budget.check(budget.nbytes(x.dtype, k) + budget.nbytes(idx_dtype, x.size + k * with_counts),
+                 max_bytes)
     order = np.argsort(first, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
@@ -94,10 +101,10 @@ def _unique_counts_shape(ctx):
        attrs=[OUT_IDX],
        outputs=[Output("y", "T", doc="the distinct values, in first-occurrence order"),
                 Output("idx", "out_idx", doc="position in y of each x")],
-       shape=_unique_shape)
-def unique(x, T, out_idx):
+       shape=_unique_shape, context=True)
+def unique(ctx, x, T, out_idx):
     """The distinct elements of 1-D `x` in first-occurrence order, and each element's index in them."""
-    y, idx, _ = _unique(x, T, out_idx)
+    y, idx, _ = _unique(x, T, out_idx, ctx.max_bytes, with_counts=False)
     return y, idx
 
 
@@ -107,10 +114,10 @@ def unique(x, T, out_idx):
        outputs=[Output("y", "T", doc="the distinct values, in first-occurrence order"),
                 Output("idx", "out_idx", doc="position in y of each x"),
                 Output("count", "out_idx", doc="how many times each y occurs in x")],
-       shape=_unique_counts_shape)
-def unique_with_counts(x, T, out_idx):
+       shape=_unique_counts_shape, context=True)
+def unique_with_counts(ctx, x, T, out_idx):
     """Unique, plus how many times each distinct element occurs."""
-    return _unique(x, T, out_idx)
+    return _unique(x, T, out_idx, ctx.max_bytes, with_counts=True)
 
 
 _ld_x = _vector_shape("x", "x should be a 1D vector.")
@@ -130,8 +137,8 @@ def _list_diff_shape(ctx):
        attrs=[OUT_IDX],
        outputs=[Output("out", "T", doc="values of x not in y, in order"),
                 Output("idx", "out_idx", doc="their positions in x")],
-       shape=_list_diff_shape)
-def list_diff(x, y, T, out_idx):
+       shape=_list_diff_shape, context=True)
+def list_diff(ctx, x, y, T, out_idx):
     """The elements of 1-D `x` not present in `y` (order and duplicates kept), and their positions."""
     kx, nan_x = _keys(x, T)
     ky, nan_y = _keys(y, T)
@@ -141,4 +148,6 @@ def list_diff(x, y, T, out_idx):
     if nan_x is not None:
         found &= ~nan_x
     keep = np.flatnonzero(~found)
+    budget.check(budget.nbytes(x.dtype, keep.size) + budget.nbytes(dt.to_numpy(out_idx), keep.size),
+                 ctx.max_bytes)
     return x[keep], keep.astype(dt.to_numpy(out_idx))

@@ -9,6 +9,7 @@ import pytest
 from blockgraph.core import binding, registry
 from blockgraph.core.attrs import bind_attrs
 from blockgraph.core.blockdef import Spec
+from blockgraph.core.contexts import CallContext
 
 
 def static(op, inputs, **attrs):
@@ -40,7 +41,7 @@ def value_of(op, inputs, **attrs):
         None if s.value is None else s.value.tolist())
 
 
-def run(op, inputs, **attrs):
+def run(op, inputs, max_bytes=None, **attrs):
     """Outputs of `op` on concrete arrays {port: array | [arrays]} (TF dtype from numpy; bytes ->
     string; ml_dtypes.bfloat16 -> bfloat16)."""
     d = registry.get(op)
@@ -55,7 +56,8 @@ def run(op, inputs, **attrs):
                                                         else x.dtype.name) for x in arrs]
         arrays[k], dts[k] = (arrs, names) if isinstance(v, list) else (arrs[0], names[0])
     a, specs, _ = binding.bind(d, arrays, a, dts)
-    outs = binding.compute(d, arrays, a, specs)
+    ctx = CallContext(op, op, specs, max_bytes=max_bytes) if d.context else None
+    outs = binding.compute(d, arrays, a, specs, ctx)
     return outs[0] if len(outs) == 1 else outs
 
 

@@ -182,3 +182,73 @@ def test_big_pages_leave_no_young_objects_and_no_cycles(tmp_path):
         assert gc.get_freeze_count() > 0 and gc.isenabled()     # not unfrozen by the load
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("literal, digits", [("9" * 5000, "5,000 digits"), ("-" + "9" * 400, "400 digits"),
+                                             ("0x" + "f" * 5000, "about 6,021 digits"),
+                                             (str(2 ** 1024 - 1), "about 309 digits")])
+def test_integer_too_large_for_any_dtype_is_one_located_error(tmp_path, literal, digits):
+    p = tmp_path / "p.yaml"
+    p.write_text(f"format: 1\nblocks:\n  c: {{op: Const, attrs: {{value: [1, {literal}], dtype: float64}}}}\n"
+                 "  ok: {op: Const, attrs: {value: 1.0}}\n")
+    page = blockgraph.load_page(str(p))
+    assert [(d.line, d.col, d.message) for d in page.diagnostics] == [
+        (3, 37, f"an integer of {digits} is out of range for any dtype (the widest, float64, holds "
+                "up to about 1.8e308)")]
+    r = page.run()
+    assert r.block("c").status == "failed" and "out of range for any dtype" in r.block("c").error
+    assert r.block("ok").status == "ok"
+
+
+def test_integer_too_large_in_a_grid_is_a_usage_error(tmp_path, capsys):
+    from blockgraph.cli import main
+    rc = main(["sweep", os.path.join(EX, "fake_quant_vars_gradient.yaml"), "--grid",
+               "fq.num_bits=" + "9" * 5000, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "an integer of 5,000 digits is out of range for any dtype" in err
+    assert len(err) < 400 and "internal error" not in err
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: blockgraph.load_page(os.path.join(EX, "fake_quant_args.yaml"), text=b"format: 1"),
+     "text must be a str (the page's YAML), got bytes: decode it first"),
+    (lambda: blockgraph.load_page(os.path.join(EX, "fake_quant_args.yaml"), max_bytes="1G"),
+     "max_bytes must be a number of bytes (an int >= 1), None for no limit or -1"),
+    (lambda: blockgraph.load_page(os.path.join(EX, "fake_quant_args.yaml"), max_bytes=0), "got 0"),
+    (lambda: blockgraph.load_page(7), "path must be a str or os.PathLike (the page's file), got int"),
+    (lambda: blockgraph.load_page(os.path.join(EX, "fake_quant_args.yaml")).run([np.zeros(2)]),
+     "feeds must be a mapping {placeholder id: array}, got list"),
+    (lambda: blockgraph.load_page(os.path.join(EX, "fake_quant_args.yaml")).run({1: np.zeros(2)}),
+     "feed keys are placeholder ids (str), got 1 (int)"),
+    (lambda: blockgraph.load_page(os.path.join(EX, "fake_quant_args.yaml")).run(
+        {"inputs": np.ma.masked_array(np.ones((2, 2), np.float32), [[0, 1], [0, 0]])}),
+     "feed 'inputs' is a masked array, and a tensor has no mask: pass inputs.filled(value)"),
+    (lambda: blockgraph.load_page(os.path.join(EX, "fake_quant_args.yaml")).run(executor="gpu"),
+     "executor must be one of 'sequential', 'threads', 'dask', got 'gpu'"),
+])
+def test_api_misuse_is_a_usage_error_saying_what_to_pass(call, message):
+    from blockgraph.core.errors import UsageError
+    with pytest.raises(UsageError) as e:
+        call()
+    assert isinstance(e.value, blockgraph.BlockgraphError) and message in str(e.value)
+
+
+def test_blockgraph_error_is_the_root_of_what_blockgraph_raises(tmp_path):
+    from blockgraph.core.errors import FileReadError
+    from blockgraph.core.errors import ExecutorError
+    from blockgraph.run.sweep import SweepError
+    for cls in (PageError, FileReadError, ExecutorError, SweepError):
+        assert issubclass(cls, blockgraph.BlockgraphError), cls
+    with pytest.raises(blockgraph.BlockgraphError):
+        blockgraph.load_page(str(tmp_path / "missing.yaml"))
+
+
+def test_results_never_write_into_the_callers_feeds():
+    page = blockgraph.load_page(os.path.join(EX, "fake_quant_args.yaml"))
+    x = np.array([[1, 2], [3, 4]], np.float32)
+    r = page.run({"inputs": x})
+    got = r["inputs"]
+    assert np.shares_memory(got, x) and not got.flags.writeable     # a read-only view, no copy
+    with pytest.raises(ValueError):
+        got[0, 0] = 9
+    assert x.flags.writeable and x[0, 0] == 1

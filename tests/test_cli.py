@@ -197,14 +197,89 @@ def test_max_bytes_refuses_before_allocating(tmp_path, capsys):
     page = write(tmp_path, "big.yaml", """format: 1
 blocks:
   x: {op: Placeholder, attrs: {dtype: float32, shape: [null]}}
-  fq: {op: FakeQuantWithMinMaxArgs, inputs: {inputs: x}}
+  fq: {op: ConcatV2, inputs: {values: [x, x, x, x, x], axis: 0}}
   c: {op: Const, attrs: {value: 1.0, shape: [100]}}
 """)
-    np.save(tmp_path / "x.npy", np.zeros(1000, np.float32))
+    np.save(tmp_path / "x.npy", np.zeros(200, np.float32))
     assert main(["run", page, "--feed", f"x={tmp_path / 'x.npy'}", "--max-bytes", "1K"]) == 1
     err = capsys.readouterr().err
-    assert "block 'fq' (FakeQuantWithMinMaxArgs): the outputs would need 3.9 KiB, more than the " \
+    assert "block 'fq' (ConcatV2): the outputs would need 3.9 KiB, more than the " \
            "limit of 1.0 KiB (raise it with --max-bytes)" in err
+    # a feed over the limit is refused from its header, before its data is read: a usage error
+    np.save(tmp_path / "x.npy", np.zeros(1000, np.float32))
+    assert main(["run", page, "--feed", f"x={tmp_path / 'x.npy'}", "--max-bytes", "1K"]) == 2
+    assert "x.npy: it holds a [1000] float32 array of 3.9 KiB, more than the limit of 1.0 KiB " \
+           "(raise it with --max-bytes)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size", ["1e999", "nan", "inf", "1e30", "0.5", "-3"])
+def test_max_bytes_must_be_a_finite_positive_size(size, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["run", os.path.join(EXAMPLES, "fake_quant_args.yaml"), f"--max-bytes={size}"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --max-bytes: " in err and "Traceback" not in err
+
+
+def test_show_of_no_output_is_a_usage_error_before_running(tmp_path, capsys):
+    page = os.path.join(EXAMPLES, "fake_quant_vars_gradient.yaml")
+    out = tmp_path / "out.npz"
+    for key, why in [("nosuch", "no block 'nosuch' in page 'fake_quant_vars_gradient'"),
+                     ("fq.nope", "block 'fq' (FakeQuantWithMinMaxVarsGradient) has no output 'nope'"),
+                     ("fq.backprop_wrt_min.0", "output 'fq.backprop_wrt_min' is not a list")]:
+        assert main(["run", page, "--show", key, "--out", str(out)]) == 2
+        cap = capsys.readouterr()
+        assert f"blockgraph: error: --show {key}: {why}" in cap.err and cap.out == ""
+        assert not out.exists()
+    assert main(["run", page, "--show", "fq.backprop_wrt_min", "--keep", "x.*"]) == 2
+    assert "output 'fq.backprop_wrt_min' is not kept (--keep x.*)" in capsys.readouterr().err
+    # a key of one page among several is shown for that page only
+    other = os.path.join(EXAMPLES, "fake_quant_args.yaml")
+    assert main(["run", page, other, "--show", "grads"]) == 0
+    cap = capsys.readouterr()
+    assert cap.out.count("grads: float32 [4]") == 1 and cap.err == ""
+    # a block that failed at run time cannot be shown: the run's status is already 1
+    failing = write(tmp_path, "branches.yaml", BRANCHES)
+    assert main(["run", failing, "--show", "x"]) == 1
+    assert "--show x: block 'x' has no outputs: it failed" in capsys.readouterr().err
+
+
+def test_out_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):
+    page = os.path.join(EXAMPLES, "fake_quant_args.yaml")
+    real = tmp_path / "results"
+    real.mkdir()
+    (real / "out.npz").write_bytes(b"previous")
+    os.chmod(real / "out.npz", 0o640)
+    link = tmp_path / "link.npz"
+    link.symlink_to(real / "out.npz")
+    assert main(["run", page, "--out", str(link)]) == 0
+    assert link.is_symlink() and os.readlink(link) == str(real / "out.npz")
+    with np.load(real / "out.npz") as z:
+        assert "fq.outputs" in z.files
+    assert oct(os.stat(real / "out.npz").st_mode & 0o777) == oct(0o640)
+    dangling = tmp_path / "dangling.npz"
+    dangling.symlink_to(real / "new.npz")
+    assert main(["run", page, "--out", str(dangling)]) == 0
+    assert dangling.is_symlink() and (real / "new.npz").is_file()
+    assert sorted(os.listdir(real)) == ["new.npz", "out.npz"]
+
+
+def test_out_that_is_not_a_regular_file_is_refused_before_running(tmp_path, capsys):
+    page = os.path.join(EXAMPLES, "fake_quant_args.yaml")
+    fifo = tmp_path / "fifo.npz"
+    os.mkfifo(fifo)
+    (tmp_path / "dir.npz").mkdir()
+    for out, kind in [(fifo, "a FIFO"), (tmp_path / "dir.npz", "a directory")]:
+        assert main(["run", page, "--out", str(out)]) == 2
+        cap = capsys.readouterr()
+        assert f"--out {out}: not a regular file ({kind}); refusing to replace it" in cap.err
+        assert cap.out == ""
+    assert fifo.is_fifo() and (tmp_path / "dir.npz").is_dir()
+    from blockgraph.core.results import write_npz
+    from blockgraph.core.errors import FileWriteError
+    with pytest.raises(FileWriteError, match="a FIFO"):
+        write_npz(str(fifo), {"a": np.zeros(2)})
+    assert sorted(os.listdir(tmp_path)) == ["dir.npz", "fifo.npz"]
 
 
 def test_list_port_items_in_the_explicit_literal_form(tmp_path):

@@ -418,3 +418,92 @@ def test_unreachable_scheduler_is_explained(tmp_path):
     with pytest.raises(ExecutorError, match="--scheduler wants tcp://HOST:PORT or 'local', "
                        "got 'somehost' .missing port number"):
         bounded(page.run, executor="dask", scheduler="somehost", seconds=10)
+
+
+def test_distributed_block_results_that_arrived_count_when_their_worker_died(monkeypatch):
+    """A block's future that finished and then lost its worker ('lost') is gathered (the
+    cluster recomputes it if it must), not reported as a failure of the cluster."""
+    import dask.threaded
+    import distributed
+
+    page = blockgraph.load_page(os.path.join(ROOT, "examples", "fake_quant_vars_gradient.yaml"))
+
+    class Future:
+        def __init__(self, key, value):
+            self.key, self.value, self.status = key, value, "lost"
+
+    class Client:
+        loop = None
+
+        def get(self, dsk, keys, sync):
+            return [Future(k, v) for k, v in zip(keys, dask.threaded.get(dsk, keys))]
+
+        def gather(self, futures):
+            return [f.value for f in futures]
+
+        def cancel(self, futures):
+            pass
+
+    class AsCompleted:
+        def __init__(self, futures, loop=None):
+            self.futures = futures
+
+        def batches(self):
+            yield list(self.futures)
+
+    monkeypatch.setattr(distributed, "as_completed", AsCompleted)
+    from blockgraph.run.plan import RunOptions
+    from blockgraph.run.tracker import Tracker
+    options = RunOptions()
+    tr = Tracker(page.plan(), options)
+    dask_run._dask_distributed(page.plan(), {}, options, tr, Client())
+    got = tr.finish()
+    assert got.ok and got["fq.backprop_wrt_min"] == np.float32(10)
+
+
+@pytest.fixture
+def not_a_scheduler():
+    """tcp:// addresses of servers that are not Dask schedulers: one that accepts and never
+    replies, one that greets first with a banner, and an HTTP server."""
+    import http.server
+    import socket
+    servers, conns = [], []
+
+    def serve(greeting):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        servers.append(s)
+
+        def loop():
+            while True:
+                try:
+                    c, _ = s.accept()
+                except OSError:
+                    return
+                conns.append(c)
+                if greeting:
+                    c.sendall(greeting)
+        threading.Thread(target=loop, daemon=True).start()
+        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield {"silent": serve(b""), "banner": serve(b"SSH-2.0-OpenSSH_9.6\r\n"),
+           "http": f"tcp://127.0.0.1:{httpd.server_address[1]}"}
+    httpd.shutdown()
+    for x in servers + conns:
+        x.close()
+
+
+def test_scheduler_that_is_not_one_is_a_one_line_usage_error(not_a_scheduler, monkeypatch, capsys):
+    from blockgraph.run import scheduler_probe
+    monkeypatch.setattr(scheduler_probe, "TIMEOUT", 1.0)
+    page = os.path.join(ROOT, "examples", "fake_quant_vars_gradient.yaml")
+    for kind, why in [("silent", "no Dask scheduler answered at {} within 1 s"),
+                      ("http", "no Dask scheduler answered at {} within 1 s"),
+                      ("banner", "{} does not answer as a Dask scheduler (another kind of server?)")]:
+        address = not_a_scheduler[kind]
+        rc = bounded(main, ["run", page, "--executor", "dask", "--scheduler", address], seconds=60)
+        err = capsys.readouterr().err
+        assert rc == 2 and err == f"blockgraph: error: {why.format(address)}\n", (kind, err)

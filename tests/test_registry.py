@@ -87,3 +87,25 @@ def test_unknown_op_still_gets_a_hint(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(page)], capture_output=True, text=True,
                          check=True).stdout
     assert "unknown op 'FakeQuantWithMinMaxVar'" in out and "FakeQuantWithMinMaxVars" in out
+
+
+def test_ml_dtypes_is_imported_only_by_pages_using_bfloat16(tmp_path):
+    """Importing ml_dtypes costs more than the rest of a small run: pages without bfloat16
+    never pay for it (checked in fresh interpreters: the tests themselves import it)."""
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    example = os.path.join(root, "examples", "fake_quant_vars_gradient.yaml")
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "blockgraph.cli", "run", example,
+                           "--json"], capture_output=True, text=True, cwd=root, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line]
+    assert "blockgraph.core.dtypes" in imported and "ml_dtypes" not in imported
+    page = tmp_path / "bf16.yaml"
+    page.write_text("format: 1\nblocks:\n  x: {op: Const, attrs: {value: [1.0, 2.5, -3.0]}}\n"
+                    "  b: {op: Cast, inputs: {x: x}, attrs: {DstT: bfloat16}}\n")
+    proc = subprocess.run([sys.executable, "-m", "blockgraph.cli", "run", str(page), "--json",
+                           "--out", str(tmp_path / "o.npz")], capture_output=True, text=True, cwd=root,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert '"dtype": "bfloat16", "shape": [3], "values": [1.0, 2.5, -3.0]' in proc.stdout

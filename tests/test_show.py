@@ -291,7 +291,7 @@ def test_page_plot_uses_the_blocks_real_input(tmp_path, capsys):
     """A tensor equal to the output comes first in the file: a guess takes it, the page does not."""
     pytest.importorskip("matplotlib")
     page = tmp_path / "fq.yaml"
-    page.write_text(FQ_PAGE)
+    page.write_text(FQ_PAGE.replace("[null, null]", "[null]") + "  decoy: {op: Identity, inputs: {input: fq}}\n")
     x = np.linspace(-4, 4, 200, dtype=np.float32)
     from blockgraph.core import registry
     registry.load_library()
@@ -316,3 +316,31 @@ def test_page_errors_are_one_line(fq_results, tmp_path, capsys):
     assert main(["show", out, "fq", "--page", str(bad)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith(f"{bad}:") and ": error: " in err[0]
+
+
+def test_page_that_did_not_make_the_file_is_refused(fq_results, tmp_path, capsys):
+    out, _ = fq_results
+    other = os.path.join(EXAMPLES, "fake_quant_vars_gradient.yaml")     # also has x and fq
+    assert main(["show", out, "fq", "--page", other]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"blockgraph: error: {other} did not make {out}: 'x.output' has shape [24, 30], "
+                   "but block 'x' (PlaceholderWithDefault) gives [4]\n")
+    page = tmp_path / "renamed.yaml"
+    page.write_text(FQ_PAGE.replace("twice", "thrice"))
+    assert main(["show", out, "--page", str(page)]) == 1
+    assert "'twice.output' names no block of the page (it has 3: x, fq, thrice)" in capsys.readouterr().err
+    page.write_text(FQ_PAGE.replace("dtype: float32", "dtype: float64"))
+    assert main(["show", out, "fq", "--page", str(page)]) == 1
+    assert "'x.output' holds float32, but block 'x' (Placeholder) gives float64" in capsys.readouterr().err
+    # the page that made it, and a run --keep subset of it, agree
+    assert main(["show", out, "fq", "--page", str(tmp_path / "fq.yaml")]) == 0
+
+
+def test_page_of_none_of_the_files_pages_is_refused(tmp_path, capsys):
+    args_page = os.path.join(EXAMPLES, "fake_quant_args.yaml")
+    vars_page = os.path.join(EXAMPLES, "fake_quant_vars.yaml")
+    out = run_out(tmp_path, args_page, vars_page)
+    other = os.path.join(EXAMPLES, "image_layout.yaml")
+    assert main(["show", out, "--page", other]) == 1
+    assert "it holds no results of page 'image_layout' (its pages: fake_quant_args, fake_quant_vars)" \
+        in capsys.readouterr().err

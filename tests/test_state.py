@@ -143,3 +143,28 @@ def test_show_plots_a_trace_as_a_trend(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "plotted trace:step.out: trend over 30 cycles" in err
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_replayed_cycles_give_the_bits_of_full_runs(tmp_path):
+    """Middle cycles of a sequential run are replayed (run.replay); the threads executor runs
+    every cycle in full: same traces and state, bit for bit."""
+    page = _page(tmp_path)
+    a = page.run(cycles=40, trace=["*"])
+    b = page.run(cycles=40, trace=["*"], executor="threads", workers=2)
+    assert a.cycles == b.cycles == 40 and sorted(a.traces) == sorted(b.traces)
+    for k in a.traces:
+        assert a.traces[k].tobytes() == b.traces[k].tobytes(), k
+    for k in a.state:
+        assert a.state[k].tobytes() == b.state[k].tobytes(), k
+
+
+def test_a_failure_in_a_replayed_cycle_is_reported_at_its_cycle(tmp_path):
+    page = _page(tmp_path, """format: 1
+blocks:
+  w: {op: VariableV2, init: 1.0e+38}
+  grow: {op: AssignAdd, inputs: {ref: w, value: 1.0e+38}}
+  ok: {op: CheckNumerics, inputs: {tensor: w}, attrs: {message: "w overflowed"}}
+""")
+    r = page.run(cycles=10)
+    assert r.cycles == 4 and r.block("ok").status == "failed"      # w is inf from cycle 4 on
+    assert r.block("ok").error.startswith("w overflowed : Tensor had Inf values")

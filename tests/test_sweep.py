@@ -6,6 +6,7 @@ import glob
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -144,6 +145,20 @@ def test_grid_sweep_files_and_index(grid_page, tmp_path, capsys):
         page = blockgraph.load_page(os.path.join(os.path.dirname(grid_page), "variant.yaml"), text=text)
         assert_same_arrays(npz(os.path.join(out, e["file"])), page.run().arrays())
     assert len(set(npz(os.path.join(out, "run-0000.npz"))["fq.outputs"].tolist())) <= 4   # 2 bits
+
+
+def test_grid_of_nan_and_infinities_is_indexed_as_json_strings(grid_page, tmp_path, capsys):
+    out = tmp_path / "out"
+    rc = main(["sweep", grid_page, "--grid", "fq.max=.nan,.inf,-.inf,2.0", "--out", str(out)])
+    assert rc == 1, capsys.readouterr().err        # min must be below max: some runs fail
+    text = (out / "index.json").read_text()
+    doc = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    assert [e["settings"]["fq.max"] for e in doc["runs"]] == ["nan", "inf", "-inf", 2.0]
+    assert [e["ok"] for e in doc["runs"]][3] is True
+    rows = list(csv.DictReader(open(out / "index.csv")))
+    assert [r["fq.max"] for r in rows] == ["nan", "inf", "-inf", "2.0"]
+    files = sorted(e["file"] for e in doc["runs"] if e["file"])
+    assert files == sorted(n for n in os.listdir(out) if n.startswith("run-"))
 
 
 def test_grid_usage_errors(grid_page, tmp_path, capsys):
@@ -316,3 +331,123 @@ def test_sweep_survives_a_killed_worker(tmp_path):
         assert victim not in client.run(os.getpid) or client.run(os.getpid)[victim] != before[victim]
     finally:
         stop_cluster(cluster, client)
+
+
+# ---------------------------------------------------------------- OUT belongs to one sweep
+
+def _sweep_cli(page, out, grid):
+    args = [sys.executable, "-m", "blockgraph.cli", "sweep", page, "--out", out]
+    for g in grid:
+        args += ["--grid", g]
+    return subprocess.Popen(args + ["--keep", HEAVY_KEEP[0]], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _runs_on_disk(out):
+    return sorted(n for n in os.listdir(out) if n.startswith("run-"))
+
+
+def _indexed(out):
+    with open(os.path.join(out, "index.json")) as fh:
+        doc = json.load(fh)
+    return doc, sorted(e["file"] for e in doc["runs"] if e["file"])
+
+
+def _wait_for_runs(proc, out, n=1, seconds=120):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        if os.path.isdir(out) and len(_runs_on_disk(out)) >= n and not os.path.exists(
+                os.path.join(out, "index.json")):
+            return
+        time.sleep(0.005)
+    pytest.fail("the sweep never got under way: " + (proc.stderr.read() if proc.poll() is not None else ""))
+
+
+def test_a_new_sweep_removes_the_previous_sweeps_files(grid_page, tmp_path):
+    out = str(tmp_path / "out")
+    assert len(sweep(grid_page, grid=["fq.num_bits=2,3,4,5,6,7"], out=out)["runs"]) == 6
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    index = sweep(grid_page, grid=["fq.num_bits=2,3"], out=out)
+    assert index["complete"] and [e["file"] for e in index["runs"]] == ["run-0000.npz", "run-0001.npz"]
+    assert sorted(os.listdir(out)) == ["index.csv", "index.json", "notes.txt", "run-0000.npz", "run-0001.npz"]
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_sweep_leaves_an_index_true_to_its_files(tmp_path, how):
+    page = write(tmp_path, "heavy.yaml", HEAVY_PAGE)
+    out = str(tmp_path / "out")
+    sweep(page, grid=["g1.num_bits=2,3"] + HEAVY_GRID[1:], out=out, keep=HEAVY_KEEP)   # 4 runs
+    proc = _sweep_cli(page, out, HEAVY_GRID)                                           # 16 runs
+    _wait_for_runs(proc, out, n=5)          # past the previous sweep's 4 files
+    proc.send_signal(how)
+    _, err = proc.communicate(timeout=60)
+    if how == signal.SIGINT:
+        assert proc.returncode == 130 and "Traceback" not in err, err
+        doc, files = _indexed(out)
+        assert doc["complete"] is False and doc["ok"] is False and len(doc["runs"]) == 16
+        assert files == _runs_on_disk(out) and 5 <= len(files) < 16
+        assert all(e["error"] == "not run: the sweep was interrupted" for e in doc["runs"] if not e["file"])
+    else:       # no index: the previous one was removed before the first run
+        assert not os.path.exists(os.path.join(out, "index.json"))
+    # the next sweep into OUT starts clean
+    index = sweep(page, grid=["g1.num_bits=2,3"], out=out, keep=HEAVY_KEEP)
+    assert index["complete"] and _indexed(out)[1] == _runs_on_disk(out) == ["run-0000.npz", "run-0001.npz"]
+
+
+def test_two_sweeps_into_one_out_the_second_is_refused(tmp_path, capsys):
+    page = write(tmp_path, "heavy.yaml", HEAVY_PAGE)
+    out = str(tmp_path / "out")
+    proc = _sweep_cli(page, out, HEAVY_GRID)
+    _wait_for_runs(proc, out)
+    rc = main(["sweep", page, "--grid", "g1.num_bits=2", "--out", out])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"blockgraph: error: {out} is being written by another sweep (pid {proc.pid})" in err
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    doc, files = _indexed(out)
+    assert doc["complete"] and files == _runs_on_disk(out) and len(files) == 16
+    assert sorted(os.listdir(out)) == sorted(files + ["index.csv", "index.json"])
+
+
+def test_a_distributed_result_that_arrived_counts_even_if_its_worker_died(monkeypatch):
+    """The result of a run is in the client's hands when its future reports it; the worker
+    that computed it may die right after (its future then says 'lost'): the run is done."""
+    import distributed
+
+    class Future:
+        def __init__(self, key, value, status):
+            self.key, self.value, self.status = key, value, status
+
+    class Client:
+        loop = None
+
+        def __init__(self, status):
+            self.status = status
+
+        def submit(self, fn, *args, key, pure):
+            try:
+                return Future(key, fn(*args), self.status)
+            except Exception as e:      # as distributed hands over an error with raise_errors=False
+                return Future(key, (type(e), e, None), "error")
+
+        def cancel(self, futures):
+            pass
+
+    monkeypatch.setattr(distributed, "as_completed", lambda futs, **kw: ((f, f.value) for f in futs))
+    from blockgraph.run import dask_run
+    jobs = [(i, (i,)) for i in range(3)]
+    got = dict(dask_run._map_distributed(lambda x: (x * 10, 0.5), jobs, Client("lost")))
+    assert got == {0: (0, 0.5), 1: (10, 0.5), 2: (20, 0.5)}
+
+    def boom(x):
+        raise RuntimeError("worker gone three times")
+    with pytest.raises(blockgraph.BlockgraphError, match="could not run job 0: RuntimeError: "
+                                                         "worker gone three times"):
+        list(dask_run._map_distributed(boom, [(0, (1,))], Client("finished")))
+
+
+def test_out_that_is_not_a_folder_is_a_usage_error(grid_page, tmp_path, capsys):
+    out = tmp_path / "file.npz"
+    out.write_bytes(b"mine")
+    assert main(["sweep", grid_page, "--grid", "fq.num_bits=2", "--out", str(out)]) == 2
+    assert f"blockgraph: error: --out {out} is not a folder (a regular file)" in capsys.readouterr().err
+    assert out.read_bytes() == b"mine"

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 import blockgraph  # noqa: E402
-from blockgraph.run import executor  # noqa: E402
+from blockgraph.run.plan import gather  # noqa: E402
 from fixture_lib import _to_numpy, _to_tf  # noqa: E402
 
 SOURCES = {"Const", "Placeholder", "ImmutableConst"}
@@ -39,7 +39,7 @@ def check_page(path) -> int:
         b, r = page.scope.blocks[bid], results.block(bid)
         if b.op in SOURCES or not r.ok:
             continue
-        arrays, dtypes = executor.gather(b, results.blocks)
+        arrays, dtypes = gather(b, results.blocks)
         kwargs = {}
         for port, v in arrays.items():
             kwargs[port] = [tf_value(a, d) for a, d in zip(v, dtypes[port])] if isinstance(v, list) \

@@ -7,18 +7,19 @@
     blockgraph schema [-o FILE]
 
 Exit status: 0 all blocks ran, 1 an invalid page or a failed block, 2 a usage error, 130 Ctrl-C.
-Heavy modules (numpy, pydantic, the block library) are imported only by the commands that need them.
+Heavy modules (numpy, pydantic, the block library) are imported only by the commands that need them;
+this module imports only what Python has loaded at start-up, so that `entry` takes over Ctrl-C
+within a few milliseconds of the process starting.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import sys
-import threading
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
     ap = argparse.ArgumentParser(prog="blockgraph", description="Run TensorFlow-style block diagrams "
                                  "(YAML pages) on numpy, exact to TensorFlow.")
     ap.add_argument("--version", action="store_true", help="print the version and exit")
@@ -60,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="one run per combination of these attr values (repeatable)")
     sweep.add_argument("--out", required=True, metavar="OUTDIR",
                        help="folder for one results .npz per run and index.json/index.csv")
+    sweep.add_argument("--cycles", type=_positive, default=1, metavar="N",
+                       help="cycles of each run of a page with Variables (each run is one task)")
     sweep.add_argument("--keep", action="append", default=[], metavar="PATTERN",
                        help="write only results whose BLOCK.PORT matches this glob (repeatable)")
     _executor_options(sweep)
@@ -111,6 +114,7 @@ def _cycle_options(p):
 
 
 def _positive(text: str) -> int:
+    import argparse
     try:
         n = int(text)
     except ValueError:
@@ -130,14 +134,18 @@ def _executor_options(p):
 
 def _bytes(text: str) -> int:
     """`--max-bytes` values: 1000000, 2e9, 512M, 4G, 1GiB."""
+    import argparse
     t = text.strip().upper().removesuffix("B").removesuffix("I")
     mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(t[-1:], 1)
     try:
         n = float(t[:-1] if mult > 1 else t) * mult
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 2e9, 512M, 4G)") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError("the size must be positive")
+    if not n < 2 ** 63:          # inf and nan included
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (a number of bytes below 9.2e18, "
+                                         "e.g. 2e9, 512M, 4G)")
+    if n < 1:
+        raise argparse.ArgumentTypeError("the size must be at least 1 byte")
     return int(n)
 
 
@@ -149,16 +157,24 @@ def _common(p):
     p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
 
 
+_interrupts = 0      # Ctrl-C presses seen by _interrupt
+
+
 def _interrupt(signum, frame):
     """Ctrl-C: raise KeyboardInterrupt, and ask a running executor to stop at the next block
     (native code calling back into Python swallows the exception)."""
+    global _interrupts
+    _interrupts += 1
     _request_stop()
     raise KeyboardInterrupt
 
 
 def _request_stop():
-    from ..run import cancel       # complete as soon as imported (it holds only the Event)
-    cancel.STOP.set()
+    """Ask a running executor to stop: `run.cancel` holds the Event (not imported yet: no run is
+    going; half imported: Ctrl-C came in the middle of importing it, nothing runs yet either)."""
+    stop = getattr(sys.modules.get("blockgraph.run.cancel"), "STOP", None)
+    if stop is not None:
+        stop.set()
 
 
 def _unraisable(hook_args):
@@ -171,6 +187,7 @@ def _unraisable(hook_args):
 
 
 def main(argv=None) -> int:
+    import threading
     args = _parser().parse_args(argv)
     if args.version:
         from .. import __version__
@@ -180,20 +197,23 @@ def main(argv=None) -> int:
         _parser().print_help()
         return 2
     main_thread = threading.current_thread() is threading.main_thread()
+    seen = _interrupts
     previous = signal.getsignal(signal.SIGINT)
-    if main_thread:
-        signal.signal(signal.SIGINT, _interrupt)
-    previous_hook, sys.unraisablehook = sys.unraisablehook, _unraisable
+    previous_hook = sys.unraisablehook
     try:
+        if main_thread:
+            signal.signal(signal.SIGINT, _interrupt)
+        sys.unraisablehook = _unraisable
         from . import commands
         return getattr(commands, {"import": "import_page"}.get(args.command, args.command))(args)
     except KeyboardInterrupt:
-        print("blockgraph: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as e:  # never a traceback unless asked
+        if _interrupts > seen:      # Ctrl-C turned into another error (numpy's import does so)
+            return _interrupted()
         if getattr(args, "debug", False):
             raise
         print(f"blockgraph: internal error: {type(e).__name__}: {e} (rerun with --debug for a "
@@ -203,14 +223,37 @@ def main(argv=None) -> int:
         if main_thread:
             signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
         sys.unraisablehook = previous_hook
-        from ..run import cancel
-        cancel.STOP.clear()
+        stop = getattr(sys.modules.get("blockgraph.run.cancel"), "STOP", None)
+        if stop is not None:
+            stop.clear()
+
+
+def _interrupted() -> int:
+    """Say so and return 130 (a second Ctrl-C while saying it changes nothing)."""
+    try:
+        print("blockgraph: interrupted", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    return 130
+
+
+def _exit_now(signum, frame):
+    """Ctrl-C once the command has finished (flushing output, stopping threads): end at once."""
+    os._exit(130)
 
 
 def entry():
-    """Console-script entry point. After Ctrl-C, blocks still computing in worker threads (a
-    long numpy call cannot be interrupted) must not hold the exit: the process ends at once."""
-    code = main()
+    """Console-script entry point: from its first line, Ctrl-C ends the process with status
+    130 and one line, never a traceback (argument parsing and imports included). After Ctrl-C,
+    blocks still computing in worker threads (a long numpy call cannot be interrupted) do not
+    hold the exit: the process ends at once."""
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        code = main()
+    except KeyboardInterrupt:       # between main's own handlers, or in its last lines
+        code = _interrupted()
+    signal.signal(signal.SIGINT, _exit_now)
+    import threading
     if code == 130 and threading.active_count() > 1:
         sys.stdout.flush()
         sys.stderr.flush()

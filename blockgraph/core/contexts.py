@@ -158,8 +158,8 @@ class CallContext:
         """OpError when outputs of `need` bytes exceed the limit; for kernels whose output size
         is known only once they have looked at the data (Where, Unique), before allocating."""
         if self.max_bytes is not None and need > self.max_bytes:
-            from .sizes import memory_message
-            raise OpError(memory_message(need, self.max_bytes))
+            from .budget import limit_message
+            raise OpError(limit_message(need, self.max_bytes))
 
     def cancelled(self) -> bool:
         return self.stop is not None and self.stop.is_set()

@@ -2,20 +2,63 @@
 
 Quantized types (qint8, quint8, ...) are held on their integer base type; the TF name travels
 beside the array (in the Scope's static specs and in results), never inside numpy.
-bfloat16 comes from `ml_dtypes`; strings are numpy object arrays of `bytes`, as TF's `.numpy()`.
+bfloat16 comes from `ml_dtypes`, imported the first time a bfloat16 numpy dtype is asked for
+(importing it takes longer than the rest of a small run); strings are numpy object arrays of
+`bytes`, as TF's `.numpy()`.
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
-try:  # bfloat16 is optional at import time so that plain pages never pay for it
+
+class _Dtypes(dict):
+    """canonical TF dtype name -> numpy dtype; "bfloat16" is always a key, its ml_dtypes dtype
+    is made (importing ml_dtypes) on first use."""
+
+    def __missing__(self, name):
+        if name == "bfloat16":
+            return _load_bfloat16()
+        raise KeyError(name)
+
+    def __contains__(self, name):
+        return name == "bfloat16" or dict.__contains__(self, name)
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def __iter__(self):
+        yield from dict.__iter__(self)
+        if not dict.__contains__(self, "bfloat16"):
+            yield "bfloat16"
+
+    def __len__(self):
+        return dict.__len__(self) + (not dict.__contains__(self, "bfloat16"))
+
+    def keys(self):
+        return list(self)
+
+    def items(self):
+        self["bfloat16"]
+        return dict.items(self)
+
+    def values(self):
+        self["bfloat16"]
+        return dict.values(self)
+
+
+def _load_bfloat16() -> np.dtype:
+    """Import ml_dtypes and register its bfloat16 (once)."""
     import ml_dtypes
-    _BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
-except ImportError:  # pragma: no cover - ml_dtypes is a declared dependency
-    _BFLOAT16 = None
+    d = np.dtype(ml_dtypes.bfloat16)
+    dict.__setitem__(NUMPY, "bfloat16", d)
+    _FROM_NUMPY[d] = "bfloat16"
+    return d
+
 
 #: canonical TF dtype name -> numpy dtype (object for string)
-NUMPY = {
+NUMPY = _Dtypes({
     "float16": np.dtype(np.float16), "float32": np.dtype(np.float32), "float64": np.dtype(np.float64),
     "int8": np.dtype(np.int8), "int16": np.dtype(np.int16), "int32": np.dtype(np.int32),
     "int64": np.dtype(np.int64), "uint8": np.dtype(np.uint8), "uint16": np.dtype(np.uint16),
@@ -24,9 +67,7 @@ NUMPY = {
     "string": np.dtype(object),
     "qint8": np.dtype(np.int8), "quint8": np.dtype(np.uint8), "qint16": np.dtype(np.int16),
     "quint16": np.dtype(np.uint16), "qint32": np.dtype(np.int32),
-}
-if _BFLOAT16 is not None:
-    NUMPY["bfloat16"] = _BFLOAT16
+})
 
 #: aliases accepted by `tf.as_dtype` -> canonical name
 ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
@@ -50,8 +91,6 @@ _FROM_NUMPY = {np.dtype(np.float16): "float16", np.dtype(np.float32): "float32",
                np.dtype(np.uint64): "uint64", np.dtype(np.bool_): "bool",
                np.dtype(np.complex64): "complex64", np.dtype(np.complex128): "complex128",
                np.dtype(object): "string"}
-if _BFLOAT16 is not None:
-    _FROM_NUMPY[_BFLOAT16] = "bfloat16"
 
 
 from .errors import DTypeError  # noqa: E402  (re-exported: dt.DTypeError)
@@ -101,6 +140,9 @@ def from_numpy(dt) -> str:
     try:
         return _FROM_NUMPY[dt]
     except KeyError:
+        if "ml_dtypes" in sys.modules and "bfloat16" not in _FROM_NUMPY.values():
+            _load_bfloat16()          # a bfloat16 array exists, so ml_dtypes is loaded already
+            return from_numpy(dt)
         raise DTypeError(f"numpy dtype {dt} has no TensorFlow equivalent") from None
 
 

@@ -8,6 +8,7 @@ turns them into located diagnostics.
     ├── OpError          TensorFlow's error for one op (its text), maybe tied to an input port
     ├── ExecutorError    an executor that cannot run here (dask missing, no scheduler, bad option)
     ├── UsageError       a bad argument to a command or API call (sweep grids, show keys, ...)
+    ├── FileError        a file that cannot be used as asked (FileReadError, FileWriteError)
     └── AttrError, DTypeError, LiteralError   a bad attr value, dtype name, literal
 """
 from __future__ import annotations
@@ -62,3 +63,27 @@ class LiteralError(BlockgraphError, ValueError):
 class BlockBug(BlockgraphError):
     """A block's own code broke its contract (a shape function left an output unset, a kernel
     returned the wrong dtype): reported as that block's failure, with the declaration to fix."""
+
+
+class FileError(BlockgraphError, OSError):
+    """A file that cannot be used as asked. `str()` is the reason alone; `.filename` is the path."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(reason)
+        self.filename = path
+        self.strerror = reason
+
+    def __str__(self):
+        return self.strerror
+
+    def __reduce__(self):
+        return (type(self), (self.filename, self.strerror))
+
+
+class FileReadError(FileError):
+    """A file that cannot be read: missing, not a regular file, larger than allowed, truncated or
+    corrupt."""
+
+
+class FileWriteError(FileError):
+    """A destination that is never replaced: a device, a FIFO, a directory."""

@@ -89,8 +89,12 @@ def _convert(items, shape, name):
     if "bool" in kinds:
         raise LiteralError(f"cannot convert {_first(items, 'bool')!r} to {name}")
     if dt.is_float(name) or name in dt.COMPLEX:
+        try:
+            floats = [float(x) for x in items]
+        except OverflowError:
+            raise LiteralError(f"an integer in the literal is too large for {name}") from None
         with np.errstate(over="ignore"):   # as tf.constant: too large becomes inf
-            return np.array([float(x) for x in items], dtype=np.float64).astype(npd).reshape(shape)
+            return np.array(floats, dtype=np.float64).astype(npd).reshape(shape)
     raise LiteralError(f"literals of dtype {name} are not supported")
 
 

@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from . import sizes
+from . import budget
 from .blockdef import BlockDef
 from .errors import AttrError
 
@@ -84,11 +84,11 @@ class PrepareContext:
         """AttrError when a tensor of `shape` and `dtype` would need more than max_bytes."""
         if self.max_bytes is None:
             return
-        need = sizes.tensor_bytes(tuple(shape), dtype)
+        need = budget.tensor_bytes(dtype, tuple(shape))
         if need is not None and need > self.max_bytes:
             raise AttrError(f"a tensor of shape {list(shape)} ({dtype}) would need "
-                            f"{sizes.size_text(need)}, more than the limit of "
-                            f"{sizes.size_text(self.max_bytes)} (raise it with --max-bytes)", attr=attr)
+                            f"{budget.size_text(need)}, more than the limit of "
+                            f"{budget.size_text(self.max_bytes)} (raise it with --max-bytes)", attr=attr)
 
     def resolve_path(self, rel: str) -> str:
         """`rel` resolved against the page's folder; AttrError when missing or outside it."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import dtypes as dt
+from .errors import FileWriteError
 
 
 @dataclass(slots=True)
@@ -122,10 +124,13 @@ class Results:
         """The traces as storable arrays ({BLOCK.PORT: array with a leading cycle axis})."""
         return {k: _storable(a, "string" if a.dtype == object else "") for k, a in self.traces.items()}
 
-    def to_json(self) -> dict:
+    def to_json(self, streamed: bool = False) -> dict:
+        """The results as JSON-ready data; with `streamed`, tensor values are left as
+        `jsonout.Tensor`s, for `jsonout.write` to encode a chunk at a time."""
         return {"page": self.page, "ok": self.ok, "cycles": self.cycles, "blocks": {
             r.id: {"op": r.op, "status": r.status, "error": r.error, "seconds": round(r.seconds, 6),
-                   "outputs": {port: _tensor_json(r.outputs[port], r.dtypes[port]) for port in r.outputs}}
+                   "outputs": {port: _tensor_json(r.outputs[port], r.dtypes[port], streamed)
+                               for port in r.outputs}}
             for r in self.blocks.values()}}
 
 
@@ -139,9 +144,12 @@ def _storable(a, dtype):
     return a
 
 
-def _tensor_json(v, dtype):
+def _tensor_json(v, dtype, streamed=False):
     if isinstance(v, list):
-        return [_tensor_json(a, d) for a, d in zip(v, dtype)]
+        return [_tensor_json(a, d, streamed) for a, d in zip(v, dtype)]
+    if streamed:
+        from .jsonout import Tensor
+        return {"dtype": dtype, "shape": list(v.shape), "values": Tensor(v, dtype)}
     return {"dtype": dtype, "shape": list(v.shape), "values": json_values(v, dtype)}
 
 
@@ -155,6 +163,18 @@ def json_values(a: np.ndarray, dtype: str):
     if dtype in dt.FLOATS:
         return _map(a.astype(np.float64).tolist(), _float)
     return a.tolist()
+
+
+def json_safe(x):
+    """Plain data `x` (nested lists and dicts) with float NaN and infinities as the strings "nan",
+    "inf" and "-inf", as in every JSON blockgraph writes."""
+    if isinstance(x, float):
+        return _float(x)
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    if isinstance(x, dict):
+        return {k: json_safe(v) for k, v in x.items()}
+    return x
 
 
 def _map(x, f):
@@ -179,13 +199,18 @@ def write_npz(path: str, arrays: dict[str, np.ndarray]) -> None:
 def write_atomic(path: str, content) -> None:
     """Write `content` (bytes, text, or a function writing to a binary file) to `path` through a
     temp file in the same folder, fsync and rename: the file at `path` is always either the
-    previous one or the complete new one, with the usual permissions."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
+    previous one or the complete new one, with the usual permissions (an existing file's own).
+    A symlink is written through (its target is replaced; the link stays); a destination that
+    exists and is not a regular file is refused (FileWriteError), never replaced."""
+    target, mode = destination(path)
+    folder = os.path.dirname(target)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(target)[1], dir=folder)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)     # mkstemp makes 0600; results are ordinary files
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.fchmod(fd, mode)               # mkstemp makes 0600; results are ordinary files
         with os.fdopen(fd, "wb") as fh:
             if callable(content):
                 content(fh)
@@ -193,13 +218,27 @@ def write_atomic(path: str, content) -> None:
                 fh.write(content.encode("utf-8") if isinstance(content, str) else content)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
+
+
+def destination(path: str) -> tuple[str, int | None]:
+    """(the file writing `path` replaces: symlinks followed, the permission bits it has or None
+    when it does not exist yet); FileWriteError when it is not a regular file."""
+    target = os.path.realpath(path)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return target, None
+    if not stat.S_ISREG(st.st_mode):
+        from .files import kind
+        raise FileWriteError(path, f"not a regular file ({kind(st.st_mode)}); refusing to replace it")
+    return target, stat.S_IMODE(st.st_mode)
 
 
 def dumps(obj) -> str:

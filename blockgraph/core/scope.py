@@ -11,14 +11,12 @@ from __future__ import annotations
 import heapq
 import os
 
-from . import binding, registry, sizes
-from . import dtypes as dt
+from . import registry
 from .attrs import bind_attrs
 from .blockdef import Spec
 from .diagnostics import Diagnostic, did_you_mean
-from .errors import AttrError, BlockBug, LiteralError, OpError
-from . import variables
-from .literals import to_array
+from .errors import AttrError
+from . import infer, variables
 from .page import PageSpec, TensorLiteral
 from .nodes import REF as _REF
 from .nodes import Block, Literal, PrepareContext, Ref
@@ -215,120 +213,7 @@ class Scope:
 
     # ------------------------------------------------------------ static dtypes and shapes
     def _propagate(self):
-        for bid in self.order:
-            b = self.blocks[bid]
-            if b.defn is None:
-                continue
-            if not b.valid:
-                continue
-            in_specs, upstream_ok = self._in_specs(b)
-            if not b.valid or not upstream_ok:
-                continue
-            in_dtypes = {p: _dtypes_of(s) for p, s in in_specs.items()}
-            try:
-                attrs = binding.infer_types(b.defn, in_dtypes, b.attrs)
-                shapes, values = _split_values(in_specs)
-                feed = Spec(None, None) if b.defn.feedable else None   # may be fed: any shape
-                b.specs, _ = binding.output_specs(b.defn, shapes, values, attrs, feed)
-                need = sizes.output_bytes(b.specs) if self.max_bytes is not None else None
-                if need is not None and need > self.max_bytes:
-                    raise OpError(sizes.memory_message(need, self.max_bytes))
-                b.in_dtypes = in_dtypes
-            except OpError as e:
-                path = ("blocks", bid, "inputs", e.port) if e.port else ("blocks", bid)
-                self._diag(b, path, e.message, port=e.port)
-            except BlockBug as e:
-                self._diag(b, ("blocks", bid), f"internal error: {e}")
-            except (ValueError, TypeError, IndexError) as e:   # a shape function choking on bad values
-                self._diag(b, ("blocks", bid), f"{type(e).__name__}: {e}")
-
-    def _in_specs(self, b: Block):
-        """Specs of a block's inputs; literals get their dtype here. (specs, all upstream known)."""
-        specs, ok = {}, True
-        for port, v in b.inputs.items():
-            p = b.defn.input(port)
-            items = v if isinstance(v, list) else [v]
-            got = []
-            for i, item in enumerate(items):
-                if isinstance(item, Ref):
-                    s = self._ref_spec(b, port, item)
-                    if s is None:
-                        ok = False
-                        continue
-                    got.extend(s if isinstance(s, list) else [s])
-                else:
-                    s = self._literal_spec(b, p, item, i if isinstance(v, list) else None)
-                    if s is None:
-                        ok = False
-                        continue
-                    got.append(s)
-            specs[port] = got if isinstance(v, list) else (got[0] if got else None)
-        return specs, ok
-
-    def _ref_spec(self, b, port, ref):
-        src = self.blocks.get(ref.block)
-        if src is None or not src.valid or src.specs is None or src.output_index(ref.port) is None:
-            return None
-        i = src.output_index(ref.port)
-        s = src.specs[i]
-        out = src.defn.outputs[i]
-        if out.list:
-            if ref.index is not None:
-                if ref.index >= len(s):
-                    self._diag(b, ("blocks", b.id, "inputs", port), f"input '{port}': '{ref}' is out "
-                               f"of range: '{src.id}.{out.name}' has {len(s)} elements", key=False,
-                               port=port)
-                    return None
-                return s[ref.index]
-            if not (b.defn.input(port).list or b.defn.input(port).type_list_attr):
-                self._diag(b, ("blocks", b.id, "inputs", port), f"input '{port}': '{ref}' is a list of "
-                           f"{len(s)} tensors; pick one with {src.id}.{out.name}.I", key=False, port=port)
-                return None
-            return list(s)
-        return s
-
-    def _literal_spec(self, b, p, lit: Literal, index):
-        """Convert an inline literal with the dtype its port implies (fixed, from its type attr, or
-        inferred as tf.constant does)."""
-        path = ("blocks", b.id, "inputs", p.name) + (() if index is None else (index,))
-        dtype = lit.dtype
-        if dtype is None:
-            if len(p.dtypes) == 1:
-                dtype = p.dtypes[0]
-            elif p.type_attr:
-                dtype = b.attrs.get(p.type_attr) if isinstance(b.attrs.get(p.type_attr), str) else None
-                dtype = dtype or self._sibling_dtype(b, p.type_attr)
-        try:
-            if dtype is None:
-                arr, dtype = to_array(lit.value)
-                if dtype not in p.dtypes:
-                    attr = b.defn.attr(p.type_attr) if p.type_attr else None
-                    if attr is not None and not attr.required and attr.default in p.dtypes:
-                        arr, dtype = to_array(lit.value, attr.default)
-            else:
-                arr, dtype = to_array(lit.value, dtype)
-        except (LiteralError, dt.DTypeError) as e:
-            self._diag(b, path, f"input '{p.name}': {e}", key=False, port=p.name)
-            return None
-        lit.array, lit.dtype = arr, dtype
-        return Spec(dtype, arr.shape, arr)
-
-    def _sibling_dtype(self, b, type_attr):
-        """The dtype another input sharing `type_attr` gets from a reference, if known."""
-        for port, v in b.inputs.items():
-            q = b.defn.input(port)
-            if q.type_attr != type_attr:
-                continue
-            for item in (v if isinstance(v, list) else [v]):
-                if isinstance(item, Ref):
-                    s = self._ref_spec(b, port, item) if item.block in self.blocks else None
-                    if isinstance(s, Spec) and s.dtype:
-                        return s.dtype
-                    if isinstance(s, list) and s and s[0].dtype:
-                        return s[0].dtype
-                elif item.dtype is not None:
-                    return item.dtype
-        return None
+        infer.propagate(self)
 
     # ------------------------------------------------------------ queries
     def input_spec(self, b: Block, port: str):
@@ -418,29 +303,6 @@ def _topological_order(edges, file_order):
             if indegree[v] == 0:
                 heapq.heappush(ready, index[v])
     return order if len(order) == len(file_order) else None
-
-
-def _split_values(in_specs):
-    """(input Specs without values, {port: known value or list of them}) for a shape function."""
-    shapes, values = {}, {}
-    for p, s in in_specs.items():
-        if type(s) is list:
-            shapes[p] = [Spec(x.dtype, x.shape) for x in s]
-            if any(x.value is not None for x in s):
-                values[p] = [x.value for x in s]
-        elif s is not None:
-            shapes[p] = Spec(s.dtype, s.shape) if s.value is not None else s
-            if s.value is not None:
-                values[p] = s.value
-        else:
-            shapes[p] = s
-    return shapes, values
-
-
-def _dtypes_of(s):
-    if isinstance(s, list):
-        return [x.dtype for x in s]
-    return None if s is None else s.dtype
 
 
 def _choices(what, names):

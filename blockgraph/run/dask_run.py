@@ -17,7 +17,7 @@ from functools import partial
 from ..core.errors import ExecutorError
 from ..core.gcpause import paused_gc
 from ..core.results import Results
-from . import cancel, sequential
+from . import cancel, scheduler_probe, sequential
 from .dask_graph import Channel, compile_graph, kept_view
 from .executors import Executor, workers_count
 from .plan import Plan, RunOptions
@@ -72,14 +72,18 @@ def dask_client(scheduler, workers=None):
     try:       # a bad address fails here, before a Client that would hang when collected
         scheme, loc = parse_address(scheduler)
         if scheme in ("tcp", "tls", "ws", "wss"):
-            parse_host_port(loc)
+            host, port = parse_host_port(loc)
     except ValueError as e:
         raise ExecutorError(f"--scheduler wants tcp://HOST:PORT or 'local', got {scheduler!r} "
                             f"({e})") from None
+    if scheme == "tcp":
+        scheduler_probe.probe(scheduler, host, port)     # answers as a scheduler, in time
     try:
-        client = distributed.Client(scheduler, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as e:
-        raise ExecutorError(f"cannot reach the dask scheduler at {scheduler}: {e}") from None
+        client = distributed.Client(scheduler, set_as_default=False,
+                                    timeout=scheduler_probe.timeout())
+    except Exception as e:      # whatever the connection raised: one line
+        raise ExecutorError(f"cannot reach the dask scheduler at {scheduler}: "
+                            f"{type(e).__name__}: {e}") from None
     try:
         yield client
     finally:
@@ -225,7 +229,7 @@ def _dask_distributed(plan, feeds, options, tr, client):
                 continue
             pending.difference_update(batch)
             for fut in batch:
-                if fut.status != "finished":
+                if fut.status == "error":     # 'lost' since it finished: gather recomputes it
                     exc = fut.exception()
                     raise ExecutorError(f"the dask cluster could not run block "
                                         f"'{by_key[fut.key]}': {type(exc).__name__}: {exc}")
@@ -295,22 +299,32 @@ def _map_threaded(fn, jobs, n):
         raise box["error"]
 
 
+_TAG = "blockgraph-job-result"
+
+
+def _tagged(fn, *args):
+    """A distributed job: fn's value, tagged so that the caller tells it from the (type,
+    exception, traceback) of a task that failed."""
+    return (_TAG, fn(*args))
+
+
 def _map_distributed(fn, jobs, client):
     from distributed import as_completed as dask_completed
     token = uuid.uuid4().hex[:12]
     futs = {}
     for i, args in jobs:
-        f = client.submit(fn, *args, key=f"blockgraph-map-{token}-{i}", pure=False)
+        f = client.submit(_tagged, fn, *args, key=f"blockgraph-map-{token}-{i}", pure=False)
         futs[f.key] = (i, f)
     try:
         for f, value in dask_completed([f for _, f in futs.values()], loop=client.loop,
                                        with_results=True, raise_errors=False):
             i, _ = futs.pop(f.key)
-            if f.status != "finished":
+            if not (type(value) is tuple and len(value) == 2 and value[0] == _TAG):
+                # an error (a value that arrived counts, even if its worker died since)
                 exc = value[1] if isinstance(value, tuple) and len(value) == 3 else value
                 raise ExecutorError(f"the dask cluster could not run job {i}: "
                                     f"{type(exc).__name__}: {exc}")
-            yield i, value
+            yield i, value[1]
     finally:
         if futs:
             client.cancel([f for _, f in futs.values()])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import binding, sizes
+from ..core import binding, budget
 from ..core.blockdef import Spec
 
 
@@ -31,13 +31,13 @@ class RunMemo:
         if not self.warm:
             self.warm = True
             attrs, specs, _ = binding.bind(defn, inputs, attrs, in_dtypes, feed)
-            return attrs, specs, sizes.output_bytes(specs)
+            return attrs, specs, budget.output_bytes(specs)
         key = _signature(inputs, in_dtypes, feed)
         hit = self.entries.get(key)
         if hit is not None:
             return hit
         attrs, specs, reads = binding.bind(defn, inputs, attrs, in_dtypes, feed)
-        need = sizes.output_bytes(specs)
+        need = budget.output_bytes(specs)
         if len(self.entries) < self.MAX_ENTRIES and reads <= self.constant_ports:
             self.entries[key] = (attrs, [_without_value(s) for s in specs], need)
         return attrs, specs, need

@@ -21,7 +21,7 @@ import traceback
 from dataclasses import dataclass
 from functools import partial
 
-from ..core import binding, sizes
+from ..core import binding, budget
 from ..core.contexts import CallContext
 from ..core.errors import OpError
 from ..core.results import BlockResult
@@ -52,7 +52,7 @@ class Task:
                 self._bound = self.memo.bind(b.defn, self.inputs, b.attrs, self.in_dtypes, self.feed)
             else:
                 attrs, specs, _ = binding.bind(b.defn, self.inputs, b.attrs, self.in_dtypes, self.feed)
-                self._bound = (attrs, specs, sizes.output_bytes(specs))
+                self._bound = (attrs, specs, budget.output_bytes(specs))
         return self._bound
 
 
@@ -101,12 +101,17 @@ def timed(task: Task, proceed) -> BlockResult:
 def memory_limit(task: Task, proceed) -> BlockResult:
     """Fail a block whose outputs would need more than the run's limit (`--max-bytes`) before
     it computes; kernels whose output size depends on the data check it through their
-    CallContext once they know it."""
-    if task.max_bytes is not None and task.feed is None:    # a fed tensor is not allocated here
-        need = task.bind()[2]
-        if need is not None and need > task.max_bytes:
-            raise OpError(sizes.memory_message(need, task.max_bytes))
-    return proceed(task)
+    CallContext once they know it; string outputs count their bytes once they exist."""
+    if task.max_bytes is None or task.feed is not None:    # a fed tensor is not allocated here
+        return proceed(task)
+    need = task.bind()[2]
+    if need is not None and need > task.max_bytes:
+        raise OpError(budget.limit_message(need, task.max_bytes))
+    r = proceed(task)
+    if r.ok:
+        specs = task.bind()[1]
+        budget.check_strings(list(r.outputs.values()), specs, task.max_bytes)
+    return r
 
 
 class Seam:

@@ -29,14 +29,12 @@ import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-import numpy as np
-
-from ..core import registry, source
+from ..core import npyio, registry, source
 from ..core.diagnostics import Diagnostic, did_you_mean
-from ..core.errors import PageError, UsageError
-from ..core.results import dumps, write_atomic, write_npz
+from ..core.errors import FileReadError, PageError, UsageError
+from ..core.results import dumps, json_safe, write_atomic, write_npz
 from ..core.scope import Scope
-from . import executors, sequential
+from . import executors, sequential, sweep_out
 from .plan import Plan, RunOptions
 from .progress import Progress
 
@@ -74,19 +72,19 @@ def parse_grid(specs) -> list[tuple[str, str, str, list]]:
         key, sep, rhs = spec.partition("=")
         key = key.strip()
         if not sep:
-            raise SweepError(f"--grid wants BLOCK.ATTR=V1,V2,..., got {spec!r}")
+            raise SweepError(f"--grid wants BLOCK.ATTR=V1,V2,..., got {_short(spec)}")
         block, dot, attr = key.partition(".")
         if not dot or not block or not attr or "." in attr:
-            raise SweepError(f"--grid {spec!r}: the key must be BLOCK.ATTR (e.g. fq.num_bits)")
+            raise SweepError(f"--grid {_short(spec)}: the key must be BLOCK.ATTR (e.g. fq.num_bits)")
         if key in seen:
             raise SweepError(f"--grid {key} is given twice")
         seen.add(key)
         src = source.read("--grid", f"[{rhs}]")
         if src.problems or not isinstance(src.data, list):
             why = src.problems[0].message if src.problems else "not a list of values"
-            raise SweepError(f"--grid {spec!r}: cannot read the values: {why}")
+            raise SweepError(f"--grid {_short(spec)}: cannot read the values: {why}")
         if not src.data:
-            raise SweepError(f"--grid {spec!r}: no values")
+            raise SweepError(f"--grid {_short(spec)}: no values")
         axes.append((key, block, attr, list(src.data)))
     return axes
 
@@ -147,11 +145,11 @@ def feeds_runs(page, folder: str, *, load: bool = False) -> list[Run]:
         path = os.path.join(folder, name)
         run = Run(i, {"feeds": name}, page.scope, path)
         try:
-            with np.load(path, allow_pickle=False) as z:
-                keys = list(z.files)
+            with npyio.Npz(path) as z:
+                keys = z.keys
                 if load:
-                    run.feeds = {k: z[k] for k in keys}
-        except (OSError, ValueError) as e:
+                    run.feeds = {k: z.load(k, page.scope.max_bytes) for k in keys if k in feedable}
+        except FileReadError as e:
             run.error = f"cannot read feeds {name}: {e}"
             runs.append(run)
             continue
@@ -163,27 +161,35 @@ def feeds_runs(page, folder: str, *, load: bool = False) -> list[Run]:
     return runs
 
 
-def load_feeds(path: str) -> dict:
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
+@dataclass
+class RunFailed:
+    """What `run_one` returns instead of Results when the run cannot start (unreadable feeds)."""
+    error: str
 
 
-def run_one(scope: Scope, feeds, keep=None):
-    """The task of one run: (Results, seconds); its blocks run in order. Module-level, so dask
-    workers can run it."""
+def run_one(scope: Scope, feeds, keep=None, cycles: int = 1):
+    """The task of one run: (Results, seconds), or (RunFailed, seconds) when its feeds file
+    cannot be read. Module-level, so dask workers can run it; it raises nothing a page causes.
+    Its blocks run in order; a page with Variables runs `cycles` cycles (one task, all of them)."""
     if isinstance(feeds, str):
-        feeds = load_feeds(feeds)
+        try:
+            feeds = npyio.load_npz(feeds, set(scope.feedable()), scope.max_bytes)
+        except FileReadError as e:
+            return RunFailed(f"cannot read feeds {os.path.basename(feeds)}: {e}"), 0.0
     t0 = time.perf_counter()
-    results = sequential.run(Plan(scope), feeds or {},
-                             RunOptions(keep=keep, max_bytes=scope.max_bytes))
+    plan = Plan(scope, only=scope.fetch_closure())
+    options = RunOptions(keep=keep, max_bytes=scope.max_bytes)
+    if plan.stateful or cycles != 1:
+        from . import cycles as cycling
+        results = cycling.run(sequential.Sequential(), plan, feeds or {}, options, cycles=cycles)
+    else:
+        results = sequential.run(plan, feeds or {}, options)
     return results, time.perf_counter() - t0
 
 
-# ---------------------------------------------------------------- the sweep
-
 def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequential",
           workers=None, scheduler=None, keep=None, allow_outside: bool = False,
-          progress: bool | None = None, report=None) -> dict:
+          progress: bool | None = None, report=None, cycles: int = 1) -> dict:
     """Run a loaded page (`blockgraph.load_page`) once per --grid combination or --feeds-dir
     file, write OUT/run-NNNN.npz for each and OUT/index.json + index.csv; return the index. Runs
     are independent jobs of the executor (`Executor.map`); within a run blocks run in order.
@@ -193,22 +199,24 @@ def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequent
     executor that is not available."""
     say = report or (lambda line: print(line, file=sys.stderr))
     with executors.get(executor)(workers=workers, scheduler=scheduler) as runner:
-        return _sweep(page, runner, grid, feeds_dir, out, executor, scheduler, keep,
-                      allow_outside, progress, say)
+        if not page.runnable:
+            raise PageError(page.diagnostics)
+        for d in page.diagnostics:
+            say(d.format())
+        if (grid is None) == (feeds_dir is None):
+            raise SweepError("give either --grid or --feeds-dir")
+        remote = executor == "dask" and scheduler is not None
+        runs = (grid_runs(page, grid, allow_outside=allow_outside) if grid
+                else feeds_runs(page, feeds_dir, load=remote))
+        with sweep_out.owned(out):
+            return _run_all(page, runs, out, say, runner, executor=executor, keep=keep,
+                            progress=progress, cycles=cycles)
 
 
-def _sweep(page, runner, grid, feeds_dir, out, executor, scheduler, keep, allow_outside,
-           progress, say) -> dict:
-    if not page.runnable:
-        raise PageError(page.diagnostics)
-    for d in page.diagnostics:
-        say(d.format())
-    if (grid is None) == (feeds_dir is None):
-        raise SweepError("give either --grid or --feeds-dir")
-    remote = executor == "dask" and scheduler is not None
-    runs = (grid_runs(page, grid, allow_outside=allow_outside) if grid
-            else feeds_runs(page, feeds_dir, load=remote))
-    os.makedirs(out, exist_ok=True)
+def _run_all(page, runs, out, say, runner, *, executor, keep, progress, cycles=1) -> dict:
+    """Run the planned `runs` into OUT (owned by this sweep) and write the index: when all have
+    run, or when the sweep stops early (Ctrl-C, a lost cluster), marked "complete": false, with
+    the runs not done as not run."""
     entries: dict[int, dict] = {}
     for r in runs:
         for d in r.diagnostics:
@@ -216,7 +224,7 @@ def _sweep(page, runner, grid, feeds_dir, out, executor, scheduler, keep, allow_
         if r.error is not None:
             say(f"blockgraph: error: sweep run {r.index} ({r.label()}): {r.error}")
             entries[r.index] = _entry(r, None, 0.0, None)
-    todo = [(r.index, (r.scope, r.feeds, list(keep) if keep else None))
+    todo = [(r.index, (r.scope, r.feeds, list(keep) if keep else None, cycles))
             for r in runs if r.error is None]
     bar = Progress(len(runs), "runs", enabled=progress) if progress is not False else None
     if bar:
@@ -224,23 +232,46 @@ def _sweep(page, runner, grid, feeds_dir, out, executor, scheduler, keep, allow_
             bar.on_block(SimpleNamespace(id=str(i), status="failed"))
     by_index = {r.index: r for r in runs}
     t0 = time.perf_counter()
-    for i, (results, seconds) in runner.map(run_one, todo):
-        r = by_index[i]
-        path = os.path.join(out, r.file)
-        try:
-            write_npz(path, results.arrays())
-            entries[i] = _entry(r, results, seconds, r.file)
-        except OSError as e:
-            entries[i] = _entry(r, results, seconds, None)
-            entries[i]["ok"] = False
-            entries[i]["error"] = f"cannot write {path}: {e.strerror or e}"
-            say(f"blockgraph: error: {entries[i]['error']}")
+    try:
+        for i, (results, seconds) in runner.map(run_one, todo):
+            r = by_index[i]
+            if isinstance(results, RunFailed):
+                r.error = results.error
+                entries[i] = _entry(r, None, seconds, None)
+                say(f"blockgraph: error: sweep run {r.index} ({r.label()}): {r.error}")
+                if bar:
+                    bar.on_block(SimpleNamespace(id=str(i), status="failed"))
+                continue
+            path = os.path.join(out, r.file)
+            try:
+                write_npz(path, results.arrays())
+                entries[i] = _entry(r, results, seconds, r.file)
+            except OSError as e:
+                entries[i] = _entry(r, results, seconds, None)
+                entries[i]["ok"] = False
+                entries[i]["error"] = f"cannot write {path}: {e.strerror or e}"
+                say(f"blockgraph: error: {entries[i]['error']}")
+            if bar:
+                bar.on_block(SimpleNamespace(id=str(i), status="ok" if entries[i]["ok"] else "failed"))
+    except BaseException as e:       # index what is done, then let the interruption through
+        why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"stopped ({e})"
+        _write_index(out, page, executor, runs, entries, t0, f"not run: the sweep was {why}")
+        raise
+    finally:
         if bar:
-            bar.on_block(SimpleNamespace(id=str(i), status="ok" if entries[i]["ok"] else "failed"))
-    if bar:
-        bar.on_finish(None)
-    index = {"page": page.name, "path": page.path, "executor": executor,
-             "ok": all(e["ok"] for e in entries.values()),
+            bar.on_finish(None)
+    return _write_index(out, page, executor, runs, entries, t0)
+
+
+def _write_index(out, page, executor, runs, entries, t0, missing=None) -> dict:
+    """Write OUT/index.json and index.csv (runs without an entry are `missing`: not run) and
+    return the index; "complete" says whether every run has an entry."""
+    complete = len(entries) == len(runs)
+    for r in runs:
+        if r.index not in entries:
+            entries[r.index] = {**_entry(r, None, 0.0, None), "error": missing}
+    index = {"page": page.name, "path": page.path, "executor": executor, "complete": complete,
+             "ok": complete and all(e["ok"] for e in entries.values()),
              "seconds": round(time.perf_counter() - t0, 6),
              "runs": [entries[r.index] for r in runs]}
     write_atomic(os.path.join(out, "index.json"), json.dumps(index, indent=1, allow_nan=False) + "\n")
@@ -257,7 +288,7 @@ def _entry(run: Run, results, seconds, file) -> dict:
             if b.status == "failed":
                 errors[b.id] = b.error
     ok = results is not None and results.ok and not run.diagnostics
-    return {"run": run.index, "file": file, "settings": dict(run.settings), "ok": ok,
+    return {"run": run.index, "file": file, "settings": json_safe(run.settings), "ok": ok,
             "blocks": counts, "errors": errors, "error": run.error,
             "seconds": round(seconds, 6)}
 
@@ -291,6 +322,11 @@ def _jsonable(v) -> bool:
 def _with_run(d: Diagnostic, run: Run) -> Diagnostic:
     return Diagnostic(d.path, d.line, d.col, f"{d.message} [sweep run {run.index}: {run.label()}]",
                       block=d.block, op=d.op, hint=d.hint, port=d.port)
+
+
+def _short(text: str, n: int = 60) -> str:
+    """`text` quoted for a message, cut to `n` characters."""
+    return repr(text if len(text) <= n else text[:n - 3] + "...")
 
 
 def _hint(h) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,21 +69,22 @@ def dtype_name(a: np.ndarray) -> tuple[str, np.ndarray, str | None]:
         return str(a.dtype), a, None
 
 
-def load_npz(path: str) -> dict[str, Tensor]:
-    """Every array of a results .npz, in file order, as {key: Tensor}; ShowError when unreadable."""
+def load_npz(path: str, max_bytes: int | None = None) -> dict[str, Tensor]:
+    """Every array of a results .npz, in file order, as {key: Tensor}; ShowError when unreadable
+    or when an array would need more than `max_bytes` (default: half the physical memory)."""
+    from ..core import npyio
+    from ..core.budget import default_max_bytes
+    from ..core.errors import FileReadError
     try:
-        z = np.load(path, allow_pickle=False)
-        if not isinstance(z, np.lib.npyio.NpzFile):
+        if npyio.is_npy(path):
             raise ShowError(f"{path} is a single .npy array, not a results .npz (run --out FILE.npz)")
-        with z:
+        with npyio.Npz(path) as z:
             out = {}
-            for k in z.files:
-                name, arr, stored = dtype_name(z[k])
+            for k in z.keys:
+                name, arr, stored = dtype_name(z.load(k, max_bytes or default_max_bytes()))
                 out[k] = Tensor(k, name, arr, stored)
             return out
-    except OSError as e:
-        raise ShowError(f"cannot read {path}: {e.strerror or e}") from None
-    except (ValueError, zipfile.BadZipFile, EOFError) as e:
+    except FileReadError as e:
         raise ShowError(f"cannot read {path} as a results .npz: {e}") from None
 
 
@@ -280,6 +280,9 @@ def main(args) -> int:
         if getattr(args, "page", None):
             from .show_page import load as load_view
             view = load_view(args.page)
+            why = view.disagreement(tensors)
+            if why:
+                raise ShowError(f"{args.page} did not make {args.results}: {why}")
         if not args.key:
             print(table(tensors, view) if tensors else f"{args.results}: no results")
             return 0

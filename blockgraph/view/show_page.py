@@ -74,6 +74,56 @@ class PageView:
             return None
         return self.page.scope.blocks.get(rest.split(".", 1)[0]) if self.page.scope else None
 
+    def disagreement(self, tensors: dict) -> str | None:
+        """Why the results `tensors` (key -> show.Tensor) cannot come from this page: a key of
+        the page's own (no PAGE/ prefix, or its name) naming no output of its blocks, or a
+        tensor whose dtype or rank or known dims differ from the output's; or no key of this
+        page at all. None when they agree."""
+        own = [k for k in tensors if k.rpartition("/")[0] in ("", self.page.name)
+               and not k.rpartition("/")[2].startswith("trace:")]       # traces: per cycle
+        if not own:
+            pages = sorted({k.rpartition("/")[0] for k in tensors})
+            return (f"it holds no results of page '{self.page.name}'"
+                    + (f" (its pages: {', '.join(pages)})" if pages else ""))
+        for key in own:
+            why = self._mismatch(key, tensors[key])
+            if why:
+                return f"'{key}' {why}"
+        return None
+
+    def _mismatch(self, key: str, t) -> str | None:
+        """Why results key `key` (BLOCK.PORT[.I]) holding tensor `t` is not an output of this page."""
+        from ..core import dtypes as dt
+        parts = key.rpartition("/")[2].split(".")
+        b = self.block(key)
+        if b is None:
+            ids = list(self.page.scope.blocks)
+            return (f"names no block of the page (it has {len(ids)}: {', '.join(ids[:6])}"
+                    f"{', ...' if len(ids) > 6 else ''})")
+        if b.defn is None:
+            return None
+        i = next((j for j, o in enumerate(b.defn.outputs) if len(parts) > 1 and o.name == parts[1]), None)
+        if i is None:
+            return f"names no output of block '{b.id}' ({b.op})"
+        spec = b.specs[i] if b.specs is not None else None
+        if b.defn.outputs[i].list:
+            if len(parts) != 3 or not parts[2].isdigit():
+                return f"is not an element of list output '{b.id}.{parts[1]}' ({b.op})"
+            spec = spec[int(parts[2])] if spec is not None and int(parts[2]) < len(spec) else None
+        elif len(parts) != 2:
+            return f"names no output of block '{b.id}' ({b.op})"
+        if spec is None or spec.dtype is None:
+            return None
+        stored = "string" if t.dtype == "string" else t.array.dtype
+        if stored != ("string" if spec.dtype == "string" else dt.to_numpy(spec.dtype)):
+            return f"holds {t.dtype}, but block '{b.id}' ({b.op}) gives {spec.dtype}"
+        shape = t.array.shape
+        if spec.shape is not None and (len(shape) != len(spec.shape) or any(
+                d is not None and d != s for d, s in zip(spec.shape, shape))):
+            return (f"has shape {list(shape)}, but block '{b.id}' ({b.op}) gives "
+                    f"{[d if d is not None else '?' for d in spec.shape]}")
+        return None
+
     def source_key(self, key: str, port: str) -> str | None:
         """The results key of what feeds input `port` of the block behind `key` (None for a
         literal or a list port)."""

@@ -27,11 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-try:
-    import ml_dtypes
-    _BF16 = np.dtype(ml_dtypes.bfloat16)
-except ImportError:  # pragma: no cover
-    _BF16 = None
+from blockgraph.core import dtypes as dt
 
 #: intra-op threads of the TF pool the reference values were made with (parallelFor blocks)
 INTRA_OP_THREADS = 2
@@ -114,7 +110,7 @@ def cast(x: np.ndarray, src: str, dst: str, truncate: bool = False) -> np.ndarra
 
 def _np(name):
     if name == "bfloat16":
-        return _BF16
+        return dt.to_numpy("bfloat16")
     return np.dtype(name)
 
 
@@ -171,7 +167,7 @@ def _f32_to_bf16(a, simd=None):
         if simd is not None:
             sign_nan = np.where(simd, np.uint64(0x7FC0), sign_nan)
         r = np.where(nan, sign_nan, r)
-    return r.astype(np.uint16).view(_BF16)
+    return r.astype(np.uint16).view(dt.to_numpy("bfloat16"))
 
 
 def _f32_to_f16(a):

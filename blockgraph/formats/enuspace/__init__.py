@@ -50,7 +50,9 @@ def load(path: str, raw: bytes | None = None) -> Imported:
 def read(path: str, raw: bytes | None = None):
     """(PageSpec or None, Source, [Diagnostic]) of the enuSpace page at `path`."""
     imp = load(path, raw)
-    src = Source(path, imp.doc.text, None, dict(imp.key_marks), dict(imp.value_marks))
+    src = Source(path, imp.doc.text)
+    for where in imp.key_marks.keys() | imp.value_marks.keys():
+        src.set_mark(where, imp.key_marks.get(where), imp.value_marks.get(where))
     if imp.doc.problems:
         return None, src, imp.diagnostics
     return to_spec(imp), src, imp.diagnostics

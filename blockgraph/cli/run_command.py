@@ -1,0 +1,342 @@
+"""`blockgraph run`: feeds read (headers first, only what a placeholder takes), pages run on one
+executor (one dask client or cluster for all of them), results printed and written (--out,
+--trace-out, --save-state, all atomic and refused before running when they cannot be written)."""
+from __future__ import annotations
+
+import sys
+from types import SimpleNamespace
+
+from .. import formats
+from ..core import jsonout, npyio
+from ..core.budget import default_max_bytes
+from ..core.diagnostics import Diagnostic, did_you_mean
+from ..core.errors import ExecutorError, FileReadError, FileWriteError, PageError, UsageError
+from ..core.results import destination, write_npz
+from ..run import executors
+from ..run.progress import Progress
+from ..view import report
+from .common import err as _err
+from .common import load_pages as _load_pages
+
+
+def _limit(max_bytes):
+    """--max-bytes as a number of bytes (its default, -1, is half the physical memory)."""
+    return default_max_bytes() if max_bytes == -1 else max_bytes
+
+
+def _open_feeds(args):
+    """{key: (file, .npz member or None)} of --feeds and --feed (keys ID or PAGE/ID): each file
+    checked (an .npz listed, a .npy's header read), no data read yet. Prints and returns None on
+    error (a usage error)."""
+    sources = {}
+    item = None
+    try:
+        if args.feeds:
+            with npyio.Npz(args.feeds) as z:
+                sources.update((k, (args.feeds, k)) for k in z.keys)
+        for item in args.feed:
+            name, sep, path = item.partition("=")
+            if not sep or not name or not path:
+                _err(f"blockgraph: error: --feed wants ID=FILE.npy, got {item!r}")
+                return None
+            npyio.npy_header(path)
+            sources[name] = (path, None)
+    except FileReadError as e:
+        hint = "; --feed takes ID=FILE.npy, an array saved by numpy.save" if item is not None else ""
+        _err(f"blockgraph: error: cannot read feeds from {e.filename}: {e}{hint}")
+        return None
+    return sources
+
+
+def _load_feeds(sources, keys, max_bytes):
+    """{key: array} for `keys` (each member read only if asked for, checked against max_bytes
+    from its header first); prints and returns None on error (a usage error)."""
+    feeds = {}
+    try:
+        for path in dict.fromkeys(sources[k][0] for k in keys):
+            members = [k for k in keys if sources[k][0] == path]
+            if sources[members[0]][1] is None:
+                feeds[members[0]] = npyio.load_npy(path, max_bytes)
+                for k in members[1:]:
+                    feeds[k] = feeds[members[0]]
+                continue
+            with npyio.Npz(path) as z:
+                for k in members:
+                    feeds[k] = z.load(sources[k][1], max_bytes)
+    except FileReadError as e:
+        _err(f"blockgraph: error: cannot read feeds from {e.filename}: {e}")
+        return None
+    return feeds
+
+
+def _feeds_for(page, keys, many):
+    """{placeholder id: feed key} of the feeds meant for `page`: plain ids it has (every plain
+    key when it is the only page), and PAGE/ID keys naming it."""
+    mine = {}
+    names = set(page.scope.feedable()) if page.scope else set()
+    for k in keys:
+        pg, sep, bid = k.rpartition("/")
+        if sep and pg == page.name:
+            mine[bid] = k
+        elif not sep and (k in names or not many):
+            mine[k] = k
+    return mine
+
+
+def run(args) -> int:
+    if args.scheduler is not None and args.executor != "dask":
+        _err("blockgraph: error: --scheduler needs --executor dask")
+        return 2
+    for flag, path in (("--out", args.out), ("--trace-out", args.trace_out),
+                       ("--save-state", args.save_state)):
+        if path:
+            try:
+                destination(path)       # refused before running, not after
+            except FileWriteError as e:
+                _err(f"blockgraph: error: {flag} {path}: {e}")
+                return 2
+    sources = _open_feeds(args)
+    if sources is None:
+        return 2
+    state = _read_state(args.state, _limit(args.max_bytes)) if args.state else {}
+    if state is None:
+        return 2
+    pages = _load_pages(args.pages, args)
+    many = len(args.pages) > 1
+    if not _check_show(args.show, [p for p in pages if p and p.runnable], args.keep):
+        return 2
+    wanted = {i: _feeds_for(p, sources, many) for i, p in enumerate(pages) if p and p.runnable}
+    fed = {k for i, mine in wanted.items() for bid, k in mine.items()
+           if bid in pages[i].scope.feedable()}       # never read a member nobody feeds
+    feeds = _load_feeds(sources, [k for k in sources if k in fed], _limit(args.max_bytes))
+    if feeds is None:
+        return 2
+    try:     # one executor (one dask client or cluster) serves every page of the command
+        with executors.get(args.executor)(workers=args.workers, scheduler=args.scheduler) as ex:
+            all_results, ok, used = _run_pages(pages, wanted, feeds, state, args, ex)
+    except ExecutorError as e:      # dask missing, scheduler unreachable, bad --workers
+        _err(f"blockgraph: error: {e}")
+        return 2
+    checks, ok = _check_saved(all_results, args, ok)
+    unused = sorted(set(sources) - used) if many else []
+    for k in unused:
+        _err(f"blockgraph: error: feed '{k}' matches no placeholder of the pages given")
+        ok = False
+    ok = _write_outputs(args, all_results, many) and ok
+    if args.json:
+        _print_json(all_results, many, ok, checks)
+    else:
+        for p, results in all_results:
+            if many:
+                print(f"== {p.name} ({p.path})")
+            print(report.results_table(results))
+            if results.cycles > 1 or results.state:
+                print(f"cycles: {results.cycles}" + (f"; variables: {', '.join(results.state)}"
+                                                     if results.state else ""))
+            _show(args.show, p, results)
+            if p.path in checks:
+                print(checks[p.path].table())
+    return 0 if ok else 1
+
+
+def _check_saved(all_results, args, ok):
+    """--check-saved: {page path: its results compared with those its file saved} (enuSpace)."""
+    checks = {}
+    for p, results in all_results if args.check_saved else ():
+        try:
+            checks[p.path] = formats.check_saved(p, results)
+        except (UsageError, OSError) as e:
+            _err(f"blockgraph: error: --check-saved: {e}")
+            ok = False
+    return checks, ok and all(c.ok for c in checks.values())
+
+
+def _run_pages(pages, wanted, feeds, state, args, ex):
+    """Run every runnable page, printing its problems: ([(page, Results)], ok, feed keys used).
+    `wanted[i]` maps the placeholders of page i to feed keys, `feeds` those keys to arrays.
+    ExecutorError propagates (the executor cannot run here at all)."""
+    all_results, ok = [], all(pages)
+    used = set()
+    for i, p in enumerate(pages):
+        if p is None:
+            continue
+        for d in p.diagnostics:
+            _err(d.format())
+        ok = ok and not p.errors
+        if not p.runnable:
+            continue
+        used |= set(wanted[i].values())
+        problems = p.feed_problems(wanted[i])
+        if problems:
+            for d in problems:
+                _err(d.format())
+            ok = False
+            continue
+        mine = {bid: feeds[k] for bid, k in wanted[i].items()}
+        cycles = args.cycles
+        bar = Progress.for_terminal(cycles, "cycles") if cycles > 1 else None
+        try:
+            start = _state_for(p, state, many=len(pages) > 1) or None
+            if args.from_saved:          # enuSpace: Variables from their saved result_ref
+                start = {**formats.saved_state(p), **(start or {})}
+            results = p.run(mine, fail_fast=args.fail_fast, executor=ex,
+                            callbacks=None if bar else Progress.for_terminal(len(p.scope.blocks)),
+                            keep=args.keep or None, cycles=cycles, trace=args.trace or None,
+                            state=start,
+                            on_cycle=_cycle_progress(bar))
+        except (PageError, UsageError) as e:
+            for line in (d.format() for d in e.diagnostics) if isinstance(e, PageError) else \
+                    [f"blockgraph: error: {e}"]:
+                _err(line)
+            ok = False
+            continue
+        finally:
+            if bar:
+                bar.on_finish(None)
+        if results.cycles < cycles:
+            _err(f"{p.path}: stopped after cycle {results.cycles} of {cycles}: a block failed")
+        for r in results:
+            if r.status == "failed" and not p.scope.blocks[r.id].error:   # static ones are printed
+                line, col = p.locate(r.id, r.error_port)
+                _err(Diagnostic(p.path, line, col, r.error, block=r.id, op=r.op).format())
+                if r.traceback:
+                    _err(r.traceback.rstrip() if args.debug else
+                         "  hint: a bug inside the block; rerun with --debug for its traceback")
+        ok = ok and results.ok
+        all_results.append((p, results))
+    return all_results, ok, used
+
+
+def _state_for(page, state, many):
+    """The --state values meant for `page`: VAR keys (a single page) and PAGE/VAR keys."""
+    mine = {}
+    for k, v in state.items():
+        pg, sep, var = k.rpartition("/")
+        if sep and pg == page.name:
+            mine[var] = v
+        elif not sep and not many:
+            mine[k] = v
+    return mine
+
+
+def _read_state(path, max_bytes):
+    """{Variable id: array} of --state FILE.npz; prints and returns None when it cannot be read."""
+    try:
+        with npyio.Npz(path) as z:
+            return {k: z.load(k, max_bytes) for k in z.keys}
+    except FileReadError as e:
+        _err(f"blockgraph: error: --state: cannot read {e.filename}: {e}")
+        return None
+
+
+def _cycle_progress(bar):
+    """on_cycle for Page.run: advance a cycles progress bar."""
+    if bar is None:
+        return None
+    return lambda k, results: bar.on_block(SimpleNamespace(id=str(k), status="ok" if results.ok
+                                                           else "failed"))
+
+
+def _write_outputs(args, all_results, many) -> bool:
+    """--out (outputs, and traces unless --trace-out), --trace-out, --save-state; False when
+    one cannot be written (said on stderr)."""
+    files = {}
+    if args.out:
+        files[args.out] = {}
+    if args.trace and args.trace_out:
+        files[args.trace_out] = {}
+    if args.save_state:
+        files[args.save_state] = {}
+    for p, results in all_results:
+        prefix = f"{p.name}/" if many else ""
+        if args.out:
+            files[args.out].update(results.arrays(prefix=prefix))
+        if args.trace and (args.trace_out or args.out):
+            files[args.trace_out or args.out].update(
+                {f"{prefix}trace:{k}": v for k, v in results.trace_arrays().items()})
+        if args.save_state:
+            files[args.save_state].update({f"{prefix}{k}": v for k, v in results.state.items()})
+    ok = True
+    for path, arrays in files.items():
+        try:
+            write_npz(path, arrays)
+        except OSError as e:
+            _err(f"blockgraph: error: cannot write {path}: {e.strerror or e}")
+            ok = False
+    return ok
+
+
+def _print_json(all_results, many, ok, checks=None):
+    """The results as one JSON document on stdout, tensors streamed a chunk at a time."""
+    checks = checks or {}
+    if not many and len(all_results) == 1:
+        doc = all_results[0][1].to_json(streamed=True)
+        doc["ok"] = doc["ok"] and ok
+        if checks:
+            doc["check_saved"] = next(iter(checks.values())).to_json()
+    else:
+        doc = {"page": [p.name for p, _ in all_results], "ok": ok, "blocks": {}}
+        for p, results in all_results:
+            for bid, entry in results.to_json(streamed=True)["blocks"].items():
+                doc["blocks"][f"{p.name}/{bid}"] = entry
+        if checks:
+            doc["check_saved"] = {p.name: checks[p.path].to_json() for p, _ in all_results
+                                  if p.path in checks}
+    jsonout.write(doc, sys.stdout)
+    sys.stdout.write("\n")
+
+
+def _show_problem(page, key: str, keep) -> str | None:
+    """Why --show KEY (BLOCK, BLOCK.PORT or BLOCK.PORT.I) names no kept output of `page`, or
+    None when it names one."""
+    from fnmatch import fnmatchcase
+    parts = key.split(".")
+    b = page.scope.blocks.get(parts[0])
+    if b is None:
+        hint = did_you_mean(parts[0], page.scope.blocks)
+        return f"no block '{parts[0]}' in page '{page.name}'" + (f" ({hint})" if hint else "")
+    if b.defn is None or not b.defn.outputs:
+        return None if b.defn is None else f"block '{b.id}' ({b.op}) has no outputs"
+    names = [o.name for o in b.defn.outputs]
+    port = parts[1] if len(parts) > 1 else names[0]
+    out = b.defn.output(port)
+    if out is None or len(parts) > 3:
+        return (f"block '{b.id}' ({b.op}) has no output '{'.'.join(parts[1:])}' "
+                f"(outputs: {', '.join(names)})")
+    if len(parts) == 3 and not (out.list and parts[2].isdigit()):
+        return f"output '{b.id}.{port}' is not a list" if not out.list else f"bad index in '{key}'"
+    if keep and not any(fnmatchcase(n, p) for n in (f"{b.id}.{port}", b.id) for p in keep):
+        return f"output '{b.id}.{port}' is not kept (--keep {' '.join(keep)})"
+    return None
+
+
+def _check_show(keys, pages, keep) -> bool:
+    """True when every --show key names an output of one of `pages`; else prints why (a usage
+    error: nothing runs)."""
+    ok = True
+    for key in keys:
+        problems = [_show_problem(p, key, keep) for p in pages]
+        if pages and all(problems):
+            _err(f"blockgraph: error: --show {key}: {problems[0]}")
+            ok = False
+    return ok
+
+
+def _show(keys, page, results):
+    """Print the --show outputs of `page` (keys naming none of its outputs are another page's)."""
+    for key in keys:
+        if _show_problem(page, key, None):
+            continue
+        try:
+            a = results[key]
+        except (KeyError, IndexError, ValueError) as e:
+            _err(f"blockgraph: --show {key}: {e.args[0] if e.args else e}")
+            continue
+        parts = key.split(".")
+        r = results.block(parts[0])
+        port = parts[1] if len(parts) > 1 else next(iter(r.outputs))
+        d = r.dtypes[port]
+        d = d[int(parts[2])] if len(parts) > 2 else d
+        print(f"\n{key}: {d} {report.shape_text(a.shape)}\n{report.full(a, d)}")
+
+
