@@ -121,6 +121,21 @@ def test_lists_operations_and_symbolic_gradients():
     assert formats.check_saved(p, r).ok
 
 
+def test_pins_that_are_attrs_and_typed_literals():
+    p = load_page(page("pins.svg"))
+    assert not p.errors
+    b = p.spec.blocks
+    assert b["ID_CAST"].attrs == {"DstT": "int32"}                 # a DataType pin
+    assert b["ID_S2D"].attrs == {"block_size": 2}                  # an int64 pin
+    assert b["ID_SQ"].attrs == {"axis": [0]}                       # squeeze_dims_ -> axis
+    assert b["ID_R"].inputs["shape"].model_dump() == {"value": [1, 4], "dtype": "int32"}
+    assert b["ID_HOT"].inputs["on_value"].model_dump() == {"value": 1.0, "dtype": "float32"}
+    assert b["ID_HOT"].attrs == {"axis": -1}
+    r = p.run()
+    assert r["ID_SQ.output"].tolist() == [1, 3, 2, 4]
+    assert formats.check_saved(p, r).ok
+
+
 def test_check_reports_every_problem_located_in_the_svg(capsys):
     rc = main(["check", page("bad.svg")])
     err = capsys.readouterr().err
@@ -149,6 +164,11 @@ def test_check_reports_every_problem_located_in_the_svg(capsys):
     assert ": warning: " in line and src.startswith("1.5")
     line, _ = at("ignores 'narrow_range_'")
     assert ": warning: " in line
+    # the symbol library types ExpandDims' axis as DT_FLOAT: TF refuses it, as it did in enuSpace
+    line, _ = at("Value for attr 'Tdim' of float is not in the list of allowed values: int32, int64")
+    assert "block 'ID_E' (ExpandDims)" in line
+    line, src = at("types pin 'axis' of ExpandDims as DT_FLOAT")
+    assert ": warning: " in line and src.startswith("0")
     assert "Traceback" not in err
 
 

@@ -9,6 +9,7 @@
   `project/Task/Tensorflow/counter.json`): Variables, an update, a Const-initialised Variable,
   a block nothing fetches, a display block; saved results of cycle 3, worked out by hand;
 - `lists.svg`: an InputList into ConcatV2, an Operation as a run target, AddSymbolicGradients;
+- `pins.svg`: pins that are attrs (DataType, int64), a renamed attrs key, typed literals;
 - `bad.svg`: one of each problem `check` must locate.
 Pins are listed in the order of enuSpace's symbol library (the order the plugin walks them).
 """
@@ -280,6 +281,41 @@ def lists():
     write("lists.svg", svg3(blocks, links))
 
 
+def pins():
+    """Pins that are not tensors (a DataType, an int64, an attrs key renamed in TF 2), inline
+    literals typed by the symbol library (Reshape's shape) and by their text (OneHot's values)."""
+    blocks = {
+        "ID_SESSION": SESSION,
+        "ID_X": const("1.000000;2.000000;3.000000;4.000000", "[2][2]"),
+        "ID_CAST": ("Cast", [("x",), ("y",), ("scope", "string", "", "scope"),
+                             ("DstT", "string", "", "DT_INT32")]),
+        "ID_T": ("Transpose", [("scope", "string", "", "scope"), ("x",), ("perm", "string", "", "{1,0}"),
+                               ("y",)]),
+        "ID_R": ("Reshape", [("scope", "string", "", "scope"), ("tensor",), ("shape", "string", "", "{1,4}"),
+                             ("output",)]),
+        "ID_SQ": ("Squeeze", [("scope", "string", "", "scope"), ("input",), ("output",),
+                              ("attrs", "string", "", "squeeze_dims_ = {0};"),
+                              ("result_output", "int", "[4]", "1;3;2;4")]),
+        "ID_HOT": ("OneHot", [("scope", "string", "", "scope"), ("indices",), ("depth", "string", "", "5"),
+                              ("on_value", "string", "", "1.0f"), ("off_value", "string", "", "0.0f"),
+                              ("attrs", "string", "", "axis_=-1"), ("output",),
+                              ("result_output", "float", "[4][5]",
+                               ";".join("1.000000" if j == k else "0.000000"
+                                        for k in (1, 3, 2, 4) for j in range(5)))]),
+        "ID_IMG": const("1.000000;2.000000;3.000000;4.000000", "[1][2][2][1]"),
+        "ID_S2D": ("SpaceToDepth", [("scope", "string", "", "scope"), ("input",), ("output",),
+                                    ("block_size", "string", "", "2"),
+                                    ("result_output", "float", "[1][1][1][4]",
+                                     "1.000000;2.000000;3.000000;4.000000")]),
+    }
+    links = [("ID_X", "output", "ID_CAST", "x"), ("ID_CAST", "y", "ID_T", "x"),
+             ("ID_T", "y", "ID_R", "tensor"), ("ID_R", "output", "ID_SQ", "input"),
+             ("ID_SQ", "output", "ID_HOT", "indices"), ("ID_IMG", "output", "ID_S2D", "input"),
+             ("ID_HOT", "output", "ID_SESSION", "fetch_outputs"),
+             ("ID_S2D", "output", "ID_SESSION", "fetch_outputs")]
+    write("pins.svg", svg3(blocks, links))
+
+
 def bad():
     """One of each problem: an op with no block yet, a bad literal, a link from a missing block,
     a Variable whose initvalues do not fit its shape, an enuSpace float64 literal into an int32
@@ -301,12 +337,15 @@ def bad():
                               ("initvalues", "string", "", "0")]),
         "ID_ADD": ("AssignAdd", [("ref",), ("value", "string", "", "1.5"), ("scope", "string", "", "scope"),
                                  ("output_ref",), ("attrs", "string", "", "use_locking_ = false;")]),
+        "ID_E": ("ExpandDims", [("scope", "string", "", "scope"), ("input",), ("axis", "string", "", "0"),
+                                ("output",)]),
         "ID_FQ": ("FakeQuantWithMinMaxArgs", [("scope", "string", "", "scope"), ("inputs",), ("outputs",),
                                               ("attrs", "string", "", "min_=-1.0f;max_=1.0f;narrow_range_=true")]),
     }
     links = [("ID_QUEUE", "handle", "ID_SIZE", "handle"), ("ID_C", "output", "ID_SHAPE", "tensor"),
              ("ID_GONE", "output", "ID_ORPHAN", "input"), ("ID_N", "ref", "ID_ADD", "ref"),
-             ("ID_C", "output", "ID_FQ", "inputs"),
+             ("ID_C", "output", "ID_FQ", "inputs"), ("ID_C", "output", "ID_E", "input"),
+             ("ID_E", "output", "ID_SESSION", "fetch_outputs"),
              ("ID_SIZE", "size", "ID_SESSION", "fetch_outputs"),
              ("ID_SHAPE", "output", "ID_SESSION", "fetch_outputs"),
              ("ID_ORPHAN", "output", "ID_SESSION", "fetch_outputs"),
@@ -320,5 +359,6 @@ if __name__ == "__main__":
     fake_quant_pages()
     counter()
     lists()
+    pins()
     bad()
     print("wrote", os.path.normpath(OUT))

@@ -16,9 +16,10 @@ _SNIFF_BYTES = 8192
 
 def kind(path: str, raw: bytes | None = None) -> str | None:
     """The format of the file at `path` ('enuspace'), or None for YAML (the default).
-    OSError when it cannot be read."""
+    FileReadError (an OSError) when it cannot be read."""
     if raw is None:
-        with open(path, "rb") as fh:
+        from ..core import files
+        with files.open_regular(path) as fh:      # FileReadError (an OSError) when it cannot
             raw = fh.read(_SNIFF_BYTES)
     from . import enuspace
     return "enuspace" if enuspace.sniff(raw) else None

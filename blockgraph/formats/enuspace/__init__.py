@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...core import files
 from ...core.diagnostics import Diagnostic
 from ...core.page import PageSpec
 from ...core.source import Source
 from . import json_page, svg
-from .build import Builder, Imported
 from .text import decode, head
 
 
@@ -26,11 +26,12 @@ def sniff(raw: bytes) -> str | None:
     return None
 
 
-def load(path: str, raw: bytes | None = None) -> Imported:
-    """The enuSpace page at `path` converted (OSError when it cannot be read)."""
+def load(path: str, raw: bytes | None = None) -> "Imported":
+    """The enuSpace page at `path` converted (FileReadError, an OSError, when it cannot be
+    read)."""
+    from .build import Builder, Imported
     if raw is None:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = files.read_bytes(path)         # bounded; FileReadError (an OSError)
     try:
         text = decode(raw)
     except UnicodeDecodeError as e:
@@ -58,7 +59,7 @@ def read(path: str, raw: bytes | None = None):
     return to_spec(imp), src, imp.diagnostics
 
 
-def to_spec(imp: Imported) -> PageSpec:
+def to_spec(imp) -> PageSpec:
     """The PageSpec of a converted page (arrays read from the .dat become literals)."""
     blocks = {bid: {k: _plain(v) for k, v in spec.items()} for bid, spec in imp.blocks.items()}
     return PageSpec.model_validate({"format": 1, "page": imp.name, "blocks": blocks,
