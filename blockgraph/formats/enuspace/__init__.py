@@ -13,6 +13,7 @@ from ...core.diagnostics import Diagnostic
 from ...core.page import PageSpec
 from ...core.source import Source
 from . import json_page, svg
+from .build import Builder, Imported
 from .text import decode, head
 
 
@@ -26,10 +27,9 @@ def sniff(raw: bytes) -> str | None:
     return None
 
 
-def load(path: str, raw: bytes | None = None) -> "Imported":
+def load(path: str, raw: bytes | None = None) -> Imported:
     """The enuSpace page at `path` converted (FileReadError, an OSError, when it cannot be
     read)."""
-    from .build import Builder, Imported
     if raw is None:
         raw = files.read_bytes(path)         # bounded; FileReadError (an OSError)
     try:
@@ -59,7 +59,7 @@ def read(path: str, raw: bytes | None = None):
     return to_spec(imp), src, imp.diagnostics
 
 
-def to_spec(imp) -> PageSpec:
+def to_spec(imp: Imported) -> PageSpec:
     """The PageSpec of a converted page (arrays read from the .dat become literals)."""
     blocks = {bid: {k: _plain(v) for k, v in spec.items()} for bid, spec in imp.blocks.items()}
     return PageSpec.model_validate({"format": 1, "page": imp.name, "blocks": blocks,
