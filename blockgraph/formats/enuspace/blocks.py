@@ -123,8 +123,12 @@ def _attrs(b, n, bid, defn, pin: Pin, spec):
     for note in notes:
         b.diag(at, note, n)
     b.mark(("blocks", bid, "attrs"), pin.mark, at)
+    keys = {k for k, _ in entries}
     for key, text in entries:
         name, underscore = mapping.attr_name(defn.name, key)
+        if not underscore and key + "_" in keys:
+            b.diag(at, f"attrs: enuSpace reads '{key}_' and ignores '{key}': so does this import", n)
+            continue
         if defn.attr(name) is None:
             b.diag(at, f"attrs: {defn.name} has no attr '{name}': enuSpace ignores '{key}', so does "
                    "this import", n)
@@ -153,6 +157,7 @@ def _attr(b, n, bid, defn, key, name, text, pin, spec):
         b.error(at, f"attrs: {e}", n)
         return
     if truncates:
+        notes = [n for n in notes if "stoll" not in n]
         notes.append(f"enuSpace reads the float {key} = {text!r} with its integer parser: "
                      f"{float(value)} here too")
         value = float(value)

@@ -160,9 +160,10 @@ class Builder:
                 target = self._target(k, s, k in runs)
                 if target is not None:
                     starts.add(target[1])
-                    if target[0] not in fetch:
-                        fetch.append(target[0])
-                        marks.append(k.mark)
+                    for entry in target[0]:
+                        if entry not in fetch:
+                            fetch.append(entry)
+                            marks.append(k.mark)
         for i, at in enumerate(marks):
             self.mark(("fetch", i), at, at)
         needed = session.upstream(doc, starts)
@@ -174,7 +175,7 @@ class Builder:
         self.out.fetch = fetch + extra
 
     def _target(self, k: Link, s: Node, run: bool):
-        """(fetch entry, enuSpace id it starts from) of a link into a session, or None."""
+        """([fetch entries], enuSpace id they start from) of a link into a session, or None."""
         src = self.doc.nodes.get(k.src)
         if src is None or not src.is_tf:
             self.error(k.mark, f"ClientSession '{s.id}' is linked to '{k.src}', which is not a "
@@ -186,20 +187,20 @@ class Builder:
                 self.error(src.mark, f"Operation '{src.id}' needs exactly one link into its "
                            "'operation' pin", src)
                 return None
-            return self.out.ids[inner[0].src], src.id
+            return [self.out.ids[inner[0].src]], src.id
         if run:
             if session.output_kind(src, k.src_pin) != session.OPERATION:
                 self.diag(k.mark, f"run_outputs takes Operations: enuSpace ignores the link from "
                           f"'{src.id}.{k.src_pin}'", s)
                 return None
-            return self.out.ids[src.id], src.id
+            return [self.out.ids[src.id]], src.id
         if src.symbol == "InputList":
             self.diag(k.mark, f"InputList '{src.id}' is fetched directly: enuSpace runs it apart and "
                       "writes only its first item; its items are fetched here", s)
             refs = self.ref(k, s) or []
-            return (refs[0], src.id) if refs else None
+            return (refs, src.id) if refs else None
         got = self.ref(k, s)
-        return (got, src.id) if isinstance(got, str) else None
+        return ([got], src.id) if isinstance(got, str) else None
 
     def _reach(self, fetch: list, needed: set) -> list:
         """Blocks enuSpace runs that the fetch list does not reach through blockgraph's wires
