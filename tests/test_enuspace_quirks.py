@@ -162,3 +162,30 @@ def test_inline_literal_dtypes_are_enuspaces(tmp_path, text, dtype, noted):
     assert p.run()["ID_F.output"].dtype.name == dtype
     assert bool([w for w in warnings(p, "ID_F") if "enuSpace reads the literal" in w]) == (
         noted and dtype != "int32")
+
+
+def test_a_block_is_fetched_once_with_the_first_output_met(tmp_path):
+    """The plugin fetches each upstream block once, by the first of its output pins its walk
+    meets: the others' saved results are stale (not written, not compared)."""
+    grad = ("FakeQuantWithMinMaxVarsGradient",
+            [SCOPE, ("gradients",), ("inputs",), ("min",), ("max",), ("attrs", "string", "", "num_bits_=8"),
+             ("backprops_wrt_input",), ("backprop_wrt_min",), ("backprop_wrt_max",),
+             ("result_backprops_wrt_input", "float", "[2]", "7;7"),
+             ("result_backprop_wrt_min", "float", "", "1.000000")])
+    ident = ("Identity", [SCOPE, ("input",), ("output",)])
+    blocks, links = with_session(
+        {"ID_G": mk.const("1;1", "[2]"), "ID_X": mk.const("-1;2", "[2]"),
+         "ID_LO": mk.const("0", ""), "ID_HI": mk.const("5", ""), "ID_F": grad,
+         "ID_I1": ident, "ID_I2": ident},
+        [("ID_G", "output", "ID_F", "gradients"), ("ID_X", "output", "ID_F", "inputs"),
+         ("ID_LO", "output", "ID_F", "min"), ("ID_HI", "output", "ID_F", "max"),
+         ("ID_F", "backprop_wrt_min", "ID_I1", "input"),
+         ("ID_F", "backprops_wrt_input", "ID_I2", "input")],
+        [("ID_I1", "output"), ("ID_I2", "output")])
+    p = page(tmp_path, blocks, links)
+    from blockgraph import formats
+    from blockgraph.formats.enuspace import load
+    assert load(p.path).written["ID_F"] == ["backprop_wrt_min"]
+    comp = formats.check_saved(p, p.run())
+    assert [(r.pin, r.status) for r in comp.rows if r.block == "ID_F"] == \
+        [("backprops_wrt_input", "not written"), ("backprop_wrt_min", "match")]
