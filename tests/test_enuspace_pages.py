@@ -292,3 +292,23 @@ def test_invalid_ids_are_mapped_and_said(tmp_path):
                "'ID_W' here" for d in p.diagnostics)
     assert p.spec.blocks["ID_APPLY"].inputs["var"] == "ID_W.ref"
     assert p.run(cycles=3)["ID_W.ref"].tolist() == [[0.0, 1.0, 2.0]]
+
+
+def test_a_mismatch_is_recomputed_from_its_inputs_saved_values(tmp_path):
+    """A block whose inputs' saved values differ from the computed ones is recomputed from those
+    saved values: when that matches its saved result, the table says the difference comes from
+    upstream (it stays a mismatch)."""
+    hot = ";".join("1.000000" if j == k else "0.000000" for k in (0, 1, 2, 3) for j in range(5))
+    text = open(page("pins.svg"), "rb").read().decode("utf-16")
+    text = text.replace('var-type="int" value="1;3;2;4"', 'var-type="int" value="0;1;2;3"')
+    text = text.replace(text[text.index('"#result_output[4][5]"'):].split('value="')[1].split('"')[0],
+                        hot)
+    src = tmp_path / "pins.svg"
+    src.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    p = load_page(str(src))
+    comp = formats.check_saved(p, p.run())
+    rows = {r.block: r for r in comp.rows}
+    assert rows["ID_SQ"].status == "MISMATCH" and rows["ID_SQ"].local is None
+    assert rows["ID_HOT"].status == "MISMATCH" and rows["ID_HOT"].local == 0.0
+    assert "from its inputs' saved values it matches (max |diff| 0)" in rows["ID_HOT"].detail
+    assert not comp.ok

@@ -80,13 +80,16 @@ def test_one_hot_is_exact_and_int32_from_the_dat():
     assert [x.max_diff for x in comp.compared] == [0.0, 0.0]
 
 
-#: the pure-compute step of the MNIST training pages: every pin enuSpace wrote, from the .dat
-TRAIN_STEPS = [(f"{MNIST}/linear regression/mnistTrain_SoftMax100.svg", 15),
-               (f"{MNIST}/linear regression/mnistTrain_subtract100.svg", 16)]
+#: the pure-compute step of the MNIST training pages: every pin enuSpace wrote, from the .dat;
+#: subtract100's dW = (prediction - labels)^T . X sums 100 rows of a difference that cancels:
+#: TF 1.5's float32 rounding of the forward MatMul (2.7e-7 off ours) grows past the text's
+#: precision there, and dW recomputed from its inputs' saved values is exact
+TRAIN_STEPS = [(f"{MNIST}/linear regression/mnistTrain_SoftMax100.svg", 15, set()),
+               (f"{MNIST}/linear regression/mnistTrain_subtract100.svg", 16, {"ID_1eHkzO1466"})]
 
 
-@pytest.mark.parametrize("rel, pins", TRAIN_STEPS, ids=["SoftMax100", "subtract100"])
-def test_mnist_training_step_from_the_dat(rel, pins):
+@pytest.mark.parametrize("rel, pins, drift", TRAIN_STEPS, ids=["SoftMax100", "subtract100"])
+def test_mnist_training_step_from_the_dat(rel, pins, drift):
     page = load_page(_path(rel))
     compute = {"MatMul", "Add", "Sub", "Mean", "Square", "SoftmaxCrossEntropyWithLogits"}
     missing = compute & set(_needs(page))
@@ -94,7 +97,9 @@ def test_mnist_training_step_from_the_dat(rel, pins):
         pytest.skip(f"needs blocks not merged yet: {', '.join(sorted(missing))}")
     comp = formats.check_saved(page, page.run(state=formats.saved_state(page)))
     assert len(comp.compared) == pins
-    assert all(r.status == "match" for r in comp.compared), comp.table()
+    off = [r for r in comp.compared if r.status != "match"]
+    assert {r.block for r in off} <= drift, comp.table()
+    assert all(r.local == 0.0 for r in off), comp.table()
 
 
 def test_cnn_eval_forward_pass_from_the_dat():
