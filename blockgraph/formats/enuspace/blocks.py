@@ -182,8 +182,8 @@ def const(b, n: Node, bid: str) -> dict:
     b.mark(path, pin.mark, pin.value_mark)
     if pin.binary_pos is not None and not pin.value.strip():
         lit = _dat(b, n, pin)
-        if lit is not None:
-            spec["attrs"] = {"value": lit["value"], "dtype": lit["dtype"]}
+        spec["attrs"] = {"value": lit["value"], "dtype": lit["dtype"]} if lit is not None else \
+            {"dtype": VAR_TYPES.get(pin.var_type), "shape": list(pin.dims or [])}   # said why
         return spec
     if n.symbol == "Const_ex":
         dtype = literals.data_type(n.value("dtype"))

@@ -118,9 +118,10 @@ class Builder:
         for spec in self.out.blocks.values():       # a Variable initialised from a Const
             init = spec.get("init")
             if isinstance(init, str) and not spec["attrs"]:
-                value = self.out.blocks[init].get("attrs", {})
-                if "value" in value:
-                    spec["attrs"] = {"dtype": value["dtype"], "shape": list(np.shape(value["value"]))}
+                const = self.out.blocks[init].get("attrs", {})
+                shape = list(np.shape(const["value"])) if "value" in const else const.get("shape")
+                if const.get("dtype") and shape is not None:
+                    spec["attrs"] = {"dtype": const["dtype"], "shape": shape}
         self._sessions()
         written = session.written(doc)
         self.out.written = {self.out.ids[k]: v for k, v in written.items()}
