@@ -312,3 +312,17 @@ def test_a_mismatch_is_recomputed_from_its_inputs_saved_values(tmp_path):
     assert rows["ID_HOT"].status == "MISMATCH" and rows["ID_HOT"].local == 0.0
     assert "from its inputs' saved values it matches (max |diff| 0)" in rows["ID_HOT"].detail
     assert not comp.ok
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+def test_render_draws_an_enuspace_page_beside_it_never_over_it(tmp_path, capsys):
+    pytest.importorskip("graphviz")
+    src = tmp_path / "lists.svg"
+    shutil.copy(page("lists.svg"), src)
+    before = src.read_bytes()
+    assert main(["render", str(src), "--run"]) == 0
+    assert src.read_bytes() == before
+    drawn = (tmp_path / "lists.diagram.svg").read_text()
+    assert "ID_GRAD" in drawn and "ID_STEP" in drawn and "ID_LIST" not in drawn
+    assert main(["render", str(src), "-o", str(src)]) == 2
+    assert "is the page itself" in capsys.readouterr().err and src.read_bytes() == before
