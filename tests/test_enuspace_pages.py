@@ -280,6 +280,11 @@ def test_unreadable_and_non_pages_are_located_errors(tmp_path, capsys):
     y = tmp_path / "p.yaml"
     y.write_text("format: 1\nblocks: {}\n")
     assert main(["import", str(y), "-o", str(tmp_path / "x.yaml")]) == 2
+    own = tmp_path / "own.svg"
+    shutil.copy(COUNTER, own)
+    assert main(["import", str(own), "-o", str(own)]) == 2          # never over the page itself
+    assert "is the page itself" in capsys.readouterr().err
+    assert open(own, "rb").read() == open(COUNTER, "rb").read()
 
 
 def test_invalid_ids_are_mapped_and_said(tmp_path):

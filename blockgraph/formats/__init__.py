@@ -64,6 +64,9 @@ def to_yaml(path: str, out: str) -> tuple[list, list]:
     UsageError when it is not a page of another format; PageError when it cannot be read."""
     if kind(path) != "enuspace":
         raise UsageError(f"{path} is not an enuSpace page (SVG or exported JSON): nothing to import")
+    import os
+    if os.path.abspath(out) == os.path.abspath(path):
+        raise UsageError(f"-o {out} is the page itself: name the YAML page to write")
     from ..core.errors import PageError
     from .enuspace import to_yaml as convert
     try:
