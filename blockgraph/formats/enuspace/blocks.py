@@ -41,7 +41,7 @@ def op(b, n: Node, bid: str, defn) -> dict:
         if name in mapping.META_PINS or name.startswith("result_"):
             continue
         links = b.doc.links_into(n.id, name)
-        port = defn.input(mapping.port_name(defn.name, name))
+        port = defn.input(name)
         if port is not None:
             _input(b, n, bid, port, pin, links, spec)
         elif defn.attr(name) is not None:

@@ -1,7 +1,8 @@
 """What an enuSpace block (a TF C++ API op with pins) is as a blockgraph block: the raw op it
 creates, which pins are input ports and which are attrs, and how the plugin reads its `attrs`
 string. The raw op's declaration (the block registry) says which names are ports, attrs and
-outputs; this module holds only where the C++ API and the plugin differ from it."""
+outputs (their names are `tf.raw_ops`' keywords, which are the C++ API's pin names too); this
+module holds only where the C++ API and the plugin differ from it."""
 from __future__ import annotations
 
 from ...core import registry
@@ -11,9 +12,6 @@ OPS = {"Multiply": "Mul", "Subtract": "Sub", "Negate": "Neg", "Reverse": "Revers
        "Concat": "ConcatV2", "Stack": "Pack", "Unstack": "Unpack", "Where3": "Select",
        "BroadcastDynamicShape": "BroadcastArgs", "SetDiff1D": "ListDiff", "Variable": "VariableV2",
        "Const_ex": "Const"}
-
-#: input pins whose raw op port has another name
-PINS = {"Select": {"x": "t", "y": "e"}, "Where": {"condition": "input"}}
 
 #: attrs (as named in attrs strings, without the trailing '_') whose raw op attr has another name
 ATTRS = {"Squeeze": {"squeeze_dims": "axis"}}
@@ -84,10 +82,6 @@ def raw_op(symbol: str) -> str:
 def definition(symbol: str):
     """The BlockDef of the raw op an enuSpace block creates, or None (not supported yet)."""
     return registry.get(raw_op(symbol))
-
-
-def port_name(op: str, pin: str) -> str:
-    return PINS.get(op, {}).get(pin, pin)
 
 
 def attr_name(op: str, key: str) -> tuple[str, bool]:
