@@ -213,3 +213,23 @@ def test_cpp_api_names_are_the_raw_ops_they_create(tmp_path):
         ["Mul", "Sub", "Neg", "Select"]
     assert not p.errors
     assert p.run()["ID_SEL.output"].tolist() == [-2.0, 2.0]      # -(a*b - a) where c, else a
+
+
+@pytest.mark.parametrize("op, family", [
+    ("FIFOQueue", "queues"), ("FIFOQueueV2", "queues"), ("QueueEnqueue", "queues"),
+    ("QueueSize", "queues"), ("FixedLengthRecordReader", "file readers"),
+    ("ReaderReadUpTo", "file readers"), ("Save", "checkpoints"), ("RestoreV2", "checkpoints"),
+    ("Switch", "control flow"), ("Merge", "control flow"), ("TensorArrayGather", "TensorArrays"),
+    ("DecodeRaw", "files and parsing"), ("SparseToDense", "sparse tensors"),
+    ("ScalarSummary", "logging"), ("Equal", None), ("MyOwnOp", None)])
+def test_ops_without_blocks_yet_are_named_by_family(op, family):
+    from blockgraph.core import registry
+    assert registry.not_yet(op) == family
+
+
+def test_a_yaml_page_gets_the_same_message(tmp_path):
+    y = tmp_path / "p.yaml"
+    y.write_text("format: 1\nblocks:\n  q: {op: FIFOQueueV2}\n")
+    p = load_page(str(y))
+    assert [d.message for d in p.errors] == ["op 'FIFOQueueV2' is not supported yet (no blocks for "
+                                             "queues)"]

@@ -76,6 +76,7 @@ _NOT_YET = [
     (r"ReadFile|WriteFile|MatchingFiles|Decode\w+|Encode\w+|Parse\w+", "files and parsing"),
     (r"\w*Summary|Print|Assert", "logging"),
     (r"\w*SessionHandle\w*|\w*SessionTensor", "session handles"),
+    (r"Sparse\w+|\w+SparseToTensorsMap|\w+ManySparse\w*|SerializeSparse", "sparse tensors"),
 ]
 
 
