@@ -8,7 +8,7 @@ import sys
 
 from ..api import load_page
 from ..core import registry
-from ..core.errors import ExecutorError, PageError
+from ..core.errors import ExecutorError, PageError, UsageError
 from ..core.results import dumps
 from ..run import sweep_out
 from ..run.sweep import SweepError, setting_text
@@ -16,6 +16,7 @@ from ..run.sweep import sweep as run_sweep
 from ..view import report
 from .common import err as _err
 from .common import load_pages as _load_pages
+from .authoring import cache, serve, watch  # noqa: F401  (the authoring loop's commands)
 from .run_command import run  # noqa: F401  (the `run` command)
 
 
@@ -70,12 +71,12 @@ def sweep(args) -> int:
         index = run_sweep(page, grid=args.grid, feeds_dir=args.feeds_dir, out=args.out,
                           executor=args.executor, workers=args.workers, scheduler=args.scheduler,
                           keep=args.keep or None, allow_outside=args.allow_outside, report=err,
-                          cycles=args.cycles)
+                          cycles=args.cycles, cache=args.cache)
     except PageError as e:
         for d in e.diagnostics:
             err(d.format())
         return 1
-    except (SweepError, ExecutorError, sweep_out.OutError) as e:
+    except (SweepError, ExecutorError, sweep_out.OutError, UsageError) as e:   # CacheError too
         err(f"blockgraph: error: {e}")
         return 2
     except OSError as e:

@@ -20,6 +20,8 @@ import sys
 
 def _parser() -> argparse.ArgumentParser:
     import argparse
+
+    from . import authoring
     ap = argparse.ArgumentParser(prog="blockgraph", description="Run TensorFlow-style block diagrams "
                                  "(YAML pages) on numpy, exact to TensorFlow.")
     ap.add_argument("--version", action="store_true", help="print the version and exit")
@@ -27,25 +29,16 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run pages and print every block's results")
     run.add_argument("pages", nargs="+", metavar="PAGE", help="YAML pages or enuSpace pages")
-    run.add_argument("--feed", action="append", default=[], metavar="ID=FILE.npy",
-                     help="feed a placeholder from a .npy file (repeatable)")
-    run.add_argument("--feeds", metavar="FILE.npz", help="feed placeholders from an .npz (keys = ids)")
     run.add_argument("--out", metavar="FILE.npz", help="write every computed output (key BLOCK.PORT)")
     run.add_argument("--json", action="store_true", help="print results as JSON on stdout")
     run.add_argument("--show", action="append", default=[], metavar="ID[.PORT]",
                      help="print the full values of an output after the table (repeatable)")
-    run.add_argument("--fail-fast", action="store_true", help="stop at the first failing block")
-    run.add_argument("--keep", action="append", default=[], metavar="PATTERN",
-                     help="keep only results whose BLOCK.PORT matches this glob (repeatable); "
-                          "other intermediates are freed after their last consumer ran")
-    _cycle_options(run)
+    _run_options(run)
     run.add_argument("--check-saved", action="store_true",
                      help="enuSpace pages: compare every result with the one saved in the page "
                           "(exit 0 only if all match)")
     run.add_argument("--from-saved", action="store_true",
                      help="enuSpace pages: start every Variable from its saved value (result_ref)")
-    _executor_options(run)
-    _common(run)
 
     imp = sub.add_parser("import", help="convert an enuSpace page (SVG or JSON) to a YAML page")
     imp.add_argument("page", metavar="PAGE")
@@ -65,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="cycles of each run of a page with Variables (each run is one task)")
     sweep.add_argument("--keep", action="append", default=[], metavar="PATTERN",
                        help="write only results whose BLOCK.PORT matches this glob (repeatable)")
+    authoring.cache_option(sweep)
     _executor_options(sweep)
     _common(sweep)
 
@@ -97,7 +91,25 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of the page format")
     schema.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
     schema.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    authoring.add_commands(sub, _run_options, _common)
     return ap
+
+
+def _run_options(p):
+    """The options of a run, shared by run, watch and serve."""
+    from . import authoring
+    p.add_argument("--feed", action="append", default=[], metavar="ID=FILE.npy",
+                   help="feed a placeholder from a .npy file (repeatable)")
+    p.add_argument("--feeds", metavar="FILE.npz", help="feed placeholders from an .npz (keys = ids)")
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first failing block")
+    p.add_argument("--keep", action="append", default=[], metavar="PATTERN",
+                   help="keep only results whose BLOCK.PORT matches this glob (repeatable); "
+                        "other intermediates are freed after their last consumer ran")
+    authoring.cache_option(p)
+    authoring.only_option(p)
+    _cycle_options(p)
+    _executor_options(p)
+    _common(p)
 
 
 def _cycle_options(p):
@@ -135,18 +147,12 @@ def _executor_options(p):
 def _bytes(text: str) -> int:
     """`--max-bytes` values: 1000000, 2e9, 512M, 4G, 1GiB."""
     import argparse
-    t = text.strip().upper().removesuffix("B").removesuffix("I")
-    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(t[-1:], 1)
+
+    from ..core.budget import parse_size
     try:
-        n = float(t[:-1] if mult > 1 else t) * mult
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 2e9, 512M, 4G)") from None
-    if not n < 2 ** 63:          # inf and nan included
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (a number of bytes below 9.2e18, "
-                                         "e.g. 2e9, 512M, 4G)")
-    if n < 1:
-        raise argparse.ArgumentTypeError("the size must be at least 1 byte")
-    return int(n)
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _common(p):
@@ -188,7 +194,9 @@ def _unraisable(hook_args):
 
 def main(argv=None) -> int:
     import threading
-    args = _parser().parse_args(argv)
+
+    from .authoring import cache_flag_before_page
+    args = _parser().parse_args(cache_flag_before_page(sys.argv[1:] if argv is None else list(argv)))
     if args.version:
         from .. import __version__
         print(f"blockgraph {__version__}")

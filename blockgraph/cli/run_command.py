@@ -111,12 +111,23 @@ def run(args) -> int:
     feeds = _load_feeds(sources, [k for k in sources if k in fed], _limit(args.max_bytes))
     if feeds is None:
         return 2
+    if not _only_ok(args, pages):
+        return 2
+    store = None
+    if args.cache is not None:
+        from .authoring import open_cache
+        store = open_cache(args.cache, memory=not args.keep)
+        if store is None:
+            return 2
     try:     # one executor (one dask client or cluster) serves every page of the command
         with executors.get(args.executor)(workers=args.workers, scheduler=args.scheduler) as ex:
-            all_results, ok, used = _run_pages(pages, wanted, feeds, state, args, ex)
+            all_results, ok, used = _run_pages(pages, wanted, feeds, state, args, ex, store)
     except ExecutorError as e:      # dask missing, scheduler unreachable, bad --workers
         _err(f"blockgraph: error: {e}")
         return 2
+    finally:
+        if store is not None:
+            store.close()
     checks, ok = _check_saved(all_results, args, ok)
     unused = sorted(set(sources) - used) if many else []
     for k in unused:
@@ -129,7 +140,9 @@ def run(args) -> int:
         for p, results in all_results:
             if many:
                 print(f"== {p.name} ({p.path})")
-            print(report.results_table(results))
+            print(report.results_table(results, only=_wanted(p, args.only)))
+            if store is not None:
+                print(report.cache_summary(results))
             if results.cycles > 1 or results.state:
                 print(f"cycles: {results.cycles}" + (f"; variables: {', '.join(results.state)}"
                                                      if results.state else ""))
@@ -142,7 +155,7 @@ def run(args) -> int:
 def _check_saved(all_results, args, ok):
     """--check-saved: {page path: its results compared with those its file saved} (enuSpace)."""
     checks = {}
-    for p, results in all_results if args.check_saved else ():
+    for p, results in all_results if getattr(args, "check_saved", False) else ():
         try:
             checks[p.path] = formats.check_saved(p, results)
         except (UsageError, OSError) as e:
@@ -151,7 +164,32 @@ def _check_saved(all_results, args, ok):
     return checks, ok and all(c.ok for c in checks.values())
 
 
-def _run_pages(pages, wanted, feeds, state, args, ex):
+def _only_ok(args, pages) -> bool:
+    """--only names outputs of the (one) page; False after saying why not."""
+    if not args.only:
+        return True
+    if len(args.pages) > 1:
+        _err("blockgraph: error: --only takes one page")
+        return False
+    try:
+        for p in pages:
+            if p is not None and p.scope is not None:
+                _wanted(p, args.only)
+    except UsageError as e:
+        _err(f"blockgraph: error: {e}")
+        return False
+    return True
+
+
+def _wanted(page, only):
+    """{block: ports or None} named by --only, or None for a full run."""
+    if not only:
+        return None
+    from ..run.partial import parse
+    return parse(page.scope, only)
+
+
+def _run_pages(pages, wanted, feeds, state, args, ex, store=None):
     """Run every runnable page, printing its problems: ([(page, Results)], ok, feed keys used).
     `wanted[i]` maps the placeholders of page i to feed keys, `feeds` those keys to arrays.
     ExecutorError propagates (the executor cannot run here at all)."""
@@ -177,13 +215,13 @@ def _run_pages(pages, wanted, feeds, state, args, ex):
         bar = Progress.for_terminal(cycles, "cycles") if cycles > 1 else None
         try:
             start = _state_for(p, state, many=len(pages) > 1) or None
-            if args.from_saved:          # enuSpace: Variables from their saved result_ref
+            if getattr(args, "from_saved", False):     # enuSpace: Variables from result_ref
                 start = {**formats.saved_state(p), **(start or {})}
             results = p.run(mine, fail_fast=args.fail_fast, executor=ex,
                             callbacks=None if bar else Progress.for_terminal(len(p.scope.blocks)),
                             keep=args.keep or None, cycles=cycles, trace=args.trace or None,
                             state=start,
-                            on_cycle=_cycle_progress(bar))
+                            on_cycle=_cycle_progress(bar), only=args.only or None, cache=store)
         except (PageError, UsageError) as e:
             for line in (d.format() for d in e.diagnostics) if isinstance(e, PageError) else \
                     [f"blockgraph: error: {e}"]:

@@ -46,7 +46,7 @@ class Progress(Callbacks):
     def on_block(self, result):
         self.running.pop(getattr(result, "id", None), None)
         self.done += 1
-        if getattr(result, "status", "ok") != "ok":
+        if getattr(result, "status", "ok") not in ("ok", "cached"):
             self.failed += 1
         self.tick()
 
