@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 from pydantic import ValidationError
 
+from . import formats
 from .core import gradients, source
 from .core.diagnostics import Diagnostic, did_you_mean
 from .core.errors import PageError, UsageError
@@ -207,6 +208,11 @@ def load_page(path: str, *, text: str | None = None, allow_outside: bool = False
 
 
 def _load(path, text, allow_outside, max_bytes):
+    if text is None and formats.kind(path) is not None:     # an enuSpace page (SVG / JSON)
+        spec, src, diags = formats.read(path)
+        if spec is None:
+            return Page(path, src, None, None, diags)
+        return _build(path, src, spec, diags, allow_outside, max_bytes)
     src = source.read(path, text)
     diags = [Diagnostic(path, p.line, p.col, p.message, hint=p.hint) for p in src.problems]
     if src.data is None and not diags:
@@ -232,6 +238,11 @@ def _load(path, text, allow_outside, max_bytes):
         spec = _salvage(data)
         if spec is None:
             return Page(path, src, None, None, diags)
+    return _build(path, src, spec, diags, allow_outside, max_bytes)
+
+
+def _build(path, src, spec, diags, allow_outside, max_bytes):
+    """The Page of a PageSpec (from any front-end): its Scope, gradients expanded."""
     name = spec.page or _default_name(path)
     scope = Scope(name, spec, src, allow_outside=allow_outside, max_bytes=max_bytes)
     expanded, origin, problems = gradients.expand(scope, spec)

@@ -36,6 +36,28 @@ def check(args) -> int:
     return 0 if all(pages) and not errors else 1
 
 
+def import_page(args) -> int:
+    """`blockgraph import PAGE -o PAGE.yaml`: 0 written, 1 unreadable page, 2 not an enuSpace page."""
+    from .. import formats
+    from ..core.errors import UsageError
+    try:
+        diags, files = formats.to_yaml(args.page, args.output)
+    except OSError as e:
+        _err(f"{args.page}:1:1: error: cannot read the page: {e.strerror or e}")
+        return 1
+    except UsageError as e:
+        _err(f"blockgraph: error: {e}")
+        return 2
+    except PageError as e:
+        for d in e.diagnostics:
+            _err(d.format())
+        return 1
+    for d in diags:
+        _err(d.format())
+    print("wrote " + ", ".join(files))
+    return 0
+
+
 def sweep(args) -> int:
     """`blockgraph sweep`: 0 every run ok, 1 a failed run or an invalid page, 2 a usage error."""
     def err(line):

@@ -2,6 +2,7 @@
 
     blockgraph run PAGE... [--feed ID=FILE.npy]... [--feeds FILE.npz] [--out FILE.npz] [--json]
     blockgraph check PAGE... [--json]
+    blockgraph import PAGE.svg -o PAGE.yaml
     blockgraph blocks [NAME] [--json]
     blockgraph schema [-o FILE]
 
@@ -27,12 +28,23 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run pages and print every block's results")
-    run.add_argument("pages", nargs="+", metavar="PAGE", help="YAML page files")
+    run.add_argument("pages", nargs="+", metavar="PAGE", help="YAML pages or enuSpace pages")
     run.add_argument("--out", metavar="FILE.npz", help="write every computed output (key BLOCK.PORT)")
     run.add_argument("--json", action="store_true", help="print results as JSON on stdout")
     run.add_argument("--show", action="append", default=[], metavar="ID[.PORT]",
                      help="print the full values of an output after the table (repeatable)")
     _run_options(run)
+    run.add_argument("--check-saved", action="store_true",
+                     help="enuSpace pages: compare every result with the one saved in the page "
+                          "(exit 0 only if all match)")
+    run.add_argument("--from-saved", action="store_true",
+                     help="enuSpace pages: start every Variable from its saved value (result_ref)")
+
+    imp = sub.add_parser("import", help="convert an enuSpace page (SVG or JSON) to a YAML page")
+    imp.add_argument("page", metavar="PAGE")
+    imp.add_argument("-o", "--output", required=True, metavar="FILE.yaml",
+                     help="the YAML page to write (.dat arrays go to .npy files beside it)")
+    imp.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     sweep = sub.add_parser("sweep", help="run one page over many feeds or attr settings")
     sweep.add_argument("page", metavar="PAGE")
@@ -201,7 +213,7 @@ def main(argv=None) -> int:
             signal.signal(signal.SIGINT, _interrupt)
         sys.unraisablehook = _unraisable
         from . import commands
-        return getattr(commands, args.command)(args)
+        return getattr(commands, {"import": "import_page"}.get(args.command, args.command))(args)
     except KeyboardInterrupt:
         return _interrupted()
     except BrokenPipeError:

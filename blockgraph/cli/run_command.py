@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from types import SimpleNamespace
 
+from .. import formats
 from ..core import jsonout, npyio
 from ..core.budget import default_max_bytes
 from ..core.diagnostics import Diagnostic, did_you_mean
@@ -127,13 +128,14 @@ def run(args) -> int:
     finally:
         if store is not None:
             store.close()
+    checks, ok = _check_saved(all_results, args, ok)
     unused = sorted(set(sources) - used) if many else []
     for k in unused:
         _err(f"blockgraph: error: feed '{k}' matches no placeholder of the pages given")
         ok = False
     ok = _write_outputs(args, all_results, many) and ok
     if args.json:
-        _print_json(all_results, many, ok)
+        _print_json(all_results, many, ok, checks)
     else:
         for p, results in all_results:
             if many:
@@ -145,7 +147,21 @@ def run(args) -> int:
                 print(f"cycles: {results.cycles}" + (f"; variables: {', '.join(results.state)}"
                                                      if results.state else ""))
             _show(args.show, p, results)
+            if p.path in checks:
+                print(checks[p.path].table())
     return 0 if ok else 1
+
+
+def _check_saved(all_results, args, ok):
+    """--check-saved: {page path: its results compared with those its file saved} (enuSpace)."""
+    checks = {}
+    for p, results in all_results if getattr(args, "check_saved", False) else ():
+        try:
+            checks[p.path] = formats.check_saved(p, results)
+        except (UsageError, OSError) as e:
+            _err(f"blockgraph: error: --check-saved: {e}")
+            ok = False
+    return checks, ok and all(c.ok for c in checks.values())
 
 
 def _only_ok(args, pages) -> bool:
@@ -198,10 +214,13 @@ def _run_pages(pages, wanted, feeds, state, args, ex, store=None):
         cycles = args.cycles
         bar = Progress.for_terminal(cycles, "cycles") if cycles > 1 else None
         try:
+            start = _state_for(p, state, many=len(pages) > 1) or None
+            if getattr(args, "from_saved", False):     # enuSpace: Variables from result_ref
+                start = {**formats.saved_state(p), **(start or {})}
             results = p.run(mine, fail_fast=args.fail_fast, executor=ex,
                             callbacks=None if bar else Progress.for_terminal(len(p.scope.blocks)),
                             keep=args.keep or None, cycles=cycles, trace=args.trace or None,
-                            state=_state_for(p, state, many=len(pages) > 1) or None,
+                            state=start,
                             on_cycle=_cycle_progress(bar), only=args.only or None, cache=store)
         except (PageError, UsageError) as e:
             for line in (d.format() for d in e.diagnostics) if isinstance(e, PageError) else \
@@ -285,16 +304,22 @@ def _write_outputs(args, all_results, many) -> bool:
     return ok
 
 
-def _print_json(all_results, many, ok):
+def _print_json(all_results, many, ok, checks=None):
     """The results as one JSON document on stdout, tensors streamed a chunk at a time."""
+    checks = checks or {}
     if not many and len(all_results) == 1:
         doc = all_results[0][1].to_json(streamed=True)
         doc["ok"] = doc["ok"] and ok
+        if checks:
+            doc["check_saved"] = next(iter(checks.values())).to_json()
     else:
         doc = {"page": [p.name for p, _ in all_results], "ok": ok, "blocks": {}}
         for p, results in all_results:
             for bid, entry in results.to_json(streamed=True)["blocks"].items():
                 doc["blocks"][f"{p.name}/{bid}"] = entry
+        if checks:
+            doc["check_saved"] = {p.name: checks[p.path].to_json() for p, _ in all_results
+                                  if p.path in checks}
     jsonout.write(doc, sys.stdout)
     sys.stdout.write("\n")
 

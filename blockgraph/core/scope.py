@@ -73,6 +73,11 @@ class Scope:
         b = Block(bid, defn.name if defn else bspec.op, defn, note=bspec.note, pos=bspec.pos)
         base = ("blocks", bid)
         if defn is None:
+            family = registry.not_yet(bspec.op)
+            if family:
+                self._diag(b, base + ("op",), f"op '{bspec.op}' is not supported yet (no blocks "
+                           f"for {family})")
+                return b
             self._diag(b, base + ("op",), f"unknown op '{bspec.op}'",
                        hint=did_you_mean(bspec.op, registry.names()) or "blockgraph blocks lists them")
             return b

@@ -261,6 +261,10 @@ def main(args) -> int:
     from ..core.diagnostics import Diagnostic
     out = args.output or os.path.splitext(args.page)[0] + ".svg"
     try:
+        if os.path.abspath(out) == os.path.abspath(args.page):    # an enuSpace page.svg
+            if args.output:
+                raise RenderError(f"-o {out} is the page itself: name another file", 2)
+            out = os.path.splitext(args.page)[0] + ".diagram.svg"
         if os.path.splitext(out)[1].lower() not in FORMATS:
             raise RenderError(f"cannot tell the format of '{out}': use a .svg, .png or .html file", 2)
         if args.results and args.run:
@@ -274,7 +278,7 @@ def main(args) -> int:
             print(d.format(), file=sys.stderr)
         if page.scope is None:
             return 1
-        ok = not page.diagnostics
+        ok = not page.errors              # warnings (an imported page's notes) do not fail it
         outcomes = None
         if args.results:
             outcomes = from_npz(args.results, page)
