@@ -118,8 +118,8 @@ def blocks(args) -> int:
 
 
 def schema(args) -> int:
-    from ..core.page import json_schema
-    text = json.dumps(json_schema(), indent=2) + "\n"
+    from ..core.page_schema import text as schema_text
+    text = schema_text()
     if args.output:
         with open(args.output, "w") as fh:
             fh.write(text)

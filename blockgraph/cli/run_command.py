@@ -7,7 +7,6 @@ import sys
 from types import SimpleNamespace
 
 from ..core import jsonout, npyio
-from ..core.budget import default_max_bytes
 from ..core.diagnostics import Diagnostic, did_you_mean
 from ..core.errors import ExecutorError, FileReadError, FileWriteError, PageError, UsageError
 from ..core.results import destination, write_npz
@@ -16,70 +15,11 @@ from ..run.progress import Progress
 from ..view import report
 from .common import err as _err
 from .common import load_pages as _load_pages
-
-
-def _limit(max_bytes):
-    """--max-bytes as a number of bytes (its default, -1, is half the physical memory)."""
-    return default_max_bytes() if max_bytes == -1 else max_bytes
-
-
-def _open_feeds(args):
-    """{key: (file, .npz member or None)} of --feeds and --feed (keys ID or PAGE/ID): each file
-    checked (an .npz listed, a .npy's header read), no data read yet. Prints and returns None on
-    error (a usage error)."""
-    sources = {}
-    item = None
-    try:
-        if args.feeds:
-            with npyio.Npz(args.feeds) as z:
-                sources.update((k, (args.feeds, k)) for k in z.keys)
-        for item in args.feed:
-            name, sep, path = item.partition("=")
-            if not sep or not name or not path:
-                _err(f"blockgraph: error: --feed wants ID=FILE.npy, got {item!r}")
-                return None
-            npyio.npy_header(path)
-            sources[name] = (path, None)
-    except FileReadError as e:
-        hint = "; --feed takes ID=FILE.npy, an array saved by numpy.save" if item is not None else ""
-        _err(f"blockgraph: error: cannot read feeds from {e.filename}: {e}{hint}")
-        return None
-    return sources
-
-
-def _load_feeds(sources, keys, max_bytes):
-    """{key: array} for `keys` (each member read only if asked for, checked against max_bytes
-    from its header first); prints and returns None on error (a usage error)."""
-    feeds = {}
-    try:
-        for path in dict.fromkeys(sources[k][0] for k in keys):
-            members = [k for k in keys if sources[k][0] == path]
-            if sources[members[0]][1] is None:
-                feeds[members[0]] = npyio.load_npy(path, max_bytes)
-                for k in members[1:]:
-                    feeds[k] = feeds[members[0]]
-                continue
-            with npyio.Npz(path) as z:
-                for k in members:
-                    feeds[k] = z.load(sources[k][1], max_bytes)
-    except FileReadError as e:
-        _err(f"blockgraph: error: cannot read feeds from {e.filename}: {e}")
-        return None
-    return feeds
-
-
-def _feeds_for(page, keys, many):
-    """{placeholder id: feed key} of the feeds meant for `page`: plain ids it has (every plain
-    key when it is the only page), and PAGE/ID keys naming it."""
-    mine = {}
-    names = set(page.scope.feedable()) if page.scope else set()
-    for k in keys:
-        pg, sep, bid = k.rpartition("/")
-        if sep and pg == page.name:
-            mine[bid] = k
-        elif not sep and (k in names or not many):
-            mine[k] = k
-    return mine
+from .feeds import feeds_for as _feeds_for
+from .feeds import limit as _limit
+from .feeds import load_feeds as _load_feeds
+from .feeds import open_feeds as _open_feeds
+from . import feeds as feed_args
 
 
 def run(args) -> int:
@@ -156,7 +96,11 @@ def _run_pages(pages, wanted, feeds, state, args, ex):
                 _err(d.format())
             ok = False
             continue
-        mine = {bid: feeds[k] for bid, k in wanted[i].items()}
+        mine = feed_args.convert(p, {bid: feeds[k] for bid, k in wanted[i].items()},
+                                 args.cast_feeds)
+        if mine is None:
+            ok = False
+            continue
         cycles = args.cycles
         bar = Progress.for_terminal(cycles, "cycles") if cycles > 1 else None
         try:
@@ -179,7 +123,8 @@ def _run_pages(pages, wanted, feeds, state, args, ex):
         for r in results:
             if r.status == "failed" and not p.scope.blocks[r.id].error:   # static ones are printed
                 line, col = p.locate(r.id, r.error_port)
-                _err(Diagnostic(p.path, line, col, r.error, block=r.id, op=r.op).format())
+                _err(Diagnostic(p.path, line, col, r.error, block=r.id, op=r.op,
+                                hint=feed_args.hint(p, r.id, mine.get(r.id))).format())
                 if r.traceback:
                     _err(r.traceback.rstrip() if args.debug else
                          "  hint: a bug inside the block; rerun with --debug for its traceback")

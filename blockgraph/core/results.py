@@ -21,7 +21,8 @@ class BlockResult:
 
     `outputs` maps port -> array (a list of arrays for a list output); `dtypes` gives their TF
     dtype names (which keep quantized names such as quint8). `traceback` holds the Python
-    traceback of an internal error (a bug in a block), shown by `--debug`."""
+    traceback of an internal error (a bug in a block), shown by `--debug`; `hint` how to fix
+    a failure when it is known (a placeholder's feed)."""
     id: str
     op: str
     status: str = "pending"
@@ -32,6 +33,7 @@ class BlockResult:
     dtypes: dict = field(default_factory=dict)
     dropped: list = field(default_factory=list)
     traceback: str | None = None
+    hint: str | None = None            # how to fix it, when known (e.g. a placeholder's feed)
 
     @property
     def ok(self) -> bool:
