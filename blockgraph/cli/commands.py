@@ -20,18 +20,28 @@ from .run_command import run  # noqa: F401  (the `run` command)
 
 
 def check(args) -> int:
+    """`blockgraph check`: every problem of the pages, and the feeds each needs (a placeholder
+    without a default is a warning: the page cannot run unfed)."""
+    from .feeds import needs_report
     pages = _load_pages(args.pages, args)
-    diags = [d for p in pages if p for d in p.diagnostics]
+    needs = {i: needs_report(p) for i, p in enumerate(pages) if p and p.scope}
+    diags = sorted([d for i, p in enumerate(pages) if p
+                    for d in (*p.diagnostics, *needs.get(i, ([], []))[1])], key=lambda d: d.sort_key())
     errors = [d for d in diags if d.is_error]
     if args.json:
         print(dumps({"ok": not errors and all(pages), "errors": [d.to_json() for d in errors],
-                     "warnings": [d.to_json() for d in diags if not d.is_error]}))
+                     "warnings": [d.to_json() for d in diags if not d.is_error],
+                     "feeds": {p.path: [n.to_json() for n in needs[i][0]]
+                               for i, p in enumerate(pages) if i in needs}}))
     else:
         for d in diags:
             _err(d.format())
-        for p in pages:
+        for i, p in enumerate(pages):
             if p and not p.errors:
-                print(f"{p.path}: ok ({len(p.scope.blocks)} blocks)")
+                feeds = needs[i][0]
+                listed = "; feeds: " + ", ".join(
+                    n.text() + ("" if n.required else " (has a default)") for n in feeds) if feeds else ""
+                print(f"{p.path}: ok ({len(p.scope.blocks)} blocks{listed})")
     return 0 if all(pages) and not errors else 1
 
 
@@ -91,7 +101,8 @@ def _sweep_summary(index, out) -> str:
 
 def render(args) -> int:
     from ..view.render import main as render_main
-    return render_main(args)
+    from . import feeds, page_params
+    return render_main(args, feeder=feeds, params=page_params.parse(args.param) or None)
 
 
 def show(args) -> int:

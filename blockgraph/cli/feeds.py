@@ -10,11 +10,12 @@ import os
 from ..core import feeding, npyio
 from ..core.budget import default_max_bytes
 from ..core.errors import FileReadError, PageError, UsageError
+from ..core.shapes import fmt
 from .common import err
 from .page_params import read_value
 
 LITERAL = object()        # the "file" of a literal --feed
-META = "__meta__"         # a results file's metadata entry: never a feed
+from ..core.resultmeta import KEY as META     # a results file's metadata entry: never a feed
 
 
 def limit(max_bytes):
@@ -23,8 +24,12 @@ def limit(max_bytes):
 
 
 def is_file(text: str) -> bool:
-    """True when a --feed VALUE names a file: it ends in .npy or names an existing file."""
-    return text.lower().endswith(".npy") or os.path.isfile(text)
+    """True when a --feed VALUE names a file rather than writing a literal: it does not start
+    as a YAML list, mapping or quoted text does, and it ends in .npy, holds a path separator
+    or names something that exists."""
+    if text.lstrip()[:1] in ("[", "{", '"', "'"):
+        return False
+    return text.lower().endswith(".npy") or os.sep in text or os.path.exists(text)
 
 
 def open_feeds(args):
@@ -129,3 +134,29 @@ def for_page(args, page):
 def hint(page, bid, feed):
     """How to fix the feed of a placeholder that failed, in the command line's words."""
     return feeding.hint(page.scope, bid, feed, "cli")
+
+
+def needs_report(page):
+    """([Need] of the placeholders a run of `page` runs, [warning for each that has no
+    default]): `check` says what a page must be fed, and with which dtype and shape."""
+    from ..core.diagnostics import Diagnostic
+    found = feeding.needs(page.scope)
+    warnings = []
+    for n in found:
+        if n.required:
+            line, col = page.locate(n.id)
+            warnings.append(Diagnostic(
+                page.path, line, col, f"must be fed: {n.dtype or 'any dtype'} {fmt(n.shape)} (a "
+                "placeholder without a default: the page cannot run unfed)", block=n.id, op=n.op,
+                severity="warning",
+                hint=f"run it with --feed {n.id}=FILE.npy, --feed '{n.id}=[...]' or --feeds FILE.npz"))
+    return found, warnings
+
+
+def describe(source) -> str:
+    """Where a feed came from, for a results file's metadata: FILE.npy, FILE.npz[KEY], literal."""
+    path, member = source
+    if path is LITERAL:
+        text = repr(member)
+        return "literal " + (text if len(text) <= 60 else text[:59] + "…")
+    return path if member is None else f"{path}[{member}]"

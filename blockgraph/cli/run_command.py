@@ -60,7 +60,9 @@ def run(args) -> int:
     for k in unused:
         _err(f"blockgraph: error: feed '{k}' matches no placeholder of the pages given")
         ok = False
-    ok = _write_outputs(args, all_results, many) and ok
+    fed = {pages[i].name: {bid: feed_args.describe(sources[k]) for bid, k in mine.items()}
+           for i, mine in wanted.items()}
+    ok = _write_outputs(args, all_results, many, fed) and ok
     if args.json:
         _print_json(all_results, many, ok)
     else:
@@ -149,7 +151,7 @@ def _read_state(path, max_bytes):
     """{Variable id: array} of --state FILE.npz; prints and returns None when it cannot be read."""
     try:
         with npyio.Npz(path) as z:
-            return {k: z.load(k, max_bytes) for k in z.keys}
+            return {k: z.load(k, max_bytes) for k in z.keys if k != feed_args.META}
     except FileReadError as e:
         _err(f"blockgraph: error: --state: cannot read {e.filename}: {e}")
         return None
@@ -163,9 +165,12 @@ def _cycle_progress(bar):
                                                            else "failed"))
 
 
-def _write_outputs(args, all_results, many) -> bool:
+def _write_outputs(args, all_results, many, fed=None) -> bool:
     """--out (outputs, and traces unless --trace-out), --trace-out, --save-state; False when
-    one cannot be written (said on stderr)."""
+    one cannot be written (said on stderr). --out and --trace-out carry `__meta__` (the pages,
+    their feeds (`fed` {page: {id: source}}), each key's op and TF dtype)."""
+    from ..core import resultmeta
+    pages, keys = {}, {}
     files = {}
     if args.out:
         files[args.out] = {}
@@ -175,6 +180,9 @@ def _write_outputs(args, all_results, many) -> bool:
         files[args.save_state] = {}
     for p, results in all_results:
         prefix = f"{p.name}/" if many else ""
+        pages[p.name] = resultmeta.page_entry(p, feeds=(fed or {}).get(p.name), ok=results.ok,
+                                              cycles=results.cycles)
+        keys.update(resultmeta.key_entries(p.name, results, prefix, traces=bool(args.trace)))
         if args.out:
             files[args.out].update(results.arrays(prefix=prefix))
         if args.trace and (args.trace_out or args.out):
@@ -182,8 +190,11 @@ def _write_outputs(args, all_results, many) -> bool:
                 {f"{prefix}trace:{k}": v for k, v in results.trace_arrays().items()})
         if args.save_state:
             files[args.save_state].update({f"{prefix}{k}": v for k, v in results.state.items()})
+    meta = resultmeta.build(pages, keys)
     ok = True
     for path, arrays in files.items():
+        if path != args.save_state:
+            arrays = resultmeta.with_meta(arrays, meta)
         try:
             write_npz(path, arrays)
         except OSError as e:

@@ -109,10 +109,8 @@ def exact_cast(a: np.ndarray, dtype: str) -> np.ndarray:
         i = np.unravel_index(int(np.argmin(same)), a.shape)
         where = "[" + ", ".join(map(str, i)) + "]" if a.ndim else "the value"
         got = out[i] if out.ndim else out[()]
-        if dtype == "bfloat16":
-            got = np.float32(got)
-        raise LiteralError(f"element {where} = {a[i] if a.ndim else a[()]!r} would become "
-                           f"{got!r} in {dtype}")
+        was = a[i] if a.ndim else a[()]
+        raise LiteralError(f"element {where} = {_value(was)} would become {_value(got)} in {dtype}")
     out.setflags(write=False)
     return out
 
@@ -137,8 +135,8 @@ def convert(scope, feeds: dict, *, cast: bool = False, style: str = "python") ->
             what = "cannot convert the feed" if is_literal(feeds[bid]) else \
                 f"{_cast_flag(style)}: cannot convert the fed {_name(np.asarray(feeds[bid]).dtype)} exactly"
             problems.append(_diag(scope, b, f"{what}: {e}", hint=None if is_literal(feeds[bid])
-                                  else f"convert it yourself ({_astype(want)}) if the change is "
-                                       "what you want"))
+                                  else f"convert it yourself ({_astype(want, 'a' if style == 'cli' else bid)})"
+                                       " if the change is what you want"))
             continue
         out[bid] = v
     if problems:
@@ -166,10 +164,16 @@ def hint(scope, bid: str, feed, style: str) -> str | None:
                     f"--cast-feeds, which converts it when no value changes")
         return (f"pass {_astype(want, bid)}, or page.run(..., cast_feeds=True), which converts "
                 "it when no value changes")
-    shape = next((n.shape for n in needs(scope, [bid])), None)
-    if a is not None and shape is not None:
-        return f"the placeholder takes shape {fmt(shape)}; a feed of shape {fmt(a.shape)} does not fit"
     return None
+
+
+def _value(x) -> str:
+    """An element as text at its own precision (float32 16777216.0, not np.float32(...))."""
+    if x.dtype.kind == "V" or x.dtype.name == "bfloat16":
+        x = np.float32(x)
+    if x.dtype.kind == "f":
+        return repr(float(x))       # every digit: float32 0.1 is 0.10000000149011612
+    return str(x.item()) if x.dtype.kind in "iub" else str(x)
 
 
 def _lists(v):
