@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 from pydantic import ValidationError
 
-from .core import feeding, gradients, source
+from .core import feeding, gradients, source, suggest
 from .core.diagnostics import Diagnostic, did_you_mean
 from .core.errors import PageError, UsageError
 from .core.gcpause import paused_gc
@@ -357,6 +357,10 @@ def _validation_diagnostics(path, src, err: ValidationError):
         if block is not None and isinstance(src.data["blocks"][block], dict):
             op = src.data["blocks"][block].get("op") if isinstance(src.data["blocks"][block].get("op"), str) else None
         msg, hint = _message(e, key, rest)
+        if hint is None and isinstance(node, str):      # parts.1 for parts.output.1
+            blocks = src.data.get("blocks") if isinstance(src.data.get("blocks"), dict) else {}
+            hint = suggest.reference_hint(node, {k: b.get("op") for k, b in blocks.items()
+                                                 if isinstance(b, dict) and isinstance(b.get("op"), str)})
         if (key, msg) in seen:
             continue
         seen.add((key, msg))

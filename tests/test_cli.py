@@ -148,7 +148,7 @@ def test_blocks_listing(capsys):
     assert (nb["default"], nb["min"], nb["max"]) == (8, 2, 16)
     assert main(["blocks", "FakeQuantWithMinMaxArgs"]) == 0
     assert "num_bits: int, default 8" in capsys.readouterr().out
-    assert main(["blocks", "FakeQuantWithMinMaxArg"]) == 1
+    assert main(["blocks", "FakeQuantWithMinMaxArsg"]) == 1
     assert "did you mean 'FakeQuantWithMinMaxArgs'" in capsys.readouterr().err
 
 

@@ -11,7 +11,7 @@ from ..core import registry
 from ..core.errors import ExecutorError, PageError
 from ..core.results import dumps
 from ..run import sweep_out
-from ..run.sweep import SweepError, setting_text
+from ..run.sweep import SweepError, setting_text, summary_text
 from ..run.sweep import sweep as run_sweep
 from ..view import report
 from .common import err as _err
@@ -49,8 +49,10 @@ def sweep(args) -> int:
     """`blockgraph sweep`: 0 every run ok, 1 a failed run or an invalid page, 2 a usage error."""
     def err(line):
         print(line, file=sys.stderr)
+    from . import page_params
     try:
-        page = load_page(args.page, allow_outside=args.allow_outside, max_bytes=args.max_bytes)
+        page = load_page(args.page, allow_outside=args.allow_outside, max_bytes=args.max_bytes,
+                         params=page_params.parse(args.param) or None)
     except OSError as e:
         err(f"{args.page}:1:1: error: cannot read the page: {e.strerror or e}")
         return 1
@@ -58,7 +60,7 @@ def sweep(args) -> int:
         index = run_sweep(page, grid=args.grid, feeds_dir=args.feeds_dir, out=args.out,
                           executor=args.executor, workers=args.workers, scheduler=args.scheduler,
                           keep=args.keep or None, allow_outside=args.allow_outside, report=err,
-                          cycles=args.cycles)
+                          cycles=args.cycles, zip_grid=args.zip, summarize=args.summarize)
     except PageError as e:
         for d in e.diagnostics:
             err(d.format())
@@ -76,7 +78,8 @@ def sweep(args) -> int:
 def _sweep_summary(index, out) -> str:
     runs = index["runs"]
     keys = list(runs[0]["settings"]) if runs else []
-    rows = [("run", "file", *keys, "status", "s")]
+    cols = index.get("summarize") or []
+    rows = [("run", "file", *keys, *cols, "status", "s")]
     for e in runs:
         if e["ok"]:
             status = "ok"
@@ -90,6 +93,7 @@ def _sweep_summary(index, out) -> str:
         if len(status) > 60:
             status = status[:59] + "…"
         rows.append((str(e["run"]), e["file"] or "-", *[setting_text(e["settings"][k]) for k in keys],
+                     *[summary_text(e["summary"][c]) or "-" for c in cols],
                      status, f"{e['seconds']:.3f}"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
@@ -105,27 +109,48 @@ def render(args) -> int:
     return render_main(args, feeder=feeds, params=page_params.parse(args.param) or None)
 
 
+def diff(args) -> int:
+    from ..view.diff import main as diff_main
+    return diff_main(args)
+
+
 def show(args) -> int:
     from ..view.show import main as show_main
     return show_main(args)
 
 
 def blocks(args) -> int:
+    """`blockgraph blocks [NAME]`: every block, one block (NAME), or the blocks whose name
+    starts with NAME (any case); wrapped to the terminal's width."""
+    defs = [registry.get(n) for n in registry.names()]
     if args.name:
         d = registry.get(args.name)
-        if d is None:
-            from ..core.diagnostics import did_you_mean
-            hint = did_you_mean(args.name, registry.names())
-            _err(f"blockgraph: error: no block named '{args.name}'" + (f"; {hint}" if hint else ""))
+        if d is not None:
+            print(dumps(d.to_json()) if args.json else report.block_detail(d))
+            return 0
+        prefix = args.name.lower()
+        defs = [d for d in defs if d.name.lower().startswith(prefix)
+                or any(a.lower().startswith(prefix) for a in d.aliases)]
+        if not defs:
+            from ..core.suggest import op_hint
+            hint = op_hint(args.name)
+            _err(f"blockgraph: error: no block named '{args.name}' or starting so"
+                 + (f"; {hint}" if hint else ""))
             return 1
-        print(dumps(d.to_json()) if args.json else report.block_detail(d))
-        return 0
-    defs = [registry.get(n) for n in registry.names()]
     if args.json:
         print(dumps([d.to_json() for d in defs]))
     else:
-        print(report.block_list(defs))
+        print(report.block_list(defs, width=_terminal_width()))
     return 0
+
+
+def _terminal_width() -> int | None:
+    """The width to wrap listings to: the terminal's (or $COLUMNS), None when writing to a
+    pipe or file (then lines stay whole, for grep)."""
+    import shutil
+    if "COLUMNS" in os.environ or sys.stdout.isatty():
+        return shutil.get_terminal_size((100, 24)).columns
+    return None
 
 
 def schema(args) -> int:

@@ -104,13 +104,14 @@ def _run_pages(pages, wanted, feeds, state, args, ex):
             ok = False
             continue
         cycles = args.cycles
-        bar = Progress.for_terminal(cycles, "cycles") if cycles > 1 else None
+        bar = Progress.for_terminal(cycles, "cycles") if cycles > 1 else \
+            Progress.for_terminal(len(p.scope.blocks))
         try:
             results = p.run(mine, fail_fast=args.fail_fast, executor=ex,
-                            callbacks=None if bar else Progress.for_terminal(len(p.scope.blocks)),
+                            callbacks=bar if bar and cycles == 1 else None,
                             keep=args.keep or None, cycles=cycles, trace=args.trace or None,
                             state=_state_for(p, state, many=len(pages) > 1) or None,
-                            on_cycle=_cycle_progress(bar))
+                            on_cycle=_cycle_progress(bar) if cycles > 1 else None)
         except (PageError, UsageError) as e:
             for line in (d.format() for d in e.diagnostics) if isinstance(e, PageError) else \
                     [f"blockgraph: error: {e}"]:

@@ -173,7 +173,6 @@ class _Resolver:
         """Why `v` does not fit parameter `p`'s type, dtype, range or choices (None: it fits)."""
         if isinstance(v, dict) or v is None:
             return f"a parameter's value is a scalar or a list, not {_kind(v)}"
-        kind = _value_kind(v)
         if p.type is not None and not _fits_type(p.type, v):
             return f"must be {_a(p.type)}, got {_kind(v)}"
         if p.dtype is not None:
@@ -184,7 +183,7 @@ class _Resolver:
                 return f"does not fit dtype {p.dtype}: {e}"
         if p.choices is not None and v not in p.choices:
             return f"must be one of {', '.join(map(_short, p.choices))}, got {_short(v)}"
-        if kind in ("int", "float", "list"):
+        if not isinstance(v, (bool, str)):
             for x in _numbers(v):
                 if p.min is not None and x < p.min:
                     return f"{_short(x)} is below its min {_short(p.min)}"
@@ -375,23 +374,9 @@ def _has_text(v) -> bool:
     return isinstance(v, str) or (isinstance(v, list) and any(_has_text(x) for x in v))
 
 
-def _value_kind(v) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "list"
-    return type(v).__name__
-
-
 def _fits_type(t: str, v) -> bool:
-    k = _value_kind(v)
-    return k == t or (t == "float" and k == "int")
+    kinds = {"int": (int,), "float": (int, float), "bool": (bool,), "string": (str,), "list": (list,)}
+    return isinstance(v, kinds[t]) and (t == "bool" or not isinstance(v, bool))
 
 
 def _numbers(v):

@@ -25,12 +25,13 @@ VERSION = 1
 
 
 def page_entry(page, *, feeds=None, cycles: int = 1, ok: bool | None = None,
-               settings=None) -> dict:
+               settings=None, params=None) -> dict:
     """The "pages" entry of a loaded page (an `api.Page`): its path, the hash of its text, its
-    parameters, where each feed came from ({id: text}), the cycles run, whether all was ok, and
-    (sweeps) the run's settings."""
+    parameters (`params`, default: the page's), where each feed came from ({id: text}), the
+    cycles run, whether all was ok, and (sweeps) the run's settings."""
     text = page.source.text if page.source is not None else ""
-    params = page.params.values() if getattr(page, "params", None) else {}
+    if params is None:
+        params = page.params.values() if getattr(page, "params", None) else {}
     out = {"path": page.path, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
            "params": _jsonable(params), "feeds": dict(feeds or {}), "cycles": int(cycles)}
     if ok is not None:
