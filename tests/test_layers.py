@@ -41,7 +41,8 @@ def _imports(name, path, module_level_only):
                 mod = ".".join(base + ([node.module] if node.module else []))
             else:
                 mod = node.module or ""
-            found.add(mod)
+            if node.module:              # `from . import a` needs a, not the package itself
+                found.add(mod)
             found |= {f"{mod}.{a.name}" for a in node.names}
     return {m for m in found if m.split(".")[0] in ("blockgraph", "blocks")}
 
