@@ -10,7 +10,6 @@ import os
 from ..core import feeding, npyio
 from ..core.budget import default_max_bytes
 from ..core.errors import FileReadError, PageError, UsageError
-from ..core.shapes import fmt
 from .common import err
 from .page_params import read_value
 
@@ -146,7 +145,7 @@ def needs_report(page):
         if n.required:
             line, col = page.locate(n.id)
             warnings.append(Diagnostic(
-                page.path, line, col, f"must be fed: {n.dtype or 'any dtype'} {fmt(n.shape)} (a "
+                page.path, line, col, f"must be fed: {n.dtype or 'any dtype'} {n.shape_text()} (a "
                 "placeholder without a default: the page cannot run unfed)", block=n.id, op=n.op,
                 severity="warning",
                 hint=f"run it with --feed {n.id}=FILE.npy, --feed '{n.id}=[...]' or --feeds FILE.npz"))

@@ -31,7 +31,10 @@ class Need:
     required: bool
 
     def text(self) -> str:
-        return f"{self.id} {self.dtype or '?'} {fmt(self.shape)}"
+        return f"{self.id} {self.dtype or '?'} {self.shape_text()}"
+
+    def shape_text(self) -> str:
+        return "any shape" if self.shape is None else fmt(self.shape)
 
     def to_json(self) -> dict:
         return {"id": self.id, "op": self.op, "dtype": self.dtype,
@@ -95,7 +98,9 @@ def exact_cast(a: np.ndarray, dtype: str) -> np.ndarray:
         return a
     if dtype == "string" or a.dtype.kind in "SUOV":
         raise LiteralError(f"a {_name(a.dtype)} feed cannot be converted to {dtype}")
-    with np.errstate(all="ignore"):
+    import warnings
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # ComplexWarning: the check below says it
         out = a.astype(want)
         back = out.astype(a.dtype)
     same = back == a
@@ -129,7 +134,7 @@ def convert(scope, feeds: dict, *, cast: bool = False, style: str = "python") ->
         try:
             if is_literal(v):
                 v = literal(v, want)
-            elif cast and want is not None and isinstance(v, np.ndarray) and v.dtype != dt.to_numpy(want):
+            if cast and want is not None and isinstance(v, np.ndarray) and v.dtype != dt.to_numpy(want):
                 v = exact_cast(v, want)
         except LiteralError as e:
             what = "cannot convert the feed" if is_literal(feeds[bid]) else \

@@ -61,7 +61,8 @@ def dtype_hint(word: str) -> str | None:
     close = difflib.get_close_matches(w, names, n=2, cutoff=CUTOFF)
     if not close:
         return None
-    return "did you mean " + " or ".join(f"'{dt.ALIASES.get(c, c)}'" for c in dict.fromkeys(close)) + "?"
+    close = list(dict.fromkeys(dt.ALIASES.get(c, c) for c in close))
+    return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
 
 
 _ELEMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\.([0-9]+)$")

@@ -56,7 +56,7 @@ def diagram(page, outcomes: dict | None = None):
     params = getattr(page, "params", None)
     uses = params.uses if params else {}
     if params:
-        desc = (desc + "\n" if desc else "") + "params: " + ", ".join(
+        desc = desc + "\nparams: " + ", ".join(
             f"{n} = {value_text(p.value)}" for n, p in params.defs.items())
     g = graphviz.Digraph(page.name, graph_attr={
         "rankdir": "LR", "nodesep": "0.25", "ranksep": "0.6", "fontname": FONT, "fontsize": "14",
