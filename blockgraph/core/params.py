@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import dtypes as dt
 from .diagnostics import Diagnostic, did_you_mean
@@ -103,7 +103,7 @@ class _Resolver:
 
     def definition(self, name, spec, path) -> Param | None:
         if isinstance(spec, dict):
-            if _is_use(spec):
+            if USE_KEY in spec:
                 self.diag(path, f"parameter '{name}': a parameter's value cannot use another "
                           "parameter", key=False)
                 return None
@@ -174,7 +174,7 @@ class _Resolver:
         if isinstance(v, dict) or v is None:
             return f"a parameter's value is a scalar or a list, not {_kind(v)}"
         if p.type is not None and not _fits_type(p.type, v):
-            return f"must be {_a(p.type)}, got {_kind(v)}"
+            return f"must be {_A[p.type]}, got {_kind(v)}"
         if p.dtype is not None:
             from .literals import to_array
             try:
@@ -241,6 +241,8 @@ class _Resolver:
                 out[k] = got
             return out
         if isinstance(v, list):
+            if not any(isinstance(x, (dict, list)) for x in v):     # a plain literal
+                return v
             out = []
             for i, x in enumerate(v):
                 got = self.value(x, path + (i,), entry, "port" if top == "list" else None, bid, op)
@@ -300,6 +302,8 @@ def resolve(src, data=None, overrides: dict | None = None, origin: str = "params
     who gave them, for messages); UsageError when one names no parameter of the page."""
     data = src.data if data is None else data
     r = _Resolver(src, overrides, origin)
+    if USE_KEY not in src.text and not overrides:     # no parameters anywhere: nothing to do
+        return data, r.params, [], {}
     r.definitions(data.get("params"))
     if r.overrides:
         names = list(r.params.defs)
@@ -331,17 +335,12 @@ def annotate(diags, src, params: Params):
             p = params.defs.get(name)
             origin = f", set by {p.origin}" if p is not None and p.origin else ""
             note = f"the value is parameter '{name}' (defined at line {line}{origin})"
-            from dataclasses import replace
             d = replace(d, hint=f"{d.hint}; {note}" if d.hint else note)
         out.append(d)
     return out
 
 
 # ---------------------------------------------------------------- helpers
-
-def _is_use(v) -> bool:
-    return isinstance(v, dict) and USE_KEY in v
-
 
 def _contains_use(v) -> bool:
     if isinstance(v, dict):
@@ -388,9 +387,8 @@ def _numbers(v):
         yield v
 
 
-def _a(t: str) -> str:
-    return {"int": "an int", "float": "a number", "bool": "true or false", "string": "a string",
-            "list": "a list"}[t]
+_A = {"int": "an int", "float": "a number", "bool": "true or false", "string": "a string",
+      "list": "a list"}
 
 
 def _kind(v) -> str:

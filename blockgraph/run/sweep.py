@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from ..core import npyio, registry, source
+from ..core import npyio, registry, resultmeta, source
 from ..core.diagnostics import Diagnostic, did_you_mean
 from ..core.errors import FileReadError, PageError, UsageError
 from ..core.results import dumps, json_safe, write_atomic, write_npz
@@ -160,7 +160,7 @@ def feeds_runs(page, folder: str, *, load: bool = False) -> list[Run]:
         run = Run(i, {"feeds": name}, page.scope, path, params=page.params.values())
         try:
             with npyio.Npz(path) as z:
-                keys = z.keys
+                keys = [k for k in z.keys if k != resultmeta.KEY]
                 if load:
                     run.feeds = {k: z.load(k, page.scope.max_bytes) for k in keys if k in feedable}
         except FileReadError as e:
@@ -293,7 +293,6 @@ def _run_all(page, runs, out, say, runner, *, executor, keep, progress, cycles=1
 def _with_meta(page, run: Run, results) -> dict:
     """A run's arrays with the `__meta__` entry of its file: the page, the run's settings and
     parameters, its feeds file, each key's op and TF dtype."""
-    from ..core import resultmeta
     feeds = ({bid: f"{run.settings['feeds']}[{bid}]" for bid in page.scope.feedable()}
              if isinstance(run.feeds, (str, dict)) and "feeds" in run.settings else None)
     entry = resultmeta.page_entry(page, feeds=feeds, cycles=results.cycles, ok=results.ok,
