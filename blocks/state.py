@@ -16,7 +16,7 @@ from blockgraph.core.blockdef import Attr, Input, Output, block
 from blockgraph.core.errors import AttrError, OpError
 from blockgraph.core.shapes import fmt
 from blocks.core import tensor_value
-from blocks.kernels.ieee import bf16_packet_nans, cmul, daz
+from blocks.kernels.ieee import bf16_packet_nans, cdiv, cmul, daz
 
 TRAIN_TYPES = ("float16", "bfloat16", "float32", "float64", "complex64", "complex128")
 ASSIGN_TYPES = tuple(d for d in dt.ALL if d != "string")
@@ -105,6 +105,10 @@ class _Arith:
     def mul(self, a, b):
         """a * b (complex as Eigen's packets multiply: no fused multiply-add)."""
         return cmul(a, b) if self.complex else self(a * b)
+
+    def div(self, a, b):
+        """a / b (complex as TF divides: Eigen's packets, libgcc's scalar tail)."""
+        return cdiv(a, b) if self.complex else self(a / b)
 
     def c(self, v):
         """A scalar constant of T."""
@@ -241,7 +245,7 @@ def apply_adam(ctx, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsil
         T, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad)
     one = ar.c(1)
     with np.errstate(all="ignore"):
-        alpha = ar(ar.mul(lr, ar(np.sqrt(ar(one - b2p)))) / ar(one - b1p))
+        alpha = ar.div(ar.mul(lr, ar(np.sqrt(ar(one - b2p)))), ar(one - b1p))
         m_new = ar(m + ar.mul(ar(g - m), ar(one - b1)))
         v_new = ar(v + ar.mul(ar(ar.mul(g, g) - v), ar(one - b2)))
         den = ar(ar(np.sqrt(v_new)) + eps)
@@ -249,7 +253,7 @@ def apply_adam(ctx, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsil
             num = ar.mul(ar(ar.mul(g, ar(one - b1)) + ar.mul(b1, m_new)), alpha)
         else:
             num = ar.mul(m_new, alpha)
-        out = ar.result(ar(var - ar(num / den)))
+        out = ar.result(ar(var - ar.div(num, den)))
         m_new, v_new = ar.result(m_new), ar.result(v_new)
     ctx.assign("m", m_new)
     ctx.assign("v", v_new)
@@ -274,7 +278,7 @@ def apply_rms_prop(ctx, var, ms, mom, lr, rho, momentum, epsilon, grad, T):
     var, ms, mom, lr, rho, momentum, eps, g = _inputs(T, var, ms, mom, lr, rho, momentum, epsilon, grad)
     with np.errstate(all="ignore"):
         ms_new = ar(ms + ar.mul(ar(ar.mul(g, g) - ms), ar(ar.c(1) - rho)))
-        mom_new = ar(ar.mul(mom, momentum) + ar(ar.mul(g, lr) / ar(np.sqrt(ar(ms_new + eps)))))
+        mom_new = ar(ar.mul(mom, momentum) + ar.div(ar.mul(g, lr), ar(np.sqrt(ar(ms_new + eps)))))
         out = ar.result(ar(var - mom_new))
         ms_new, mom_new = ar.result(ms_new), ar.result(mom_new)
     ctx.assign("ms", ms_new)

@@ -60,3 +60,86 @@ def bf16_packet_nans(a):
     out = flat.copy()
     out.view(np.uint16)[:n][nan] = BF16_NAN
     return out.reshape(np.shape(a))
+
+
+def _complex_parts(z):
+    z = np.asarray(z)
+    return daz(np.ascontiguousarray(z.real)), daz(np.ascontiguousarray(z.imag))
+
+
+def _cdiv_packet(a, b):
+    """Eigen's pdiv_complex: the divisor scaled by max(|c|, |d|) per lane, then
+    (a * conj(b')) / (c'^2 + d'^2) / max — each op rounded, denormals flushed."""
+    ar, ai = _complex_parts(a)
+    c, d = _complex_parts(b)
+    ca, da = np.abs(c), np.abs(d)
+    m_re = np.where(da > ca, da, ca)            # pmax(y_abs, y_abs_flip), per lane
+    m_im = np.where(ca > da, ca, da)
+    cs, ds = ftz(c / m_re), ftz(d / m_im)
+    cs2, ds2 = ftz(cs * cs), ftz(ds * ds)
+    den_re, den_im = ftz(cs2 + ds2), ftz(ds2 + cs2)
+    nds = -ds                                   # pmul(a, pconj(b')) as Eigen's addsub product
+    r_re = ftz(ftz(ar * cs) - ftz(ai * nds))
+    r_im = ftz(ftz(ar * nds) + ftz(ai * cs))
+    return ftz(ftz(r_re / den_re) / m_re), ftz(ftz(r_im / den_im) / m_im)
+
+
+def _cdiv_scalar(a, b):
+    """std::complex division as TF's scalar path runs it: libgcc's classic __divsc3/__divdc3
+    (Smith's algorithm in the component type, C99's recovery of infinities and zeros)."""
+    a_, b_ = _complex_parts(a)
+    c, d = _complex_parts(b)
+    a_, b_, c, d = np.broadcast_arrays(a_, b_, c, d)
+    ft = c.dtype.type
+    one, zero, inf = ft(1), ft(0), ft(np.inf)
+    small = np.abs(c) < np.abs(d)
+    r1 = ftz(c / d)
+    den1 = ftz(ftz(c * r1) + d)
+    x1 = ftz(ftz(ftz(a_ * r1) + b_) / den1)
+    y1 = ftz(ftz(ftz(b_ * r1) - a_) / den1)
+    r2 = ftz(d / c)
+    den2 = ftz(ftz(d * r2) + c)
+    x2 = ftz(ftz(ftz(b_ * r2) + a_) / den2)
+    y2 = ftz(ftz(b_ - ftz(a_ * r2)) / den2)
+    x, y = np.where(small, x1, x2), np.where(small, y1, y2)
+    both = np.isnan(x) & np.isnan(y)
+    if both.any():
+        zc = both & (c == 0) & (d == 0) & ~(np.isnan(a_) & np.isnan(b_))
+        s_inf = np.copysign(inf, c)
+        x, y = np.where(zc, s_inf * a_, x), np.where(zc, s_inf * b_, y)
+        rest = both & ~zc
+        ia = rest & (np.isinf(a_) | np.isinf(b_)) & np.isfinite(c) & np.isfinite(d)
+        aa = np.copysign(np.where(np.isinf(a_), one, zero), a_)
+        bb = np.copysign(np.where(np.isinf(b_), one, zero), b_)
+        x = np.where(ia, inf * (aa * c + bb * d), x)
+        y = np.where(ia, inf * (bb * c - aa * d), y)
+        ic = rest & ~ia & (np.isinf(c) | np.isinf(d)) & np.isfinite(a_) & np.isfinite(b_)
+        cc = np.copysign(np.where(np.isinf(c), one, zero), c)
+        dd = np.copysign(np.where(np.isinf(d), one, zero), d)
+        x = np.where(ic, zero * (a_ * cc + b_ * dd), x)
+        y = np.where(ic, zero * (b_ * cc - a_ * dd), y)
+    return x, y
+
+
+_CWIDTH = {np.dtype(np.complex64): 4, np.dtype(np.complex128): 2}
+
+
+def cdiv(a, b, path="split"):
+    """Complex `a / b` as TF's CPU kernels divide: Eigen's packet division (pdiv_complex) on the
+    first n - n % width elements of the flat (broadcast) result and libgcc's scalar division on
+    the rest (width 4 for complex64, 2 for complex128); `path="packet"` or `"scalar"` applies
+    one of them to every element."""
+    a, b = np.asarray(a), np.asarray(b)
+    dtype = np.result_type(a, b)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    n = int(np.prod(shape))
+    fa = np.broadcast_to(a, shape).reshape(-1)
+    fb = np.broadcast_to(b, shape).reshape(-1)
+    k = {"packet": n, "scalar": 0}.get(path, n - n % _CWIDTH[np.dtype(dtype)])
+    out = np.empty(n, dtype)
+    with np.errstate(all="ignore"):
+        if k:
+            out.real[:k], out.imag[:k] = _cdiv_packet(fa[:k], fb[:k])
+        if k < n:
+            out.real[k:], out.imag[k:] = _cdiv_scalar(fa[k:], fb[k:])
+    return out.reshape(shape)
