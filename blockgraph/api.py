@@ -18,7 +18,6 @@ from .core.diagnostics import Diagnostic, did_you_mean
 from .core.errors import PageError, UsageError
 from .core.gcpause import paused_gc
 from .core.page import FORMATS, BlockSpec, PageSpec
-from .core.params import Params
 from .core import params as page_params
 from .core.scope import Scope
 from .core.budget import default_max_bytes
@@ -36,7 +35,7 @@ class Page:
         self.spec = spec
         self.scope = scope
         self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
-        self.params = params if params is not None else Params()   # the page's parameters
+        self.params = params if params is not None else page_params.Params()   # its parameters
         self._plan = None
         self._build_args = None       # what variant() rebuilds the page with
 
@@ -138,8 +137,7 @@ class Page:
             raise UsageError(f"page '{self.name}' cannot be rebuilt: it could not be read")
         args = dict(self._build_args)
         args["params"] = {**(args["params"] or {}), **(params or {})}
-        args["origin"] = origin
-        return _build(self.path, self.source, attrs=attrs, **args)
+        return _build(self.path, self.source, attrs=attrs, set_by=origin, **args)
 
     def locate(self, block: str, port: str | None = None) -> tuple[int, int]:
         """(line, col) of a block (or of one of its input ports) in the page's file (a gradient
@@ -244,21 +242,25 @@ def _load(path, text, allow_outside, max_bytes, params=None):
                   read_diags=diags)
 
 
-def _build(path, src, *, allow_outside, max_bytes, params=None, attrs=None, origin="params=",
+def _build(path, src, *, allow_outside, max_bytes, params=None, attrs=None, set_by="params=",
            read_diags=()):
-    """The Page of a read source: parameters resolved (with `params` overrides, and `attrs`
-    {(block, attr): value} set first), validated, its Scope built."""
+    """The Page of a read source: parameters resolved (with `params` overrides set by `set_by`,
+    and `attrs` {(block, attr): value} set first), validated, its Scope built."""
     diags = list(read_diags)
     data = _with_attrs(src.data, attrs) if attrs else src.data
-    data, info, problems, dropped = page_params.resolve(src, data, params, origin)
+    data, info, problems, dropped = page_params.resolve(src, data, params, set_by)
     diags.extend(problems)
+    args = {"allow_outside": allow_outside, "max_bytes": max_bytes, "params": params,
+            "read_diags": read_diags}
     try:
         spec = PageSpec.model_validate(data)
     except ValidationError as e:
         diags.extend(_validation_diagnostics(path, src, e))
         spec = _salvage(data)
         if spec is None:
-            return Page(path, src, None, None, diags, info)
+            page = Page(path, src, None, None, diags, info)
+            page._build_args = args
+            return page
     name = spec.page or _default_name(path)
     scope = Scope(name, spec, src, allow_outside=allow_outside, max_bytes=max_bytes)
     expanded, origin, problems = gradients.expand(scope, spec)
@@ -271,8 +273,7 @@ def _build(path, src, *, allow_outside, max_bytes, params=None, attrs=None, orig
         diags.extend(problems)
     diags.extend(_besides_dropped(scope, src, dropped))
     page = Page(path, src, spec, scope, page_params.annotate(diags, src, info), info)
-    page._build_args = {"allow_outside": allow_outside, "max_bytes": max_bytes, "params": params,
-                        "read_diags": read_diags}
+    page._build_args = args
     return page
 
 
@@ -359,8 +360,9 @@ def _validation_diagnostics(path, src, err: ValidationError):
         msg, hint = _message(e, key, rest)
         if hint is None and isinstance(node, str):      # parts.1 for parts.output.1
             blocks = src.data.get("blocks") if isinstance(src.data.get("blocks"), dict) else {}
-            hint = suggest.reference_hint(node, {k: b.get("op") for k, b in blocks.items()
-                                                 if isinstance(b, dict) and isinstance(b.get("op"), str)})
+            ops = {k: b.get("op") for k, b in blocks.items()
+                   if isinstance(b, dict) and isinstance(b.get("op"), str)}
+            hint = suggest.reference_hint(node, ops)
         if (key, msg) in seen:
             continue
         seen.add((key, msg))

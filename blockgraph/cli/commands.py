@@ -2,7 +2,6 @@
 `run_command`)."""
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -38,9 +37,8 @@ def check(args) -> int:
             _err(d.format())
         for i, p in enumerate(pages):
             if p and not p.errors:
-                feeds = needs[i][0]
-                listed = "; feeds: " + ", ".join(
-                    n.text() + ("" if n.required else " (has a default)") for n in feeds) if feeds else ""
+                feeds = [n.text() + ("" if n.required else " (has a default)") for n in needs[i][0]]
+                listed = "; feeds: " + ", ".join(feeds) if feeds else ""
                 print(f"{p.path}: ok ({len(p.scope.blocks)} blocks{listed})")
     return 0 if all(pages) and not errors else 1
 

@@ -1,7 +1,9 @@
 """The `blockgraph` command: argument parsing and printing over the modules that do the work.
 
-    blockgraph run PAGE... [--feed ID=FILE.npy]... [--feeds FILE.npz] [--out FILE.npz] [--json]
+    blockgraph run PAGE... [--feed ID=FILE.npy|ID=VALUE]... [--feeds FILE.npz] [--param NAME=VALUE]...
+                           [--out FILE.npz] [--json]
     blockgraph check PAGE... [--json]
+    blockgraph diff A.npz B.npz [--atol X] [--rtol X] [--ulp N]
     blockgraph blocks [NAME] [--json]
     blockgraph schema [-o FILE]
 

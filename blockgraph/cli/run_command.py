@@ -15,10 +15,6 @@ from ..run.progress import Progress
 from ..view import report
 from .common import err as _err
 from .common import load_pages as _load_pages
-from .feeds import feeds_for as _feeds_for
-from .feeds import limit as _limit
-from .feeds import load_feeds as _load_feeds
-from .feeds import open_feeds as _open_feeds
 from . import feeds as feed_args
 
 
@@ -34,20 +30,22 @@ def run(args) -> int:
             except FileWriteError as e:
                 _err(f"blockgraph: error: {flag} {path}: {e}")
                 return 2
-    sources = _open_feeds(args)
+    sources = feed_args.open_feeds(args)
     if sources is None:
         return 2
-    state = _read_state(args.state, _limit(args.max_bytes)) if args.state else {}
+    state = _read_state(args.state, feed_args.limit(args.max_bytes)) if args.state else {}
     if state is None:
         return 2
     pages = _load_pages(args.pages, args)
     many = len(args.pages) > 1
     if not _check_show(args.show, [p for p in pages if p and p.runnable], args.keep):
         return 2
-    wanted = {i: _feeds_for(p, sources, many) for i, p in enumerate(pages) if p and p.runnable}
+    wanted = {i: feed_args.feeds_for(p, sources, many) for i, p in enumerate(pages)
+              if p and p.runnable}
     fed = {k for i, mine in wanted.items() for bid, k in mine.items()
            if bid in pages[i].scope.feedable()}       # never read a member nobody feeds
-    feeds = _load_feeds(sources, [k for k in sources if k in fed], _limit(args.max_bytes))
+    feeds = feed_args.load_feeds(sources, [k for k in sources if k in fed],
+                                 feed_args.limit(args.max_bytes))
     if feeds is None:
         return 2
     try:     # one executor (one dask client or cluster) serves every page of the command

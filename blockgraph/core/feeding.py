@@ -137,11 +137,14 @@ def convert(scope, feeds: dict, *, cast: bool = False, style: str = "python") ->
             if cast and want is not None and isinstance(v, np.ndarray) and v.dtype != dt.to_numpy(want):
                 v = exact_cast(v, want)
         except LiteralError as e:
-            what = "cannot convert the feed" if is_literal(feeds[bid]) else \
-                f"{_cast_flag(style)}: cannot convert the fed {_name(np.asarray(feeds[bid]).dtype)} exactly"
-            problems.append(_diag(scope, b, f"{what}: {e}", hint=None if is_literal(feeds[bid])
-                                  else f"convert it yourself ({_astype(want, 'a' if style == 'cli' else bid)})"
-                                       " if the change is what you want"))
+            if is_literal(feeds[bid]):
+                problems.append(_diag(scope, b, f"cannot convert the feed: {e}"))
+                continue
+            fed = _name(np.asarray(feeds[bid]).dtype)
+            var = "a" if style == "cli" else bid
+            problems.append(_diag(scope, b, f"{_cast_flag(style)}: cannot convert the fed {fed} "
+                                  f"exactly: {e}", hint=f"convert it yourself ({_astype(want, var)}) "
+                                                        "if the change is what you want"))
             continue
         out[bid] = v
     if problems:

@@ -62,7 +62,8 @@ def compare(a: Tensor, b: Tensor, atol=0.0, rtol=0.0, ulp=0) -> KeyDiff:
     if x.dtype == object or x.dtype.kind in "SU":
         same = x == y
     elif x.dtype.kind == "c":
-        same = _same_reals(x.real, y.real, atol, rtol, ulp) & _same_reals(x.imag, y.imag, atol, rtol, ulp)
+        same = (_same_reals(x.real, y.real, atol, rtol, ulp)
+                & _same_reals(x.imag, y.imag, atol, rtol, ulp))
         _magnitudes(d, x, y)
         d.max_ulp = max(_max_ulp(x.real, y.real), _max_ulp(x.imag, y.imag), key=_ulp_key)
     else:

@@ -1,7 +1,7 @@
 """`show --plot`: a PNG with one row per tensor (histogram, heatmap (2-D), per channel with
 `--per-channel`, and for a quantized output the input-vs-output staircase against the block's
-own input with `--page`, else a tensor of the file that it is a quantization of); a trace (`trace:BLOCK.PORT`, one value per
-cycle on its first axis) is drawn as a trend over the cycles: a line per element up to
+own input with `--page`, else a tensor of the file that it is a quantization of); a trace
+(`trace:BLOCK.PORT`, one value per cycle on its first axis) is drawn as a trend over the cycles: a line per element up to
 TREND_LINES elements, else its min-max band, mean and median. Without a key every tensor of the
 file gets one panel of a grid. A single value is written, not drawn as a one-bar histogram.
 matplotlib's Agg backend, imported here only.

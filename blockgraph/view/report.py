@@ -88,6 +88,9 @@ def _wrapped(rows, width: int, wrap) -> str:
         for i in narrow:
             word = max((len(w) for r in rows for w in str(r[i]).split()), default=0)
             widths[i] = min(full[i], max(12, room // 5, min(word, 24)))
+        if sum(widths[i] for i in narrow) + 24 > room:          # the text keeps 24
+            for i in narrow:
+                widths[i] = min(widths[i], max(12, (room - 24) // len(narrow)))
         widths[text] = min(full[text], max(24, room - sum(widths[i] for i in narrow)))
     lines = []
     for row in rows:
