@@ -37,6 +37,7 @@ class Page:
         self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
         self.params = params if params is not None else page_params.Params()   # its parameters
         self._plan = None
+        self._plans: dict = {}          # partial runs: closure -> Plan
         self._build_args = None       # what variant() rebuilds the page with
 
     @property
@@ -56,17 +57,23 @@ class Page:
     def check(self) -> list[Diagnostic]:
         return list(self.diagnostics)
 
-    def plan(self):
+    def plan(self, only=None):
         """The page's run plan, made on first use and kept (repeated runs reuse what the first
-        one worked out)."""
+        one worked out). only: BLOCK[.PORT] strings: the plan of what those outputs need."""
+        from .run.plan import Plan
+        if only is not None:
+            from .run.partial import closure, parse
+            need = closure(self.scope, parse(self.scope, only))
+            if need not in self._plans:
+                self._plans[need] = Plan(self.scope, only=need)
+            return self._plans[need]
         if self._plan is None:
-            from .run.plan import Plan
             self._plan = Plan(self.scope, only=self.scope.fetch_closure())
         return self._plan
 
     def run(self, feeds=None, *, fail_fast=False, callbacks=None, executor="sequential",
             workers=None, scheduler=None, keep=None, cycles: int = 1, state=None, trace=None,
-            on_cycle=None, cast_feeds: bool = False):
+            on_cycle=None, only=None, cache=None, cast_feeds: bool = False):
         """Run the page; raises PageError when it cannot run at all (bad YAML, cycle, unknown feed).
 
         executor: "sequential" (the reference), "threads" or "dask" (`run.executors`), with
@@ -84,6 +91,9 @@ class Page:
         its start; updates are committed at its end); state: {Variable id: array} to start from
         instead of their `init:`; trace: glob patterns of BLOCK.PORT whose value in every cycle
         is kept (`results.traces`). The Results are the last cycle's, with `.state`.
+        only: BLOCK[.PORT] strings: run just what those outputs need (the Results hold those
+        blocks only). cache: a `run.cache.Cache`, a cache folder, or True (the default folder):
+        blocks whose computation was done before are served from it (status "cached").
         The memory limit is the one the page was loaded with. Arguments of the wrong kind raise
         UsageError (a BlockgraphError) saying what to pass.
         """
@@ -102,18 +112,30 @@ class Page:
         from .run.plan import Callbacks, RunOptions
         options = RunOptions(fail_fast=fail_fast, keep=list(keep) if keep else None,
                              max_bytes=self.scope.max_bytes, callbacks=callbacks or Callbacks())
-        plan = self.plan()
+        plan = self.plan(only)
+        opened = None
+        if cache is not None and cache is not False:
+            from .run.cache import Cache
+            if not isinstance(cache, Cache):
+                cache = opened = Cache(None if cache is True else cache)
+            options = cache.options(plan, feeds, options)
 
         def go(ex):
             if plan.stateful or cycles != 1 or trace or state:
                 return cycling.run(ex, plan, feeds or {}, options, cycles=cycles, state=state,
                                    trace=trace, on_cycle=on_cycle)
             return ex.run(plan, feeds or {}, options)
-        if not isinstance(executor, str):       # an Executor the caller keeps open
-            results = go(executor)
-        else:
-            with executors.get(executor)(workers=workers, scheduler=scheduler) as ex:
-                results = go(ex)
+        try:
+            if not isinstance(executor, str):       # an Executor the caller keeps open
+                results = go(executor)
+            else:
+                with executors.get(executor)(workers=workers, scheduler=scheduler) as ex:
+                    results = go(ex)
+        finally:
+            if opened is not None:
+                opened.close()
+            elif cache is not None and cache is not False:
+                cache.flush()
         for bid in self.scope.feedable():      # how to fix a feed, in Python's words
             r = results.blocks.get(bid)
             if r is not None and r.status == "failed" and self.scope.blocks[bid].valid:

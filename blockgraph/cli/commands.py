@@ -7,7 +7,7 @@ import sys
 
 from ..api import load_page
 from ..core import registry
-from ..core.errors import ExecutorError, PageError
+from ..core.errors import ExecutorError, PageError, UsageError
 from ..core.results import dumps
 from ..run import sweep_out
 from ..run.sweep import SweepError, setting_text, summary_text
@@ -15,6 +15,7 @@ from ..run.sweep import sweep as run_sweep
 from ..view import report
 from .common import err as _err
 from .common import load_pages as _load_pages
+from .authoring import cache, serve, watch  # noqa: F401  (the authoring loop's commands)
 from .run_command import run  # noqa: F401  (the `run` command)
 
 
@@ -58,12 +59,13 @@ def sweep(args) -> int:
         index = run_sweep(page, grid=args.grid, feeds_dir=args.feeds_dir, out=args.out,
                           executor=args.executor, workers=args.workers, scheduler=args.scheduler,
                           keep=args.keep or None, allow_outside=args.allow_outside, report=err,
-                          cycles=args.cycles, zip_grid=args.zip, summarize=args.summarize)
+                          cycles=args.cycles, cache=args.cache, zip_grid=args.zip,
+                          summarize=args.summarize)
     except PageError as e:
         for d in e.diagnostics:
             err(d.format())
         return 1
-    except (SweepError, ExecutorError, sweep_out.OutError) as e:
+    except (SweepError, ExecutorError, sweep_out.OutError, UsageError) as e:   # CacheError too
         err(f"blockgraph: error: {e}")
         return 2
     except OSError as e:

@@ -21,6 +21,8 @@ import sys
 
 def _parser() -> argparse.ArgumentParser:
     import argparse
+
+    from . import authoring
     ap = argparse.ArgumentParser(prog="blockgraph", description="Run TensorFlow-style block diagrams "
                                  "(YAML pages) on numpy, exact to TensorFlow.")
     ap.add_argument("--version", action="store_true", help="print the version and exit")
@@ -28,19 +30,11 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run pages and print every block's results")
     run.add_argument("pages", nargs="+", metavar="PAGE", help="YAML page files")
-    _feed_options(run)
-    _param_option(run)
     run.add_argument("--out", metavar="FILE.npz", help="write every computed output (key BLOCK.PORT)")
     run.add_argument("--json", action="store_true", help="print results as JSON on stdout")
     run.add_argument("--show", action="append", default=[], metavar="ID[.PORT]",
                      help="print the full values of an output after the table (repeatable)")
-    run.add_argument("--fail-fast", action="store_true", help="stop at the first failing block")
-    run.add_argument("--keep", action="append", default=[], metavar="PATTERN",
-                     help="keep only results whose BLOCK.PORT matches this glob (repeatable); "
-                          "other intermediates are freed after their last consumer ran")
-    _cycle_options(run)
-    _executor_options(run)
-    _common(run)
+    _run_options(run)
 
     sweep = sub.add_parser("sweep", help="run one page over many feeds or attr settings")
     sweep.add_argument("page", metavar="PAGE")
@@ -62,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="cycles of each run of a page with Variables (each run is one task)")
     sweep.add_argument("--keep", action="append", default=[], metavar="PATTERN",
                        help="write only results whose BLOCK.PORT matches this glob (repeatable)")
+    authoring.cache_option(sweep)
     _executor_options(sweep)
     _common(sweep)
 
@@ -111,7 +106,24 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of the page format")
     schema.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
     schema.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    authoring.add_commands(sub, _run_options, _common)
     return ap
+
+
+def _run_options(p):
+    """The options of a run, shared by run, watch and serve."""
+    from . import authoring
+    _feed_options(p)
+    _param_option(p)
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first failing block")
+    p.add_argument("--keep", action="append", default=[], metavar="PATTERN",
+                   help="keep only results whose BLOCK.PORT matches this glob (repeatable); "
+                        "other intermediates are freed after their last consumer ran")
+    authoring.cache_option(p)
+    authoring.only_option(p)
+    _cycle_options(p)
+    _executor_options(p)
+    _common(p)
 
 
 def _feed_options(p):
@@ -175,18 +187,12 @@ def _executor_options(p):
 def _bytes(text: str) -> int:
     """`--max-bytes` values: 1000000, 2e9, 512M, 4G, 1GiB."""
     import argparse
-    t = text.strip().upper().removesuffix("B").removesuffix("I")
-    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(t[-1:], 1)
+
+    from ..core.budget import parse_size
     try:
-        n = float(t[:-1] if mult > 1 else t) * mult
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 2e9, 512M, 4G)") from None
-    if not n < 2 ** 63:          # inf and nan included
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (a number of bytes below 9.2e18, "
-                                         "e.g. 2e9, 512M, 4G)")
-    if n < 1:
-        raise argparse.ArgumentTypeError("the size must be at least 1 byte")
-    return int(n)
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _common(p):
@@ -229,8 +235,10 @@ def _unraisable(hook_args):
 def _parse(argv):
     """The parsed arguments; an unknown option prints the usage of its subcommand (not the
     top-level one) and exits 2, as argparse does."""
+    from .authoring import cache_flag_before_page
     ap = _parser()
-    args, extra = ap.parse_known_args(argv)
+    args, extra = ap.parse_known_args(cache_flag_before_page(sys.argv[1:] if argv is None
+                                                             else list(argv)))
     if extra:
         sub = next((a for a in ap._actions if a.dest == "command"), None)
         parser = sub.choices.get(args.command) if sub is not None and args.command else None

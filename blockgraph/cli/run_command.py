@@ -48,12 +48,23 @@ def run(args) -> int:
                                  feed_args.limit(args.max_bytes))
     if feeds is None:
         return 2
+    if not _only_ok(args, pages):
+        return 2
+    store = None
+    if args.cache is not None:
+        from .authoring import open_cache
+        store = open_cache(args.cache, memory=not args.keep)
+        if store is None:
+            return 2
     try:     # one executor (one dask client or cluster) serves every page of the command
         with executors.get(args.executor)(workers=args.workers, scheduler=args.scheduler) as ex:
-            all_results, ok, used = _run_pages(pages, wanted, feeds, state, args, ex)
+            all_results, ok, used = _run_pages(pages, wanted, feeds, state, args, ex, store)
     except ExecutorError as e:      # dask missing, scheduler unreachable, bad --workers
         _err(f"blockgraph: error: {e}")
         return 2
+    finally:
+        if store is not None:
+            store.close()
     unused = sorted(set(sources) - used) if many else []
     for k in unused:
         _err(f"blockgraph: error: feed '{k}' matches no placeholder of the pages given")
@@ -67,7 +78,9 @@ def run(args) -> int:
         for p, results in all_results:
             if many:
                 print(f"== {p.name} ({p.path})")
-            print(report.results_table(results))
+            print(report.results_table(results, only=_wanted(p, args.only)))
+            if store is not None:
+                print(report.cache_summary(results))
             if results.cycles > 1 or results.state:
                 print(f"cycles: {results.cycles}" + (f"; variables: {', '.join(results.state)}"
                                                      if results.state else ""))
@@ -75,7 +88,32 @@ def run(args) -> int:
     return 0 if ok else 1
 
 
-def _run_pages(pages, wanted, feeds, state, args, ex):
+def _only_ok(args, pages) -> bool:
+    """--only names outputs of the (one) page; False after saying why not."""
+    if not args.only:
+        return True
+    if len(args.pages) > 1:
+        _err("blockgraph: error: --only takes one page")
+        return False
+    try:
+        for p in pages:
+            if p is not None and p.scope is not None:
+                _wanted(p, args.only)
+    except UsageError as e:
+        _err(f"blockgraph: error: {e}")
+        return False
+    return True
+
+
+def _wanted(page, only):
+    """{block: ports or None} named by --only, or None for a full run."""
+    if not only:
+        return None
+    from ..run.partial import parse
+    return parse(page.scope, only)
+
+
+def _run_pages(pages, wanted, feeds, state, args, ex, store=None):
     """Run every runnable page, printing its problems: ([(page, Results)], ok, feed keys used).
     `wanted[i]` maps the placeholders of page i to feed keys, `feeds` those keys to arrays.
     ExecutorError propagates (the executor cannot run here at all)."""
@@ -109,7 +147,8 @@ def _run_pages(pages, wanted, feeds, state, args, ex):
                             callbacks=bar if bar and cycles == 1 else None,
                             keep=args.keep or None, cycles=cycles, trace=args.trace or None,
                             state=_state_for(p, state, many=len(pages) > 1) or None,
-                            on_cycle=_cycle_progress(bar) if cycles > 1 else None)
+                            on_cycle=_cycle_progress(bar) if cycles > 1 else None,
+                            only=args.only or None, cache=store)
         except (PageError, UsageError) as e:
             for line in (d.format() for d in e.diagnostics) if isinstance(e, PageError) else \
                     [f"blockgraph: error: {e}"]:

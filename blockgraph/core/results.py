@@ -17,7 +17,9 @@ from .errors import FileWriteError
 
 @dataclass(slots=True)
 class BlockResult:
-    """One block's outcome: status "ok" | "failed" | "skipped", its error, time and outputs.
+    """One block's outcome: status "ok" | "cached" | "failed" | "skipped", its error, time and
+    outputs. "cached" is an ok result served from a cache (`run.cache`): `ok` is true for it,
+    and `saved` holds the seconds it saved (its compute time then, less the look-up now).
 
     `outputs` maps port -> array (a list of arrays for a list output); `dtypes` gives their TF
     dtype names (which keep quantized names such as quint8). `traceback` holds the Python
@@ -33,11 +35,12 @@ class BlockResult:
     dtypes: dict = field(default_factory=dict)
     dropped: list = field(default_factory=list)
     traceback: str | None = None
+    saved: float = 0.0
     hint: str | None = None            # how to fix it, when known (e.g. a placeholder's feed)
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == "ok" or self.status == "cached"
 
     def drop_outputs(self, keep_patterns) -> None:
         """Free the outputs not matching any glob of `keep_patterns` (on BLOCK.PORT[.I])."""
@@ -150,10 +153,16 @@ class Results:
         """The results as JSON-ready data; with `streamed`, tensor values are left as
         `jsonout.Tensor`s, for `jsonout.write` to encode a chunk at a time."""
         return {"page": self.page, "ok": self.ok, "cycles": self.cycles, "blocks": {
-            r.id: {"op": r.op, "status": r.status, "error": r.error, "seconds": round(r.seconds, 6),
-                   "outputs": {port: _tensor_json(r.outputs[port], r.dtypes[port], streamed)
-                               for port in r.outputs}}
-            for r in self.blocks.values()}}
+            r.id: _block_json(r, streamed) for r in self.blocks.values()}}
+
+
+def _block_json(r: BlockResult, streamed: bool) -> dict:
+    out = {"op": r.op, "status": r.status, "error": r.error, "seconds": round(r.seconds, 6)}
+    if r.status == "cached":
+        out["saved"] = round(r.saved, 6)
+    out["outputs"] = {port: _tensor_json(r.outputs[port], r.dtypes[port], streamed)
+                      for port in r.outputs}
+    return out
 
 
 REPR_BLOCKS = 20       # blocks a Results repr lists
@@ -163,7 +172,7 @@ def _outcome(r: BlockResult) -> str:
     """A block's result in a few words: its outputs (dtype and shape), or its status and error."""
     if r.ok:
         outs = ", ".join(f"{suffix} {d} [{','.join(map(str, a.shape))}]" for suffix, d, a in r.items())
-        return f"ok, {r.seconds * 1e3:.2f} ms" + (f": {outs}" if outs else "")
+        return f"{r.status}, {r.seconds * 1e3:.2f} ms" + (f": {outs}" if outs else "")
     text = r.status + (f": {r.error}" if r.error else "")
     return text + (f" (hint: {r.hint})" if r.hint else "")
 

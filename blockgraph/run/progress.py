@@ -55,7 +55,7 @@ class Progress(Callbacks):
         self._start_ticker()
         self.running.pop(getattr(result, "id", None), None)
         self.done += 1
-        if getattr(result, "status", "ok") != "ok":
+        if getattr(result, "status", "ok") not in ("ok", "cached"):
             self.failed += 1
         self.tick()
 

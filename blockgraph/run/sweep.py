@@ -181,10 +181,12 @@ class RunFailed:
     error: str
 
 
-def run_one(scope: Scope, feeds, keep=None, cycles: int = 1):
+def run_one(scope: Scope, feeds, keep=None, cycles: int = 1, cache=None):
     """The task of one run: (Results, seconds), or (RunFailed, seconds) when its feeds file
     cannot be read. Module-level, so dask workers can run it; it raises nothing a page causes.
-    Its blocks run in order; a page with Variables runs `cycles` cycles (one task, all of them)."""
+    Its blocks run in order; a page with Variables runs `cycles` cycles (one task, all of them).
+    With `cache` (a `run.cache.Cache`) blocks are served from it, so runs sharing a part of the
+    page share its results."""
     if isinstance(feeds, str):
         try:
             feeds = npyio.load_npz(feeds, set(scope.feedable()), scope.max_bytes)
@@ -193,28 +195,43 @@ def run_one(scope: Scope, feeds, keep=None, cycles: int = 1):
     t0 = time.perf_counter()
     plan = Plan(scope, only=scope.fetch_closure())
     options = RunOptions(keep=keep, max_bytes=scope.max_bytes)
-    if plan.stateful or cycles != 1:
-        from . import cycles as cycling
-        results = cycling.run(sequential.Sequential(), plan, feeds or {}, options, cycles=cycles)
-    else:
-        results = sequential.run(plan, feeds or {}, options)
+    if cache is not None:
+        options = cache.options(plan, feeds or {}, options)
+    try:
+        if plan.stateful or cycles != 1:
+            from . import cycles as cycling
+            results = cycling.run(sequential.Sequential(), plan, feeds or {}, options, cycles=cycles)
+        else:
+            results = sequential.run(plan, feeds or {}, options)
+    finally:
+        if cache is not None:
+            cache.flush()
     return results, time.perf_counter() - t0
 
 
 def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequential",
           workers=None, scheduler=None, keep=None, allow_outside: bool = False,
-          progress: bool | None = None, report=None, cycles: int = 1, zip_grid: bool = False,
-          summarize=None) -> dict:
+          progress: bool | None = None, report=None, cycles: int = 1, cache=None,
+          zip_grid: bool = False, summarize=None) -> dict:
     """Run a loaded page (`blockgraph.load_page`) once per --grid combination (`zip_grid`: per
     position of the lists) or --feeds-dir file, write OUT/run-NNNN.npz for each and
     OUT/index.json + index.csv; return the index. `summarize`: BLOCK.PORT[:STAT] outputs
     given a column of the index. Runs are independent jobs of the executor (`Executor.map`);
     within a run blocks run in order.
 
-    report(line) gets each problem as one line (default: stderr). Raises SweepError for a
-    sweep that cannot start, PageError for a page that cannot run, ExecutorError for an
-    executor that is not available."""
+    report(line) gets each problem as one line (default: stderr). cache: a `run.cache.Cache`,
+    or a cache folder ("" for the default one): blocks that several runs compute alike (those
+    upstream of every varied attr) are computed once. Raises SweepError for a sweep that
+    cannot start, PageError for a page that cannot run, ExecutorError for an executor that is
+    not available, CacheError for a cache that cannot be used."""
     say = report or (lambda line: print(line, file=sys.stderr))
+    if cache is not None and not hasattr(cache, "options"):
+        from .cache import Cache
+        with Cache(cache or None, warn=lambda line: say(f"blockgraph: warning: {line}")) as c:
+            return sweep(page, grid=grid, feeds_dir=feeds_dir, out=out, executor=executor,
+                         workers=workers, scheduler=scheduler, keep=keep,
+                         allow_outside=allow_outside, progress=progress, report=report,
+                         cycles=cycles, cache=c, zip_grid=zip_grid, summarize=summarize)
     with executors.get(executor)(workers=workers, scheduler=scheduler) as runner:
         if not page.runnable:
             raise PageError(page.diagnostics)
@@ -235,11 +252,11 @@ def sweep(page, *, grid=None, feeds_dir=None, out: str, executor: str = "sequent
                 else feeds_runs(page, feeds_dir, load=remote))
         with sweep_out.owned(out):
             return _run_all(page, runs, out, say, runner, executor=executor, keep=keep,
-                            progress=progress, cycles=cycles, columns=columns)
+                            progress=progress, cycles=cycles, cache=cache, columns=columns)
 
 
 def _run_all(page, runs, out, say, runner, *, executor, keep, progress, cycles=1,
-             columns=()) -> dict:
+             cache=None, columns=()) -> dict:
     """Run the planned `runs` into OUT (owned by this sweep) and write the index: when all have
     run, or when the sweep stops early (Ctrl-C, a lost cluster), marked "complete": false, with
     the runs not done as not run."""
@@ -250,7 +267,7 @@ def _run_all(page, runs, out, say, runner, *, executor, keep, progress, cycles=1
         if r.error is not None:
             say(f"blockgraph: error: sweep run {r.index} ({r.label()}): {r.error}")
             entries[r.index] = _entry(r, None, 0.0, None, columns)
-    todo = [(r.index, (r.scope, r.feeds, list(keep) if keep else None, cycles))
+    todo = [(r.index, (r.scope, r.feeds, list(keep) if keep else None, cycles, cache))
             for r in runs if r.error is None]
     bar = Progress(len(runs), "runs", enabled=progress) if progress is not False else None
     if bar:

@@ -28,19 +28,22 @@ class RenderError(UsageError):
 
 @dataclass
 class Outcome:
-    """What is known of a block after a run: status ok / failed / skipped / missing (no result
-    in the file), error, seconds (None when unknown) and tensors {PORT[.I]: (dtype, array)}."""
+    """What is known of a block after a run: status ok / cached / failed / skipped / missing (no
+    result in the file), error, seconds (None when unknown), tensors {PORT[.I]: (dtype, array)}
+    and, for a cached block, the seconds the cache saved."""
     status: str
     error: str | None = None
     seconds: float | None = None
     tensors: dict = field(default_factory=dict)
     stored: dict = field(default_factory=dict)
+    saved: float = 0.0
 
 
 def from_results(results) -> dict[str, Outcome]:
     """Outcomes of a `page.run()`; dtypes are the real TF names (quint8, bfloat16, ...)."""
     return {r.id: Outcome(r.status, r.error, r.seconds,
-                          {suffix: (d, a) for suffix, d, a in r.items()}) for r in results}
+                          {suffix: (d, a) for suffix, d, a in r.items()}, saved=r.saved)
+            for r in results}
 
 
 def from_npz(path: str, page) -> dict[str, Outcome]:

@@ -40,6 +40,7 @@ FAMILY_COLORS = {"core": "#e6edf7", "fake_quant": "#fde8c8", "matrix": "#e2f0dd"
 OTHER_COLORS = ("#dff1f4", "#f6e3e3", "#eef1d9", "#e8e8f6", "#f3ead9")
 FAILED, FAILED_BG = "#c62828", "#f8d4d0"
 GREY, GREY_BG = "#9e9e9e", "#f0f0f0"
+OK = ("ok", "cached")          # statuses of blocks with results
 FONT, MONO = "Helvetica,Arial,sans-serif", "Courier,monospace"
 
 
@@ -99,8 +100,8 @@ def diagram(page, outcomes: dict | None = None):
             g.edge(f"{src.id}:{tail.gv}:e", f"{bid}:{p.gv}:w",
                    id=f"edge-{src.id}.{tail.suffix}-{bid}.{p.label.replace('[', '.').rstrip(']')}",
                    label=graphviz.escape(tail.suffix) if many else None,
-                   color=GREY if o is not None and o.status != "ok" else None,
-                   style="dashed" if o is not None and o.status != "ok" else None)
+                   color=GREY if o is not None and o.status not in OK else None,
+                   style="dashed" if o is not None and o.status not in OK else None)
     return g
 
 
@@ -138,6 +139,8 @@ def node_label(b, o: Outcome | None, outs: list[OutPort], ins: list[InPort], wit
     sub = b.op
     if o is not None and o.seconds is not None and status == "ok":
         sub += f"  ·  {o.seconds * 1e3:.2f} ms"
+    elif o is not None and status == "cached":
+        sub += f"  ·  cached, saved {o.saved * 1e3:.2f} ms"
     parts = [f'<TABLE BORDER="{2 if status == "failed" else 1}" CELLBORDER="0" CELLSPACING="0" '
              f'CELLPADDING="3" COLOR="{border}" BGCOLOR="white"{dashed}>',
              f'<TR><TD COLSPAN="2" BGCOLOR="{head_bg}"><FONT POINT-SIZE="12" COLOR="{fg}"><B>'

@@ -36,19 +36,42 @@ def shape_text(shape) -> str:
     return "[" + ",".join(str(d) for d in shape) + "]"
 
 
-def results_table(results, prefix: str = "") -> str:
-    """One row per block output: block, op, port, dtype, shape, values, status, time."""
-    rows = [("block", "op", "port", "dtype", "shape", "values", "status", "ms")]
+def results_table(results, prefix: str = "", only: dict | None = None) -> str:
+    """One row per block output: block, op, port, dtype, shape, values, status, time; with a
+    "saved" column (ms a cached block saved) when any is cached. `only` ({block: ports or
+    None}, from --only) limits the named blocks' rows to those ports."""
+    saved = any(r.status == "cached" for r in results)
+    head = ("block", "op", "port", "dtype", "shape", "values", "status", "ms")
+    rows = [head + (("saved ms",) if saved else ())]
     for r in results:
         ms = f"{r.seconds * 1e3:.2f}"
+        extra = ((f"{r.saved * 1e3:.2f}" if r.status == "cached" else "",) if saved else ())
         if r.ok and r.outputs:
             for suffix, d, a in r.items():
-                rows.append((prefix + r.id, r.op, suffix, d, shape_text(a.shape), preview(a, d), r.status, ms))
+                if only is not None and r.id in only and not _named(only[r.id], suffix):
+                    continue
+                rows.append((prefix + r.id, r.op, suffix, d, shape_text(a.shape), preview(a, d),
+                             r.status, ms) + extra)
         else:
             why = r.error or ""
             rows.append((prefix + r.id, r.op, "-", "-", "-", (why[:PREVIEW_CHARS - 1] + "…")
-                         if len(why) > PREVIEW_CHARS else why, r.status, ms if r.status != "skipped" else "-"))
+                         if len(why) > PREVIEW_CHARS else why, r.status,
+                         ms if r.status != "skipped" else "-") + extra)
     return _align(rows)
+
+
+def _named(ports, suffix: str) -> bool:
+    return ports is None or suffix in ports or suffix.split(".")[0] in ports
+
+
+def cache_summary(results) -> str:
+    """One line: how many blocks the cache served, the time they saved, how many ran."""
+    cached = [r for r in results if r.status == "cached"]
+    ran = sum(1 for r in results if r.status in ("ok", "failed"))
+    saved = sum(r.saved for r in cached)
+    return (f"cache: {len(cached)} cached (saved {saved * 1e3:.2f} ms), {ran} ran"
+            + (f", {len(results) - len(cached) - ran} skipped" if len(results) - len(cached) - ran
+               else ""))
 
 
 def _align(rows) -> str:
