@@ -144,6 +144,8 @@ def _loop_setup(args, paths):
         if getattr(args, flag, None):
             _err(f"blockgraph: error: --{flag.replace('_', '-')} goes with 'blockgraph run'")
             return None
+    from .page_params import parse
+    args.param_values = parse(args.param)     # set on each page that defines them (Session)
     try:
         require()
     except Exception as e:   # noqa: BLE001 - UsageError: the extra is missing
@@ -155,20 +157,24 @@ def _loop_setup(args, paths):
     many = len(paths) > 1
 
     def feeds(page):
-        """The feeds of `page`, read again (their files may have changed)."""
-        from ..core.budget import default_max_bytes
+        """The feeds of `page`, read again (their files may have changed), literals converted
+        (PageError, located, when one cannot be)."""
+        from ..core import feeding
         from ..core.errors import UsageError
-        from . import run_command as rc
-        sources = rc._open_feeds(args)
-        mine = rc._feeds_for(page, sources or {}, many)
-        limit = default_max_bytes() if args.max_bytes == -1 else args.max_bytes
-        got = None if sources is None else rc._load_feeds(
-            sources, [k for b, k in mine.items() if b in page.scope.feedable()], limit)
+        from . import feeds as feed_args
+        sources = feed_args.open_feeds(args)
+        mine = feed_args.feeds_for(page, sources or {}, many)
+        got = None if sources is None else feed_args.load_feeds(
+            sources, [k for b, k in mine.items() if b in page.scope.feedable()],
+            feed_args.limit(args.max_bytes))
         if got is None:
             raise UsageError("the feeds could not be read (see above)")
-        return {b: got[k] for b, k in mine.items() if k in got}
-    files = ([args.feeds] if args.feeds else []) + [f.partition("=")[2] for f in args.feed]
-    return c, feeds, [f for f in files if f]
+        return feeding.convert(page.scope, {b: got[k] for b, k in mine.items() if k in got},
+                               cast=args.cast_feeds, style="cli")
+    from .feeds import is_file
+    files = ([args.feeds] if args.feeds else []) + [
+        text for text in (f.partition("=")[2] for f in args.feed) if text and is_file(text)]
+    return c, feeds, files
 
 
 def watch(args) -> int:

@@ -1,8 +1,10 @@
 """The `blockgraph` command: argument parsing and printing over the modules that do the work.
 
-    blockgraph run PAGE... [--feed ID=FILE.npy]... [--feeds FILE.npz] [--out FILE.npz] [--json]
+    blockgraph run PAGE... [--feed ID=FILE.npy|ID=VALUE]... [--feeds FILE.npz] [--param NAME=VALUE]...
+                           [--out FILE.npz] [--json]
     blockgraph check PAGE... [--json]
     blockgraph import PAGE.svg -o PAGE.yaml
+    blockgraph diff A.npz B.npz [--atol X] [--rtol X] [--ulp N]
     blockgraph blocks [NAME] [--json]
     blockgraph schema [-o FILE]
 
@@ -51,7 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     src = sweep.add_mutually_exclusive_group(required=True)
     src.add_argument("--feeds-dir", metavar="DIR", help="one run per .npz file of feeds in DIR")
     src.add_argument("--grid", action="append", metavar="BLOCK.ATTR=V1,V2,...",
-                     help="one run per combination of these attr values (repeatable)")
+                     help="one run per combination of these attr (BLOCK.ATTR) or parameter (NAME) "
+                          "values (repeatable)")
+    sweep.add_argument("--zip", action="store_true",
+                       help="vary the --grid lists together (run i takes value i of each; equal "
+                            "lengths) instead of their product")
+    sweep.add_argument("--summarize", action="append", default=[], metavar="BLOCK.PORT[:STAT]",
+                       help="add a column of this output to the index (its value when it has one "
+                            "element, else STAT: mean (default), min, max, std, sum, norm); repeatable")
+    _param_option(sweep)
     sweep.add_argument("--out", required=True, metavar="OUTDIR",
                        help="folder for one results .npz per run and index.json/index.csv")
     sweep.add_argument("--cycles", type=_positive, default=1, metavar="N",
@@ -67,12 +77,17 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", metavar="FILE", help=".svg, .png or .html (default PAGE.svg)")
     render.add_argument("--results", metavar="RESULTS.npz", help="annotate ports with these results")
     render.add_argument("--run", action="store_true", help="run the page first and annotate")
+    _feed_options(render)
+    _param_option(render)
     _common(render)
 
     show = sub.add_parser("show", help="print (and plot) results saved by run --out")
     show.add_argument("results", metavar="RESULTS.npz")
     show.add_argument("key", nargs="?", metavar="BLOCK[.PORT]")
-    show.add_argument("--plot", metavar="FILE.png", help="save a histogram (and heatmap) as PNG")
+    show.add_argument("--plot", metavar="FILE.png", help="save a histogram (and heatmap) as PNG; "
+                      "without a key, every tensor in a grid")
+    show.add_argument("--per-channel", action="store_true",
+                      help="with --plot: the distribution of each channel (last axis)")
     show.add_argument("--page", metavar="PAGE.yaml",
                       help="the page that made the results: name each block's op, count FakeQuant "
                            "levels on the nudged grid, plot against the block's real input")
@@ -81,7 +96,19 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate pages without running them")
     check.add_argument("pages", nargs="+", metavar="PAGE")
     check.add_argument("--json", action="store_true", help="print the problems as JSON")
+    _param_option(check)
     _common(check)
+
+    diff = sub.add_parser("diff", help="compare two results files key by key")
+    diff.add_argument("a", metavar="A.npz")
+    diff.add_argument("b", metavar="B.npz", help="the reference (relative differences are to it)")
+    diff.add_argument("--atol", type=_tolerance, default=0.0, metavar="X",
+                      help="absolute tolerance: |a - b| <= atol + rtol * |b| counts as equal")
+    diff.add_argument("--rtol", type=_tolerance, default=0.0, metavar="X", help="relative tolerance")
+    diff.add_argument("--ulp", type=_tolerance, default=0, metavar="N",
+                      help="elements at most N units in the last place apart count as equal")
+    diff.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    diff.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     blocks = sub.add_parser("blocks", help="list the blocks, or show one")
     blocks.add_argument("name", nargs="?", metavar="NAME")
@@ -98,9 +125,8 @@ def _parser() -> argparse.ArgumentParser:
 def _run_options(p):
     """The options of a run, shared by run, watch and serve."""
     from . import authoring
-    p.add_argument("--feed", action="append", default=[], metavar="ID=FILE.npy",
-                   help="feed a placeholder from a .npy file (repeatable)")
-    p.add_argument("--feeds", metavar="FILE.npz", help="feed placeholders from an .npz (keys = ids)")
+    _feed_options(p)
+    _param_option(p)
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failing block")
     p.add_argument("--keep", action="append", default=[], metavar="PATTERN",
                    help="keep only results whose BLOCK.PORT matches this glob (repeatable); "
@@ -110,6 +136,32 @@ def _run_options(p):
     _cycle_options(p)
     _executor_options(p)
     _common(p)
+
+
+def _feed_options(p):
+    p.add_argument("--feed", action="append", default=[], metavar="ID=VALUE",
+                   help="feed a placeholder: VALUE is a .npy file or a literal read as YAML like "
+                        "the page ('x=[1, 2, 3]', 'x={value: [1, 2], dtype: int64}'); repeatable")
+    p.add_argument("--feeds", metavar="FILE.npz", help="feed placeholders from an .npz (keys = ids)")
+    p.add_argument("--cast-feeds", action="store_true",
+                   help="convert a feed to its placeholder's dtype when no value changes "
+                        "(refused, naming the first element that would change, otherwise)")
+
+
+def _param_option(p):
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a page parameter (VALUE read as YAML like the page); repeatable")
+
+
+def _tolerance(text: str) -> float:
+    import argparse
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not x >= 0:
+        raise argparse.ArgumentTypeError("must be a number >= 0")
+    return x
 
 
 def _cycle_options(p):
@@ -192,11 +244,23 @@ def _unraisable(hook_args):
     sys.__unraisablehook__(hook_args)
 
 
+def _parse(argv):
+    """The parsed arguments; an unknown option prints the usage of its subcommand (not the
+    top-level one) and exits 2, as argparse does."""
+    from .authoring import cache_flag_before_page
+    ap = _parser()
+    args, extra = ap.parse_known_args(cache_flag_before_page(sys.argv[1:] if argv is None
+                                                             else list(argv)))
+    if extra:
+        sub = next((a for a in ap._actions if a.dest == "command"), None)
+        parser = sub.choices.get(args.command) if sub is not None and args.command else None
+        (parser or ap).error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv=None) -> int:
     import threading
-
-    from .authoring import cache_flag_before_page
-    args = _parser().parse_args(cache_flag_before_page(sys.argv[1:] if argv is None else list(argv)))
+    args = _parse(argv)
     if args.version:
         from .. import __version__
         print(f"blockgraph {__version__}")
@@ -222,6 +286,10 @@ def main(argv=None) -> int:
     except Exception as e:  # never a traceback unless asked
         if _interrupts > seen:      # Ctrl-C turned into another error (numpy's import does so)
             return _interrupted()
+        usage = getattr(sys.modules.get("blockgraph.core.errors"), "UsageError", None)
+        if usage is not None and isinstance(e, usage) and not getattr(args, "debug", False):
+            print(f"blockgraph: error: {e}", file=sys.stderr)     # a bad --param, ...
+            return 2
         if getattr(args, "debug", False):
             raise
         print(f"blockgraph: internal error: {type(e).__name__}: {e} (rerun with --debug for a "

@@ -142,7 +142,8 @@ def main(args, cache, feeds, feed_files, out=None, err=None) -> int:
     err = err or sys.stderr
     session = Session([args.page], cache, run=run_options(args),
                       load={"allow_outside": args.allow_outside, "max_bytes": args.max_bytes},
-                      feeds=feeds, feed_files=feed_files)
+                      feeds=feeds, feed_files=feed_files,
+                      params=getattr(args, "param_values", None))
     live = Live()
     since = file_stats(session.files())
     try:

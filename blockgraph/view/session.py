@@ -33,15 +33,17 @@ class Session:
     """paths: the pages. cache: a `run.cache.Cache`. run: keyword arguments of `Page.run`
     (executor, only, cycles, ...). load: of `load_page` (allow_outside, max_bytes).
     feeds(page) -> {placeholder id: array} (may raise BlockgraphError or OSError);
-    feed_files: the files feeds are read from (watched too)."""
+    feed_files: the files feeds are read from (watched too). params: {name: value} set on each
+    page that defines the parameter (`--param`)."""
 
-    def __init__(self, paths, cache, run=None, load=None, feeds=None, feed_files=()):
+    def __init__(self, paths, cache, run=None, load=None, feeds=None, feed_files=(), params=None):
         self.paths = list(paths)
         self.cache = cache
         self.run_kwargs = dict(run or {})
         self.load_kwargs = dict(load or {})
         self.feeds = feeds or (lambda page: {})
         self.feed_files = [os.path.abspath(f) for f in feed_files]
+        self.params = dict(params or {})
         self.last: dict = {}                 # path -> Outcome
         self._rows: dict = {}                # path -> {(block, suffix): fingerprint}
 
@@ -65,7 +67,8 @@ class Session:
         except OSError as e:
             o.problems.append(f"{path}:1:1: error: cannot read the page: {e.strerror or e}")
         else:
-            o.problems += [d.format() for d in o.page.diagnostics]
+            o.page, why = _with_params(o.page, self.params, many=len(self.paths) > 1)
+            o.problems += [d.format() for d in o.page.diagnostics] + ([why] if why else [])
             if o.page.runnable:
                 self._run(o)
         before = self.last.get(path)
@@ -95,6 +98,20 @@ class Session:
                 line, col = page.locate(r.id, r.error_port)
                 o.problems.append(Diagnostic(page.path, line, col, r.error, block=r.id,
                                              op=r.op).format())
+
+
+def _with_params(page, params, many):
+    """(`page` with the parameters of `params` it defines set, a problem line for a name it
+    does not define when it is the only page, else None)."""
+    mine = {k: v for k, v in params.items() if k in page.params.defs}
+    unknown = [k for k in params if k not in mine]
+    why = None
+    if unknown and not many:
+        from ..core.diagnostics import did_you_mean
+        hint = did_you_mean(unknown[0], page.params.defs)
+        why = (f"blockgraph: error: --param {unknown[0]}: page '{page.name}' has no such parameter"
+               + (f" ({hint})" if hint else ""))
+    return (page.variant(params=mine, origin="--param") if mine else page), why
 
 
 def page_files(page) -> set:

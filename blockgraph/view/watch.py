@@ -21,7 +21,8 @@ def main(args, cache, feeds, feed_files, out=None, err=None) -> int:
     err = err or sys.stderr
     session = Session(args.pages, cache, run=run_options(args),
                       load={"allow_outside": args.allow_outside, "max_bytes": args.max_bytes},
-                      feeds=feeds, feed_files=feed_files)
+                      feeds=feeds, feed_files=feed_files,
+                      params=getattr(args, "param_values", None))
     many = len(args.pages) > 1
     t0 = time.perf_counter()
     since = snapshot(session.files())
