@@ -188,3 +188,74 @@ def fmt_ratio(r: float) -> str:
 
 def fmt_pct(r: float) -> str:
     return f"{100 * r:.0f}%"
+
+
+# ----------------------------------------------------------------- TensorFlow in a worker process
+
+def tf_worker_loop(make_call) -> int:
+    """Run by a TensorFlow interpreter: time calls on request, so that they join the interleaved
+    rounds of the main process (same machine state as blockgraph's timings). One JSON request
+    per stdin line, one JSON reply per stdout line:
+      {"case": spec}                      -> {"ok": true}: `make_call(tf, spec)` makes the call
+      {"time": settle, "settle_s": t}     -> {"s": seconds of one call after `settle` untimed
+                                             calls that took at least t seconds}
+    The first line written is {"tensorflow": version} or {"error": why}."""
+    tf, why = load_tensorflow()
+    print(json.dumps({"tensorflow": tf.__version__} if tf is not None else {"error": why}),
+          flush=True)
+    if tf is None:
+        return 0
+    call = None
+    for line in sys.stdin:
+        req = json.loads(line)
+        if "case" in req:
+            call = make_call(tf, req["case"])
+            call()
+            reply = {"ok": True}
+        else:
+            reply = {"s": settled_call(call, req["time"], req.get("settle_s", 0.0))}
+        print(json.dumps(reply), flush=True)
+    return 0
+
+
+class TfWorker:
+    """The main process's end of `tf_worker_loop`: `python script *argv` run as a worker."""
+
+    def __init__(self, python: str, script: str, *argv: str):
+        import subprocess
+        env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="2")
+        self.proc = subprocess.Popen([python, script, *argv], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=env)
+        first = self._read()
+        self.error = first.get("error")
+        self.version = first.get("tensorflow")
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            return {"error": f"TF worker failed: {self.proc.stderr.read().strip()[-300:]}"}
+        return json.loads(line)
+
+    def _ask(self, req: dict) -> dict:
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        got = self._read()
+        if "error" in got:
+            raise RuntimeError(got["error"])
+        return got
+
+    def candidate(self, spec):
+        """A self-timed candidate for `interleaved`: each call returns the seconds of one timed
+        call made in the worker on the case `spec` (JSON)."""
+        self._ask({"case": spec})
+
+        def timed(settle: int, settle_s: float = 0.0) -> float:
+            return self._ask({"time": settle, "settle_s": settle_s})["s"]
+        timed.self_timed = True
+        return timed
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)

@@ -123,7 +123,7 @@ def _placeholder_shape(ctx):
 def placeholder(ctx, dtype):
     """A tensor fed at run time by the block's id (`--feed ID=FILE.npy` or `--feeds FILE.npz`)."""
     if ctx.feed is None:
-        raise OpError("no value was fed for this placeholder (use --feed ID=FILE.npy or --feeds FILE.npz)")
+        raise OpError("no value was fed for this placeholder")
     return _feed_array(ctx.feed, dtype)
 
 

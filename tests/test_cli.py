@@ -47,7 +47,7 @@ def test_keep_going_out_and_json(tmp_path, capsys):
     assert b["ok"]["outputs"]["outputs"]["dtype"] == "float32"
     assert f"{page}:3:3: error: block 'x' (Placeholder): no value was fed" in cap.err
     with np.load(out) as z:
-        assert sorted(z.files) == ["c.output", "ok.outputs"]
+        assert sorted(z.files) == ["__meta__", "c.output", "ok.outputs"]
         assert z["ok.outputs"].dtype == np.float32
 
 
@@ -116,7 +116,7 @@ blocks:
 
 def test_check_ok_and_json(capsys):
     assert main(["check", os.path.join(EXAMPLES, "fake_quant_args.yaml")]) == 0
-    assert "ok (2 blocks)" in capsys.readouterr().out
+    assert "ok (2 blocks; feeds: inputs float32 [?,?] (has a default))" in capsys.readouterr().out
     bad = os.path.join(ROOT, "tests", "pages", "cycle.yaml")
     assert main(["check", bad, "--json"]) == 1
     doc = strict_json(capsys.readouterr().out)
@@ -148,7 +148,7 @@ def test_blocks_listing(capsys):
     assert (nb["default"], nb["min"], nb["max"]) == (8, 2, 16)
     assert main(["blocks", "FakeQuantWithMinMaxArgs"]) == 0
     assert "num_bits: int, default 8" in capsys.readouterr().out
-    assert main(["blocks", "FakeQuantWithMinMaxArg"]) == 1
+    assert main(["blocks", "FakeQuantWithMinMaxArsg"]) == 1
     assert "did you mean 'FakeQuantWithMinMaxArgs'" in capsys.readouterr().err
 
 
@@ -190,7 +190,7 @@ blocks:
     assert [b["status"] for b in doc["blocks"].values()] == ["ok"] * 3
     assert doc["blocks"]["a"]["outputs"] == {} and "outputs" in doc["blocks"]["c"]["outputs"]
     with np.load(out) as z:
-        assert z.files == ["c.outputs"]
+        assert z.files == ["c.outputs", "__meta__"]
 
 
 def test_max_bytes_refuses_before_allocating(tmp_path, capsys):

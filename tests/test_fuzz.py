@@ -21,7 +21,7 @@ from blockgraph.cli import main  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = sorted(glob.glob(os.path.join(ROOT, "examples", "*.yaml")))
 N = int(os.environ.get("BLOCKGRAPH_FUZZ_EXAMPLES", "150"))
-LOCATED = re.compile(r"^(.*):(\d+):(\d+): error: |^  hint: |^blockgraph: error: ")
+LOCATED = re.compile(r"^(.*):(\d+):(\d+): (error|warning): |^  hint: |^blockgraph: error: ")
 
 
 def _load(path):

@@ -10,7 +10,7 @@ import networkx as nx
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RANK = {"core": 0, "run": 1, "api": 2, "view": 3, "cli": 4}
+RANK = {"core": 0, "run": 1, "formats": 1, "api": 2, "view": 3, "cli": 4}   # formats: front-ends
 
 
 def _modules():

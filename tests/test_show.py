@@ -43,12 +43,15 @@ def test_table_of_all_results(tmp_path, capsys):
     capsys.readouterr()
     assert main(["show", out]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["key", "dtype", "shape", "min", "max", "mean", "nan", "inf", "values"]
+    assert lines[0].startswith(f"{out}: made by blockgraph ")        # the file's metadata
+    lines = lines[1:]
+    assert lines[0].split() == ["key", "op", "dtype", "shape", "min", "max", "mean", "nan", "inf",
+                                "values"]
     keys = [ln.split()[0] for ln in lines[1:]]
     assert keys == ["grads.output", "x.output", "fq.backprops_wrt_input", "fq.backprop_wrt_min",
                     "fq.backprop_wrt_max"]
     row = lines[keys.index("fq.backprops_wrt_input") + 1].split()
-    assert row[1:8] == ["float32", "[4]", "0", "3", "1.25", "0", "0"]
+    assert row[1:9] == ["FakeQuantWithMinMaxVarsGradient", "float32", "[4]", "0", "3", "1.25", "0", "0"]
 
 
 def test_one_tensor_with_stats(tmp_path, capsys):
@@ -124,7 +127,7 @@ def test_errors_are_one_line(tmp_path, capsys):
              (["show", str(tmp_path / "junk.npz")], 1, "cannot read"),
              (["show", str(tmp_path / "one.npy")], 1, "not a results .npz"),
              (["show", good, "fq.output"], 1, "did you mean 'fq.outputs'"),
-             (["show", good, "--plot", str(tmp_path / "p.png")], 2, "--plot needs a BLOCK")]
+             (["show", good, "--per-channel"], 2, "--per-channel is for --plot")]
     for argv, status, text in cases:
         assert main(argv) == status, argv
         err = capsys.readouterr().err.strip().splitlines()
@@ -221,7 +224,7 @@ def test_page_names_ops_and_counts_levels_on_the_nudged_grid(fq_results, tmp_pat
     assert lines[0] == "x.output: float32 [24,30]  (Placeholder)"
     assert not any(ln.startswith(("levels", "quantization")) for ln in lines)
     assert main(["show", out, "--page", page]) == 0      # the table gets an op column
-    rows = [ln.split()[:3] for ln in capsys.readouterr().out.splitlines()]
+    rows = [ln.split()[:3] for ln in capsys.readouterr().out.splitlines()[1:]]
     assert rows == [["key", "op", "dtype"], ["x.output", "Placeholder", "float32"],
                     ["fq.outputs", "FakeQuantWithMinMaxArgs", "float32"],
                     ["twice.output", "Identity", "float32"]]
@@ -281,10 +284,11 @@ def test_page_keys_of_a_multi_page_file(tmp_path, capsys):
     assert main(["show", out, "fake_quant_args/fq", "--page", args_page]) == 0
     text = capsys.readouterr().out
     assert "(FakeQuantWithMinMaxArgs)" in text and "nudged range [-6.02353, 5.97647]" in text
-    # the other page's keys are not this page's blocks
+    # the other page's keys are not this page's blocks (their op is the file's metadata's)
     assert main(["show", out, "fake_quant_vars/fq", "--page", args_page]) == 0
     text = capsys.readouterr().out
-    assert "(FakeQuant" not in text and "quantization:" not in text
+    assert "(FakeQuantWithMinMaxArgs)" not in text and "quantization:" not in text
+    assert "fake_quant_vars/fq.outputs: float32 [4]  (FakeQuantWithMinMaxVars)" in text
 
 
 def test_page_plot_uses_the_blocks_real_input(tmp_path, capsys):
@@ -318,8 +322,33 @@ def test_page_errors_are_one_line(fq_results, tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith(f"{bad}:") and ": error: " in err[0]
 
 
+def test_page_that_did_not_make_the_file_is_refused_by_its_metadata(fq_results, tmp_path, capsys):
+    out, _ = fq_results
+    other = os.path.join(EXAMPLES, "fake_quant_vars_gradient.yaml")     # also has x and fq
+    assert main(["show", out, "fq", "--page", other]) == 1
+    assert capsys.readouterr().err == (
+        f"blockgraph: error: {other} did not make {out}: the file was made by page 'fq' "
+        f"({tmp_path / 'fq.yaml'}), not by 'fake_quant_vars_gradient'\n")
+    renamed = tmp_path / "same.yaml"            # the same text under another name is that page
+    renamed.write_text(FQ_PAGE)
+    assert main(["show", out, "fq", "--page", str(renamed)]) == 0
+    assert capsys.readouterr().err == ""
+    (tmp_path / "fq.yaml").write_text(FQ_PAGE + "  # a comment\n")     # edited since: a note
+    assert main(["show", out, "fq", "--page", str(tmp_path / "fq.yaml")]) == 0
+    assert "blockgraph: note: page 'fq' changed since the file was made" in capsys.readouterr().err
+
+
+def without_meta(path):
+    """The results file `path` rewritten without its metadata (as older versions wrote it)."""
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files if k != "__meta__"}
+    np.savez(path, **arrays)
+    return path
+
+
 def test_page_that_did_not_make_the_file_is_refused(fq_results, tmp_path, capsys):
     out, _ = fq_results
+    without_meta(out)
     other = os.path.join(EXAMPLES, "fake_quant_vars_gradient.yaml")     # also has x and fq
     assert main(["show", out, "fq", "--page", other]) == 1
     err = capsys.readouterr().err
@@ -341,6 +370,9 @@ def test_page_of_none_of_the_files_pages_is_refused(tmp_path, capsys):
     vars_page = os.path.join(EXAMPLES, "fake_quant_vars.yaml")
     out = run_out(tmp_path, args_page, vars_page)
     other = os.path.join(EXAMPLES, "image_layout.yaml")
+    assert main(["show", out, "--page", other]) == 1
+    assert "the file was made by page 'fake_quant_args' (" in capsys.readouterr().err
+    without_meta(out)
     assert main(["show", out, "--page", other]) == 1
     assert "it holds no results of page 'image_layout' (its pages: fake_quant_args, fake_quant_vars)" \
         in capsys.readouterr().err

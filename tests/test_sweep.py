@@ -73,8 +73,9 @@ def feeds_dir(tmp_path):
 
 
 def npz(path):
+    """The results of a run file (its `__meta__` aside)."""
     with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
+        return {k: z[k] for k in z.files if k != "__meta__"}
 
 
 def assert_same_arrays(a, b):
@@ -113,7 +114,8 @@ def test_grid_values_are_yaml():
     values = [v for *_, v in axes]
     assert values[:4] == [[2, 4, 8], [-0.001, -0.5], [True, False], [[2, 3], [6]]]
     assert values[4][:2] == ["abc", "d,e"] and np.isnan(values[4][2])
-    for bad, msg in [("fq.num_bits", "wants BLOCK.ATTR=V1,V2"), ("num_bits=2", "must be BLOCK.ATTR"),
+    assert parse_grid(["bits=2,4"]) == [("bits", None, "bits", [2, 4])]        # a page parameter
+    for bad, msg in [("fq.num_bits", "wants BLOCK.ATTR=V1,V2"), (".x=2", "must be BLOCK.ATTR"),
                      ("fq.num_bits=", "no values"), ("fq.a.b=1", "must be BLOCK.ATTR"),
                      ("fq.min=[1, 2", "cannot read the values")]:
         with pytest.raises(SweepError, match=msg):

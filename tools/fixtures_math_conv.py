@@ -74,6 +74,11 @@ def _slices(a, b, kh_d, kw_d, sh, sw, oh, ow):
 
 
 def conv_fwd(x, f, strides, dil, padding, ep, depthwise=False):
+    if not depthwise and f.shape[2] and x.shape[3] != f.shape[2]:      # grouped: one per filter depth
+        g, og = x.shape[3] // f.shape[2], f.shape[3] // (x.shape[3] // f.shape[2])
+        cg = f.shape[2]
+        return np.concatenate([conv_fwd(x[..., i * cg:(i + 1) * cg], f[..., i * og:(i + 1) * og], strides,
+                                        dil, padding, ep) for i in range(g)], axis=3)
     kh, kw = f.shape[:2]
     oh, ow, ph, pw = _geo(x.shape, kh, kw, strides, dil, padding, ep)
     xp = _pad(x, ph, pw)
@@ -189,6 +194,8 @@ def ref_bwd_input(dt):
     def ref(rec, b):
         shp = list(b.arr(rec["inputs"]["input_sizes"]))
         f, dy = f64(b.arr(rec["inputs"]["filter"]), dt), f64(b.arr(rec["inputs"]["out_backprop"]), dt)
+        if len(shp) == 2:              # the spatial dims only: batch from out_backprop, depth from filter
+            shp = [dy.shape[0], *shp, f.shape[2]]
         s, d, p, ep = _attrs(rec)
         with np.errstate(all="ignore"):
             v = conv_bwd_input(shp, f, dy, s, d, p, ep)
@@ -334,7 +341,7 @@ class Gen:
             self.b(op, {"input": x, "filter": f}, {**base, "strides": [1, 0, 1, 1]}, tags=["strides"], err=None)
             self.b(op, {"input": x, "filter": f}, {**base, "dilations": [2, 1, 1, 1]}, tags=["dilations"], err=True)
             self.b(op, {"input": x, "filter": f}, {**base, "dilations": [1, 2, 2, 1], "strides": [1, 2, 2, 1]},
-                   tags=["dilations"], err=None, note="dilation with stride > 1")
+                   tags=["dilations"], err=None, note="dilation with stride > 1", ref=ref_conv("float32", dw))
             self.b(op, {"input": x, "filter": f}, {**base, "padding": "EXPLICIT"}, tags=["explicit"], err=True,
                    note="EXPLICIT without explicit_paddings")
             self.b(op, {"input": x, "filter": f}, {**base, "padding": "EXPLICIT", "explicit_paddings": [0, 0, -1, 0, 0, 0, 0, 0]},
@@ -345,7 +352,7 @@ class Gen:
                    tags=["explicit"], err=True, note="explicit_paddings with SAME")
             self.b(op, {"input": x, "filter": self.t((2, 2, 3, 2), "float32")}, base, tags=["depth"], err=True)
             self.b(op, {"input": self.t((1, 4, 4, 4), "float32"), "filter": f}, base, tags=["depth", "grouped"],
-                   err=None, note="input depth a multiple of the filter depth (grouped)")
+                   err=None, note="input depth a multiple of the filter depth (grouped)", ref=ref_conv("float32", dw))
             self.b(op, {"input": self.t((4, 4, 2), "float32"), "filter": f}, base, tags=["rank"], err=True)
             self.b(op, {"input": x, "filter": self.t((2, 2, 2), "float32")}, base, tags=["rank"], err=True)
             self.b(op, {"input": self.t((1, 2, 2, 2), "float32"), "filter": self.t((3, 3, 2, 2), "float32")},
@@ -380,7 +387,8 @@ class Gen:
         self.b(op, {"input_sizes": np.array([1, 4, 4], np.int32), "filter": f, "out_backprop": self.t((1, 3, 3, 3), "float32")},
                base, tags=["rank"], err=True)
         self.b(op, {"input_sizes": np.array([4, 4], np.int32), "filter": f, "out_backprop": self.t((1, 3, 3, 3), "float32")},
-               base, tags=["rank"], err=None, note="input_sizes of 2 elements: the spatial dims only")
+               base, tags=["rank"], err=None, note="input_sizes of 2 elements: the spatial dims only",
+               ref=ref_bwd_input("float32"))
         self.b(op, {"input_sizes": np.array([1, 4, 4, 2], np.int32), "filter": f, "out_backprop": self.t((1, 3, 3, 3), "float32")},
                {**base, "data_format": "NCHW"}, tags=["nchw"], err=True)
         self.b(op, {"input_sizes": np.array([1, 4, 4, 2], np.int64), "filter": f, "out_backprop": self.t((1, 3, 3, 3), "float32")},
@@ -548,6 +556,8 @@ class Gen:
         self.conv()
         self.conv_bwd()
         self.pools()
+        from fixtures_math_conv_extra import extra     # cases added with the blocks (appended: ids stay)
+        extra(self)
         return self.b
 
 

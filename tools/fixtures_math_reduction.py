@@ -254,6 +254,25 @@ class Gen:
     def _scan_ref(self, op, dt, ax, ex, rev):
         return scan_ref(op, dt, ax, ex, rev)
 
+    def order(self):
+        """Float sums compared bit for bit, shaped to take each of Eigen's paths (single-threaded
+        sizes: TF's thread split depends on its machine): a tree of leaves over a long vector and
+        over rows starting at different packet offsets, the outer reduction's striped packet
+        accumulators (>= 16 rows) beside its scalar columns, the middle axis of a 3-D view, axes 0
+        and 2, and TF's transpose for four runs."""
+        r = self.r
+        for dt in ("float32", "float64", "float16"):
+            for shape, axis in [((17_001,), [0]), ((3, 9_001), [1]), ((40, 21), [0]),
+                                ((5, 19, 11), [1]), ((4, 6, 5), [0, 2]), ((2, 3, 4, 5), [0, 2])]:
+                x = r(shape, dt, -100.0, 100.0)      # one input for both ops (stored once)
+                for op in ("Sum", "Mean"):
+                    self.b(op, {"input": x, "axis": np.asarray(axis, "int32")}, None, tfd=tfd(dt, "input"),
+                           tags=[dt, "eigen_order"], note=f"{list(shape)} over {axis}: Eigen's order, bit for bit")
+        for dt in ("float32", "float64"):
+            x = store(np.exp(self.r.rng.uniform(-0.2, 0.2, (3, 70))), dt)
+            self.b("Prod", {"input": x, "axis": np.asarray([1], "int32")}, None, tfd=tfd(dt, "input"),
+                   tags=[dt, "eigen_order"], note="four packet accumulators and a tail: bit for bit")
+
     def build(self):
         for op in RED:
             self.reductions(op)
@@ -261,6 +280,7 @@ class Gen:
             self.argred(op)
         for op in SCAN:
             self.scan(op)
+        self.order()
         return self.b
 
 

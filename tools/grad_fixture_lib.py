@@ -89,7 +89,8 @@ def run_page(page: dict, feeds: dict, wide: bool = False):
             attrs = {k: (tf.as_dtype(v) if isinstance(v, str) and k in _type_attrs(op) else v)
                      for k, v in b.get("attrs", {}).items()}
             if wide:
-                attrs = {k: (tf.float64 if v == tf.float32 else v) for k, v in attrs.items()}
+                attrs = {k: (tf.float64 if isinstance(v, tf.dtypes.DType) and v == tf.float32 else v)
+                         for k, v in attrs.items()}
             out = getattr(tf.raw_ops, op)(**kwargs, **attrs)
             names = _outputs_of(op)
             if len(names) == 1:

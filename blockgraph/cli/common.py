@@ -12,7 +12,10 @@ def err(line: str) -> None:
 
 
 def load_pages(paths, args) -> list:
-    """Load every page (each problem it has is printed by the command). Returns [page or None]."""
+    """Load every page (each problem it has is printed by the command), with the command's
+    `--param` values set. Returns [page or None]; UsageError for a bad --param."""
+    from . import page_params
+    overrides = page_params.parse(getattr(args, "param", None))
     pages = []
     for path in paths:
         try:
@@ -22,4 +25,4 @@ def load_pages(paths, args) -> list:
             pages.append(None)
             continue
         pages.append(p)
-    return pages
+    return page_params.apply(pages, overrides)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import sys
 from types import SimpleNamespace
 
+from .. import formats
 from ..core import jsonout, npyio
-from ..core.budget import default_max_bytes
 from ..core.diagnostics import Diagnostic, did_you_mean
 from ..core.errors import ExecutorError, FileReadError, FileWriteError, PageError, UsageError
 from ..core.results import destination, write_npz
@@ -16,70 +16,7 @@ from ..run.progress import Progress
 from ..view import report
 from .common import err as _err
 from .common import load_pages as _load_pages
-
-
-def _limit(max_bytes):
-    """--max-bytes as a number of bytes (its default, -1, is half the physical memory)."""
-    return default_max_bytes() if max_bytes == -1 else max_bytes
-
-
-def _open_feeds(args):
-    """{key: (file, .npz member or None)} of --feeds and --feed (keys ID or PAGE/ID): each file
-    checked (an .npz listed, a .npy's header read), no data read yet. Prints and returns None on
-    error (a usage error)."""
-    sources = {}
-    item = None
-    try:
-        if args.feeds:
-            with npyio.Npz(args.feeds) as z:
-                sources.update((k, (args.feeds, k)) for k in z.keys)
-        for item in args.feed:
-            name, sep, path = item.partition("=")
-            if not sep or not name or not path:
-                _err(f"blockgraph: error: --feed wants ID=FILE.npy, got {item!r}")
-                return None
-            npyio.npy_header(path)
-            sources[name] = (path, None)
-    except FileReadError as e:
-        hint = "; --feed takes ID=FILE.npy, an array saved by numpy.save" if item is not None else ""
-        _err(f"blockgraph: error: cannot read feeds from {e.filename}: {e}{hint}")
-        return None
-    return sources
-
-
-def _load_feeds(sources, keys, max_bytes):
-    """{key: array} for `keys` (each member read only if asked for, checked against max_bytes
-    from its header first); prints and returns None on error (a usage error)."""
-    feeds = {}
-    try:
-        for path in dict.fromkeys(sources[k][0] for k in keys):
-            members = [k for k in keys if sources[k][0] == path]
-            if sources[members[0]][1] is None:
-                feeds[members[0]] = npyio.load_npy(path, max_bytes)
-                for k in members[1:]:
-                    feeds[k] = feeds[members[0]]
-                continue
-            with npyio.Npz(path) as z:
-                for k in members:
-                    feeds[k] = z.load(sources[k][1], max_bytes)
-    except FileReadError as e:
-        _err(f"blockgraph: error: cannot read feeds from {e.filename}: {e}")
-        return None
-    return feeds
-
-
-def _feeds_for(page, keys, many):
-    """{placeholder id: feed key} of the feeds meant for `page`: plain ids it has (every plain
-    key when it is the only page), and PAGE/ID keys naming it."""
-    mine = {}
-    names = set(page.scope.feedable()) if page.scope else set()
-    for k in keys:
-        pg, sep, bid = k.rpartition("/")
-        if sep and pg == page.name:
-            mine[bid] = k
-        elif not sep and (k in names or not many):
-            mine[k] = k
-    return mine
+from . import feeds as feed_args
 
 
 def run(args) -> int:
@@ -94,48 +31,105 @@ def run(args) -> int:
             except FileWriteError as e:
                 _err(f"blockgraph: error: {flag} {path}: {e}")
                 return 2
-    sources = _open_feeds(args)
+    sources = feed_args.open_feeds(args)
     if sources is None:
         return 2
-    state = _read_state(args.state, _limit(args.max_bytes)) if args.state else {}
+    state = _read_state(args.state, feed_args.limit(args.max_bytes)) if args.state else {}
     if state is None:
         return 2
     pages = _load_pages(args.pages, args)
     many = len(args.pages) > 1
     if not _check_show(args.show, [p for p in pages if p and p.runnable], args.keep):
         return 2
-    wanted = {i: _feeds_for(p, sources, many) for i, p in enumerate(pages) if p and p.runnable}
+    wanted = {i: feed_args.feeds_for(p, sources, many) for i, p in enumerate(pages)
+              if p and p.runnable}
     fed = {k for i, mine in wanted.items() for bid, k in mine.items()
            if bid in pages[i].scope.feedable()}       # never read a member nobody feeds
-    feeds = _load_feeds(sources, [k for k in sources if k in fed], _limit(args.max_bytes))
+    feeds = feed_args.load_feeds(sources, [k for k in sources if k in fed],
+                                 feed_args.limit(args.max_bytes))
     if feeds is None:
         return 2
+    if not _only_ok(args, pages):
+        return 2
+    store = None
+    if args.cache is not None:
+        from .authoring import open_cache
+        store = open_cache(args.cache, memory=not args.keep)
+        if store is None:
+            return 2
     try:     # one executor (one dask client or cluster) serves every page of the command
         with executors.get(args.executor)(workers=args.workers, scheduler=args.scheduler) as ex:
-            all_results, ok, used = _run_pages(pages, wanted, feeds, state, args, ex)
+            all_results, ok, used = _run_pages(pages, wanted, feeds, state, args, ex, store)
     except ExecutorError as e:      # dask missing, scheduler unreachable, bad --workers
         _err(f"blockgraph: error: {e}")
         return 2
+    finally:
+        if store is not None:
+            store.close()
+    checks, ok = _check_saved(all_results, args, ok)
     unused = sorted(set(sources) - used) if many else []
     for k in unused:
         _err(f"blockgraph: error: feed '{k}' matches no placeholder of the pages given")
         ok = False
-    ok = _write_outputs(args, all_results, many) and ok
+    fed = {pages[i].name: {bid: feed_args.describe(sources[k]) for bid, k in mine.items()}
+           for i, mine in wanted.items()}
+    ok = _write_outputs(args, all_results, many, fed) and ok
     if args.json:
-        _print_json(all_results, many, ok)
+        _print_json(all_results, many, ok, checks)
     else:
         for p, results in all_results:
             if many:
                 print(f"== {p.name} ({p.path})")
-            print(report.results_table(results))
+            print(report.results_table(results, only=_wanted(p, args.only)))
+            if store is not None:
+                print(report.cache_summary(results))
             if results.cycles > 1 or results.state:
                 print(f"cycles: {results.cycles}" + (f"; variables: {', '.join(results.state)}"
                                                      if results.state else ""))
             _show(args.show, p, results)
+            if p.path in checks:
+                print(checks[p.path].table())
     return 0 if ok else 1
 
 
-def _run_pages(pages, wanted, feeds, state, args, ex):
+def _check_saved(all_results, args, ok):
+    """--check-saved: {page path: its results compared with those its file saved} (enuSpace)."""
+    checks = {}
+    for p, results in all_results if getattr(args, "check_saved", False) else ():
+        try:
+            checks[p.path] = formats.check_saved(p, results)
+        except (UsageError, OSError) as e:
+            _err(f"blockgraph: error: --check-saved: {e}")
+            ok = False
+    return checks, ok and all(c.ok for c in checks.values())
+
+
+def _only_ok(args, pages) -> bool:
+    """--only names outputs of the (one) page; False after saying why not."""
+    if not args.only:
+        return True
+    if len(args.pages) > 1:
+        _err("blockgraph: error: --only takes one page")
+        return False
+    try:
+        for p in pages:
+            if p is not None and p.scope is not None:
+                _wanted(p, args.only)
+    except UsageError as e:
+        _err(f"blockgraph: error: {e}")
+        return False
+    return True
+
+
+def _wanted(page, only):
+    """{block: ports or None} named by --only, or None for a full run."""
+    if not only:
+        return None
+    from ..run.partial import parse
+    return parse(page.scope, only)
+
+
+def _run_pages(pages, wanted, feeds, state, args, ex, store=None):
     """Run every runnable page, printing its problems: ([(page, Results)], ok, feed keys used).
     `wanted[i]` maps the placeholders of page i to feed keys, `feeds` those keys to arrays.
     ExecutorError propagates (the executor cannot run here at all)."""
@@ -156,15 +150,24 @@ def _run_pages(pages, wanted, feeds, state, args, ex):
                 _err(d.format())
             ok = False
             continue
-        mine = {bid: feeds[k] for bid, k in wanted[i].items()}
+        mine = feed_args.convert(p, {bid: feeds[k] for bid, k in wanted[i].items()},
+                                 args.cast_feeds)
+        if mine is None:
+            ok = False
+            continue
         cycles = args.cycles
-        bar = Progress.for_terminal(cycles, "cycles") if cycles > 1 else None
+        bar = Progress.for_terminal(cycles, "cycles") if cycles > 1 else \
+            Progress.for_terminal(len(p.scope.blocks))
         try:
+            start = _state_for(p, state, many=len(pages) > 1) or None
+            if getattr(args, "from_saved", False):     # enuSpace: Variables from result_ref
+                start = {**formats.saved_state(p), **(start or {})}
             results = p.run(mine, fail_fast=args.fail_fast, executor=ex,
-                            callbacks=None if bar else Progress.for_terminal(len(p.scope.blocks)),
+                            callbacks=bar if bar and cycles == 1 else None,
                             keep=args.keep or None, cycles=cycles, trace=args.trace or None,
-                            state=_state_for(p, state, many=len(pages) > 1) or None,
-                            on_cycle=_cycle_progress(bar))
+                            state=start,
+                            on_cycle=_cycle_progress(bar) if cycles > 1 else None,
+                            only=args.only or None, cache=store)
         except (PageError, UsageError) as e:
             for line in (d.format() for d in e.diagnostics) if isinstance(e, PageError) else \
                     [f"blockgraph: error: {e}"]:
@@ -179,7 +182,8 @@ def _run_pages(pages, wanted, feeds, state, args, ex):
         for r in results:
             if r.status == "failed" and not p.scope.blocks[r.id].error:   # static ones are printed
                 line, col = p.locate(r.id, r.error_port)
-                _err(Diagnostic(p.path, line, col, r.error, block=r.id, op=r.op).format())
+                _err(Diagnostic(p.path, line, col, r.error, block=r.id, op=r.op,
+                                hint=feed_args.hint(p, r.id, mine.get(r.id))).format())
                 if r.traceback:
                     _err(r.traceback.rstrip() if args.debug else
                          "  hint: a bug inside the block; rerun with --debug for its traceback")
@@ -204,7 +208,7 @@ def _read_state(path, max_bytes):
     """{Variable id: array} of --state FILE.npz; prints and returns None when it cannot be read."""
     try:
         with npyio.Npz(path) as z:
-            return {k: z.load(k, max_bytes) for k in z.keys}
+            return {k: z.load(k, max_bytes) for k in z.keys if k != feed_args.META}
     except FileReadError as e:
         _err(f"blockgraph: error: --state: cannot read {e.filename}: {e}")
         return None
@@ -218,9 +222,12 @@ def _cycle_progress(bar):
                                                            else "failed"))
 
 
-def _write_outputs(args, all_results, many) -> bool:
+def _write_outputs(args, all_results, many, fed=None) -> bool:
     """--out (outputs, and traces unless --trace-out), --trace-out, --save-state; False when
-    one cannot be written (said on stderr)."""
+    one cannot be written (said on stderr). --out and --trace-out carry `__meta__` (the pages,
+    their feeds (`fed` {page: {id: source}}), each key's op and TF dtype)."""
+    from ..core import resultmeta
+    pages, keys = {}, {}
     files = {}
     if args.out:
         files[args.out] = {}
@@ -230,6 +237,9 @@ def _write_outputs(args, all_results, many) -> bool:
         files[args.save_state] = {}
     for p, results in all_results:
         prefix = f"{p.name}/" if many else ""
+        pages[p.name] = resultmeta.page_entry(p, feeds=(fed or {}).get(p.name), ok=results.ok,
+                                              cycles=results.cycles)
+        keys.update(resultmeta.key_entries(p.name, results, prefix, traces=bool(args.trace)))
         if args.out:
             files[args.out].update(results.arrays(prefix=prefix))
         if args.trace and (args.trace_out or args.out):
@@ -237,8 +247,11 @@ def _write_outputs(args, all_results, many) -> bool:
                 {f"{prefix}trace:{k}": v for k, v in results.trace_arrays().items()})
         if args.save_state:
             files[args.save_state].update({f"{prefix}{k}": v for k, v in results.state.items()})
+    meta = resultmeta.build(pages, keys)
     ok = True
     for path, arrays in files.items():
+        if path != args.save_state:
+            arrays = resultmeta.with_meta(arrays, meta)
         try:
             write_npz(path, arrays)
         except OSError as e:
@@ -247,16 +260,22 @@ def _write_outputs(args, all_results, many) -> bool:
     return ok
 
 
-def _print_json(all_results, many, ok):
+def _print_json(all_results, many, ok, checks=None):
     """The results as one JSON document on stdout, tensors streamed a chunk at a time."""
+    checks = checks or {}
     if not many and len(all_results) == 1:
         doc = all_results[0][1].to_json(streamed=True)
         doc["ok"] = doc["ok"] and ok
+        if checks:
+            doc["check_saved"] = next(iter(checks.values())).to_json()
     else:
         doc = {"page": [p.name for p, _ in all_results], "ok": ok, "blocks": {}}
         for p, results in all_results:
             for bid, entry in results.to_json(streamed=True)["blocks"].items():
                 doc["blocks"][f"{p.name}/{bid}"] = entry
+        if checks:
+            doc["check_saved"] = {p.name: checks[p.path].to_json() for p, _ in all_results
+                                  if p.path in checks}
     jsonout.write(doc, sys.stdout)
     sys.stdout.write("\n")
 

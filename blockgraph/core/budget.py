@@ -29,6 +29,22 @@ def size_text(n: int) -> str:
     return str(n)
 
 
+def parse_size(text: str) -> int:
+    """A size as people write it: 1000000, 2e9, 512M, 4G, 1GiB. ValueError saying what is
+    wrong when it is not one (below 1 byte, not finite, 2**63 or more)."""
+    t = str(text).strip().upper().removesuffix("B").removesuffix("I")
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(t[-1:], 1)
+    try:
+        n = float(t[:-1] if mult > 1 else t) * mult
+    except ValueError:
+        raise ValueError(f"not a size: {text!r} (e.g. 2e9, 512M, 4G)") from None
+    if not n < 2 ** 63:          # inf and nan included
+        raise ValueError(f"not a size: {text!r} (a number of bytes below 9.2e18, e.g. 2e9, 512M, 4G)")
+    if n < 1:
+        raise ValueError("the size must be at least 1 byte")
+    return int(n)
+
+
 def limit_message(need: int, max_bytes: int, specs=None) -> str:
     """The error of outputs needing `need` bytes under a limit of `max_bytes`. With their
     `specs`, it starts with TF's text for the output TF's allocator would fail on (the first that

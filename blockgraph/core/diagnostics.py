@@ -47,7 +47,9 @@ class Diagnostic:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
     def __str__(self) -> str:
-        return self.format()
+        """The one-line located form, hint included: `print(d)` gives one line."""
+        first = self.format().split("\n", 1)[0]
+        return first + (f" (hint: {printable(' '.join(self.hint.split()))})" if self.hint else "")
 
 
 def printable(text: str) -> str:

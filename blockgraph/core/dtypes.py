@@ -122,7 +122,9 @@ def canonical(name: str) -> str:
     n = n[3:] if n.startswith("tf.") else n
     n = ALIASES.get(n, n)
     if n not in NUMPY:
-        raise DTypeError(f"unknown dtype {name!r}")
+        from .suggest import dtype_hint
+        hint = dtype_hint(name)
+        raise DTypeError(f"unknown dtype {name!r}" + (f" ({hint})" if hint else ""))
     return n
 
 

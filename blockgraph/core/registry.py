@@ -8,6 +8,8 @@ Like TF's op registry, this table is process-wide; nothing else about a run live
 """
 from __future__ import annotations
 
+import re
+
 REGISTRY: dict = {}          # op name or alias -> BlockDef
 _ALL_LOADED = [False]
 
@@ -58,3 +60,29 @@ def load_library() -> None:
         import blocks
         blocks.load_all()
         _ALL_LOADED[0] = True
+
+
+#: TF op families that have no blocks yet (they need files, queues or control flow), so that a
+#: page using one is told so instead of "unknown op"
+_NOT_YET = [
+    (r"(FIFO|PaddingFIFO|RandomShuffle|Priority)Queue(V2)?|Queue[A-Z]\w*", "queues"),
+    (r"\w*Reader(V2)?|Reader[A-Z]\w*", "file readers"),
+    (r"(Save|Restore)(V2|Slices?)?|MergeV2Checkpoints|Sharded\w+", "checkpoints"),
+    (r"Switch|Merge|Enter|Exit|(Ref)?NextIteration|LoopCond|RefSwitch|RefSelect|ControlTrigger"
+     r"|Abort", "control flow"),
+    (r"TensorArray\w*", "TensorArrays"),
+    (r"Barrier\w*|\w*Accumulator\w*|(Ordered)?Map\w+|Stage\w*|Unstage|RecordInput",
+     "barriers and staging areas"),
+    (r"ReadFile|WriteFile|MatchingFiles|Decode\w+|Encode\w+|Parse\w+", "files and parsing"),
+    (r"\w*Summary|Print|Assert", "logging"),
+    (r"\w*SessionHandle\w*|\w*SessionTensor", "session handles"),
+    (r"Sparse\w+|\w+SparseToTensorsMap|\w+ManySparse\w*|SerializeSparse", "sparse tensors"),
+]
+
+
+def not_yet(name: str) -> str | None:
+    """The family of a TF op blockgraph has no block for yet (e.g. "queues"), or None."""
+    for pattern, family in _NOT_YET:
+        if re.fullmatch(pattern, name):
+            return family
+    return None

@@ -17,11 +17,14 @@ from .errors import FileWriteError
 
 @dataclass(slots=True)
 class BlockResult:
-    """One block's outcome: status "ok" | "failed" | "skipped", its error, time and outputs.
+    """One block's outcome: status "ok" | "cached" | "failed" | "skipped", its error, time and
+    outputs. "cached" is an ok result served from a cache (`run.cache`): `ok` is true for it,
+    and `saved` holds the seconds it saved (its compute time then, less the look-up now).
 
     `outputs` maps port -> array (a list of arrays for a list output); `dtypes` gives their TF
     dtype names (which keep quantized names such as quint8). `traceback` holds the Python
-    traceback of an internal error (a bug in a block), shown by `--debug`."""
+    traceback of an internal error (a bug in a block), shown by `--debug`; `hint` how to fix
+    a failure when it is known (a placeholder's feed)."""
     id: str
     op: str
     status: str = "pending"
@@ -32,10 +35,12 @@ class BlockResult:
     dtypes: dict = field(default_factory=dict)
     dropped: list = field(default_factory=list)
     traceback: str | None = None
+    saved: float = 0.0
+    hint: str | None = None            # how to fix it, when known (e.g. a placeholder's feed)
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == "ok" or self.status == "cached"
 
     def drop_outputs(self, keep_patterns) -> None:
         """Free the outputs not matching any glob of `keep_patterns` (on BLOCK.PORT[.I])."""
@@ -45,6 +50,9 @@ class BlockResult:
             if not any(fnmatchcase(n, p) for n in names for p in keep_patterns):
                 del self.outputs[port]
                 self.dropped.append(port)
+
+    def __repr__(self) -> str:
+        return f"<BlockResult {self.id!r} ({self.op}): {_outcome(self)}>"
 
     def items(self):
         """(key suffix, TF dtype, array) for every output tensor: PORT or PORT.I."""
@@ -73,6 +81,23 @@ class Results:
     @property
     def ok(self) -> bool:
         return all(r.ok for r in self.blocks.values())
+
+    def __repr__(self) -> str:
+        """A summary and one line per block (the first REPR_BLOCKS): status, outputs or error."""
+        counts = {}
+        for r in self.blocks.values():
+            counts[r.status] = counts.get(r.status, 0) + 1
+        head = (f"<Results of page {self.page!r}: {len(self.blocks)} blocks ("
+                + ", ".join(f"{n} {s}" for s, n in counts.items()) + ")"
+                + (f", {self.cycles} cycles" if self.cycles != 1 else "")
+                + (f", variables {', '.join(self.state)}" if self.state else "")
+                + (f", traces {', '.join(self.traces)}" if self.traces else ""))
+        rows = list(self.blocks.values())
+        width = max((len(r.id) for r in rows[:REPR_BLOCKS]), default=0)
+        lines = [f"  {r.id.ljust(width)}  {_outcome(r)}" for r in rows[:REPR_BLOCKS]]
+        if len(rows) > REPR_BLOCKS:
+            lines.append(f"  ... {len(rows) - REPR_BLOCKS} more")
+        return "\n".join([head + (":" if lines else ""), *lines]) + ">"
 
     def block(self, bid: str) -> BlockResult:
         return self.blocks[bid]
@@ -128,10 +153,28 @@ class Results:
         """The results as JSON-ready data; with `streamed`, tensor values are left as
         `jsonout.Tensor`s, for `jsonout.write` to encode a chunk at a time."""
         return {"page": self.page, "ok": self.ok, "cycles": self.cycles, "blocks": {
-            r.id: {"op": r.op, "status": r.status, "error": r.error, "seconds": round(r.seconds, 6),
-                   "outputs": {port: _tensor_json(r.outputs[port], r.dtypes[port], streamed)
-                               for port in r.outputs}}
-            for r in self.blocks.values()}}
+            r.id: _block_json(r, streamed) for r in self.blocks.values()}}
+
+
+def _block_json(r: BlockResult, streamed: bool) -> dict:
+    out = {"op": r.op, "status": r.status, "error": r.error, "seconds": round(r.seconds, 6)}
+    if r.status == "cached":
+        out["saved"] = round(r.saved, 6)
+    out["outputs"] = {port: _tensor_json(r.outputs[port], r.dtypes[port], streamed)
+                      for port in r.outputs}
+    return out
+
+
+REPR_BLOCKS = 20       # blocks a Results repr lists
+
+
+def _outcome(r: BlockResult) -> str:
+    """A block's result in a few words: its outputs (dtype and shape), or its status and error."""
+    if r.ok:
+        outs = ", ".join(f"{suffix} {d} [{','.join(map(str, a.shape))}]" for suffix, d, a in r.items())
+        return f"{r.status}, {r.seconds * 1e3:.2f} ms" + (f": {outs}" if outs else "")
+    text = r.status + (f": {r.error}" if r.error else "")
+    return text + (f" (hint: {r.hint})" if r.hint else "")
 
 
 def _storable(a, dtype):

@@ -16,7 +16,7 @@ from .attrs import bind_attrs
 from .blockdef import Spec
 from .diagnostics import Diagnostic, did_you_mean
 from .errors import AttrError
-from . import infer, variables
+from . import infer, suggest, variables
 from .page import PageSpec, TensorLiteral
 from .nodes import REF as _REF
 from .nodes import Block, Literal, PrepareContext, Ref
@@ -43,6 +43,7 @@ class Scope:
         self.fetch = list(spec.fetch) if spec.fetch else None
         self._ctx = PrepareContext(os.path.dirname(os.path.abspath(source.path)) or ".", allow_outside,
                                    max_bytes)
+        self._ops = {bid: b.op for bid, b in spec.blocks.items()}     # for did-you-mean hints
         for bid, bspec in spec.blocks.items():
             self.blocks[bid] = self._resolve(bid, bspec)
         self._connect()
@@ -73,8 +74,14 @@ class Scope:
         b = Block(bid, defn.name if defn else bspec.op, defn, note=bspec.note, pos=bspec.pos)
         base = ("blocks", bid)
         if defn is None:
+            family = registry.not_yet(bspec.op)
+            if family:
+                self._diag(b, base + ("op",), f"op '{bspec.op}' is not supported yet (no blocks "
+                           f"for {family})")
+                return b
+            near = {d.family for d in map(registry.get, set(self._ops.values()) - {bspec.op}) if d}
             self._diag(b, base + ("op",), f"unknown op '{bspec.op}'",
-                       hint=did_you_mean(bspec.op, registry.names()) or "blockgraph blocks lists them")
+                       hint=suggest.op_hint(bspec.op, near) or "blockgraph blocks lists them")
             return b
         given = dict(bspec.attrs)
         for name in list(given):
@@ -130,7 +137,7 @@ class Scope:
             m = _REF.match(v)
             if not m:
                 self._diag(b, path, f"bad reference '{v}': use BLOCK, BLOCK.PORT or BLOCK.PORT.I",
-                           key=False)
+                           key=False, hint=suggest.reference_hint(v, self._ops))
                 return Literal(None)
             return Ref(m.group(1), m.group(2), None if m.group(3) is None else int(m.group(3)))
         if isinstance(v, TensorLiteral):

@@ -98,6 +98,13 @@ class Source:
             p = p[:-1]
         return (1, 1)
 
+    def set_mark(self, path: tuple, key: tuple | None, value: tuple | None = None) -> None:
+        """Record the (line, col) of the key and of the value at `path` (front-ends of other
+        formats locate their blocks, ports and attrs in their own files this way)."""
+        k = key[0] << 32 | key[1] if key else 0
+        v = value[0] << 32 | value[1] if value else 0
+        self.marks[tuple(path)] = k << 64 | v
+
 
 _LOW = (1 << 64) - 1
 

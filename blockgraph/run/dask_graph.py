@@ -101,7 +101,8 @@ def kept_view(result: BlockResult, keep) -> BlockResult:
     """A copy of `result` holding only the outputs that match `keep` (computed on the worker, so
     only those travel back)."""
     r = BlockResult(result.id, result.op, result.status, result.error, result.error_port,
-                    result.seconds, dict(result.outputs), dict(result.dtypes), list(result.dropped))
+                    result.seconds, dict(result.outputs), dict(result.dtypes), list(result.dropped),
+                    saved=result.saved)
     r.drop_outputs(list(keep))
     return r
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import sys
+import threading
 import time
 
 from .plan import Callbacks
@@ -11,13 +12,15 @@ from .plan import Callbacks
 
 class Progress(Callbacks):
     """A one-line progress bar on stderr for long runs: drawn only on a terminal, and only once
-    the run has taken `delay` seconds; erased when the run ends.
+    the run has taken `delay` seconds; erased when the run ends. While blocks run it is redrawn
+    every `heartbeat` seconds by a thread of its own, so the elapsed time moves during a long
+    block too (the thread ends with the run, or at Ctrl-C's stop request).
 
         page.run(feeds, executor="threads", callbacks=Progress(len(page.scope.blocks)))
     """
 
     def __init__(self, total: int, unit: str = "blocks", stream=None, delay: float = 1.0,
-                 enabled: bool | None = None, interval: float = 0.1):
+                 enabled: bool | None = None, interval: float = 0.1, heartbeat: float = 0.5):
         self.total = total
         self.unit = unit
         self.stream = stream if stream is not None else sys.stderr
@@ -32,6 +35,10 @@ class Progress(Callbacks):
         self.running: dict[str, None] = {}
         self.drawn = False
         self._last = 0.0
+        self.heartbeat = heartbeat
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._ticker = None
 
     @classmethod
     def for_terminal(cls, total: int, unit: str = "blocks"):
@@ -41,31 +48,55 @@ class Progress(Callbacks):
 
     def on_start(self, block):
         self.running[getattr(block, "id", str(block))] = None
+        self._start_ticker()
         self.tick()
 
     def on_block(self, result):
+        self._start_ticker()
         self.running.pop(getattr(result, "id", None), None)
         self.done += 1
-        if getattr(result, "status", "ok") != "ok":
+        if getattr(result, "status", "ok") not in ("ok", "cached"):
             self.failed += 1
         self.tick()
 
     def on_finish(self, results):
-        if self.drawn:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self.drawn = False
+        self._done.set()
+        with self._lock:
+            if self.drawn:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+                self.drawn = False
 
     def tick(self):
-        if not self.enabled:
+        if not self.enabled or self._done.is_set():
             return
         now = time.perf_counter()
         if now - self.t0 < self.delay or (now - self._last < self.interval and self.done < self.total):
             return
-        self._last = now
-        self.stream.write("\r\x1b[K" + self.line(shutil.get_terminal_size((100, 20)).columns))
-        self.stream.flush()
-        self.drawn = True
+        with self._lock:
+            if self._done.is_set():
+                return
+            self._last = now
+            self.stream.write("\r\x1b[K" + self.line(shutil.get_terminal_size((100, 20)).columns))
+            self.stream.flush()
+            self.drawn = True
+
+    def _start_ticker(self):
+        """Start the heartbeat thread (once, when the bar is drawn at all)."""
+        if self._ticker is not None or not self.enabled or not self.heartbeat:
+            return
+        self._ticker = threading.Thread(target=self._beat, name="blockgraph-progress", daemon=True)
+        self._ticker.start()
+
+    def _beat(self):
+        from . import cancel
+        while not self._done.wait(self.heartbeat):
+            if cancel.STOP.is_set():
+                return
+            try:
+                self.tick()
+            except (OSError, ValueError):      # the stream closed under us
+                return
 
     def line(self, width: int = 100) -> str:
         frac = self.done / self.total if self.total else 1.0

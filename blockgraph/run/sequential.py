@@ -53,7 +53,7 @@ def _run_in_order(plan, feeds, options, results):
             cb.on_start(b)
             r = execute(plan.task(bid, results, feeds, options))
         results[bid] = r
-        if r.status != "ok":
+        if not r.ok:
             all_ok = False
             failed = failed or r.status == "failed"
         cb.on_block(r)

@@ -17,6 +17,7 @@ import numpy as np
 
 from .ports import Outcome, changed_attrs, in_ports, out_port_of, port_rows, value_text
 from .render import shape_text
+from .inspector_page import TEMPLATE as _TEMPLATE
 from .show import levels, stats, stats_items
 
 MAX_ROWS, MAX_COLS = 100, 20
@@ -25,15 +26,23 @@ CELL_BUDGET = 200_000
 ROW_1D = 10          # a long 1-D tensor is shown as rows of this many values
 
 
-def inspector_html(page, svg: str, outcomes: dict | None) -> str:
-    """The complete HTML document for `page`, its Graphviz SVG and (optional) outcomes."""
-    data = page_data(page, outcomes)
-    text = json.dumps(data, ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
-    return (_TEMPLATE.replace("%TITLE%", html.escape(page.name))
-            .replace("%SVG%", _inline_svg(svg)).replace("%DATA%", text))
+def inspector_html(page, svg: str, outcomes: dict | None, live: bool = False,
+                   data: dict | None = None) -> str:
+    """The complete HTML document for `page`, its Graphviz SVG and (optional) outcomes. `live`:
+    served by `blockgraph serve`, which pushes new versions (`/events`, `/state`)."""
+    data = data if data is not None else page_data(page, outcomes)
+    text = json_text(data)
+    return (_TEMPLATE.replace("%TITLE%", html.escape(page.name if page is not None else data["page"]))
+            .replace("%SVG%", inline_svg(svg)).replace("%DATA%", text)
+            .replace("%LIVE%", "true" if live else "false"))
 
 
-def _inline_svg(svg: str) -> str:
+def json_text(data: dict) -> str:
+    """JSON safe inside a <script> element."""
+    return json.dumps(data, ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
+
+
+def inline_svg(svg: str) -> str:
     """The <svg> element alone (no XML prolog or DOCTYPE, which point at w3.org)."""
     i = svg.find("<svg")
     return svg[i:] if i >= 0 else svg
@@ -51,7 +60,8 @@ def page_data(page, outcomes: dict | None) -> dict:
         blocks[bid] = _block_data(scope, b, o, rows, budget)
     desc = page.spec.description if page.spec is not None and page.spec.description else ""
     return {"page": page.name, "path": page.path, "description": " ".join(desc.split()),
-            "results": outcomes is not None, "order": list(blocks), "blocks": blocks}
+            "results": outcomes is not None, "order": list(blocks), "blocks": blocks,
+            "problems": [d.format() for d in page.diagnostics]}
 
 
 def _block_data(scope, b, o: Outcome | None, rows: dict, budget: list) -> dict:
@@ -95,6 +105,7 @@ def _block_data(scope, b, o: Outcome | None, rows: dict, budget: list) -> dict:
     return {"id": b.id, "op": b.op, "family": b.defn.family if b.defn else "",
             "doc": b.defn.doc if b.defn else "", "status": status, "error": error,
             "ms": None if o is None or o.seconds is None else f"{o.seconds * 1e3:.3f}",
+            "saved": f"{o.saved * 1e3:.3f}" if o is not None and o.saved else None,
             "note": b.note, "inputs": ins, "attrs": attrs, "outputs": outs}
 
 
@@ -146,158 +157,5 @@ def _cell(v, dtype: str) -> str:
         return str(bool(v))
     return str(v)
 
-
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>%TITLE% · blockgraph</title>
-<style>
-* { box-sizing: border-box; }
-html, body { margin: 0; height: 100%; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; }
-body { display: flex; flex-direction: column; }
-header { padding: 6px 12px; border-bottom: 1px solid #ccc; display: flex; gap: 12px; align-items: center; background: #fafafa; }
-header h1 { font-size: 16px; margin: 0; }
-header .desc { color: #555; flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-header input { font: inherit; padding: 2px 6px; width: 14em; }
-header button { font: inherit; }
-main { flex: 1; display: flex; min-height: 0; }
-#diagram { flex: 1; overflow: auto; background: #fff; }
-#diagram.fit svg { width: 100%; height: auto; }
-#diagram g.node { cursor: pointer; }
-#diagram g.node.selected { filter: drop-shadow(0 0 3px #1565c0) drop-shadow(0 0 3px #1565c0); }
-#panel { width: 460px; max-width: 50%; overflow: auto; border-left: 1px solid #ccc; padding: 10px 14px; background: #fcfcfc; }
-#panel h2 { margin: 0 0 2px; font-size: 18px; }
-#panel h3 { margin: 14px 0 4px; font-size: 14px; }
-#panel .op { color: #555; }
-#panel .hint { color: #777; }
-.badge { display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 12px; background: #e0e0e0; }
-.badge.ok { background: #d7ecd9; } .badge.failed { background: #f8d4d0; color: #8e1c1c; }
-.error { color: #b71c1c; white-space: pre-wrap; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
-table.t { border-collapse: collapse; font-size: 12px; margin: 2px 0 6px; }
-table.t th, table.t td { border: 1px solid #ddd; padding: 1px 6px; text-align: left; vertical-align: top; }
-table.t th { background: #f0f0f0; font-weight: 600; }
-table.values td { font-family: ui-monospace, Menlo, Consolas, monospace; text-align: right; }
-table.values th.row { text-align: right; color: #555; }
-tr.default td { color: #888; }
-a.ref { color: #1565c0; cursor: pointer; text-decoration: underline; }
-</style>
-</head>
-<body>
-<header>
-  <h1 id="title"></h1><span class="desc" id="desc"></span>
-  <input id="find" placeholder="block id, Enter" aria-label="find a block">
-  <button id="fit" type="button">fit</button>
-</header>
-<main>
-<div id="diagram">%SVG%</div>
-<aside id="panel"><p class="hint">Click a block to see its ports, attrs and results.</p></aside>
-</main>
-<script type="application/json" id="bg-data">%DATA%</script>
-<script>
-"use strict";
-const DATA = JSON.parse(document.getElementById("bg-data").textContent);
-const panel = document.getElementById("panel");
-document.getElementById("title").textContent = DATA.page;
-document.getElementById("desc").textContent = DATA.description;
-document.getElementById("desc").title = DATA.description;
-
-function el(tag, props, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props || {})) {
-    if (k === "text") e.textContent = v; else if (k === "cls") e.className = v; else e.setAttribute(k, v);
-  }
-  for (const k of kids) if (k !== null && k !== undefined) e.append(k);
-  return e;
-}
-function table(head, rows, cls) {
-  const t = el("table", {cls: "t " + (cls || "")});
-  if (head) t.append(el("tr", null, ...head.map(h => el("th", {text: h}))));
-  for (const r of rows) t.append(r instanceof Element ? r : el("tr", null, ...r.map(c => c instanceof Element ? el("td", null, c) : el("td", {text: c}))));
-  return t;
-}
-function node(id) { return document.getElementById("block-" + id); }
-
-function show(id) {
-  const b = DATA.blocks[id];
-  if (!b) return false;
-  document.querySelectorAll("#diagram g.node.selected").forEach(g => g.classList.remove("selected"));
-  const g = node(id);
-  if (g) g.classList.add("selected");
-  panel.replaceChildren();
-  panel.append(el("h2", {text: b.id}));
-  panel.append(el("div", {cls: "op", text: b.op + (b.family ? "  (" + b.family + ")" : "")}));
-  if (b.doc) panel.append(el("div", {cls: "hint", text: b.doc}));
-  const st = el("p", null, el("span", {cls: "badge " + b.status, text: b.status}));
-  if (b.ms !== null) st.append(" " + b.ms + " ms");
-  panel.append(st);
-  if (b.error) panel.append(el("div", {cls: "error", text: b.error}));
-  if (b.note) panel.append(el("p", {cls: "hint", text: "note: " + b.note}));
-
-  panel.append(el("h3", {text: "inputs"}));
-  if (b.inputs.length) {
-    panel.append(table(["port", "from", "dtype", "shape"], b.inputs.map(p => {
-      let from = p.value;
-      if (p.from) { from = el("a", {cls: "ref", text: p.from}); from.addEventListener("click", () => select(p.block, true)); }
-      return [p.port, from, p.dtype, p.shape];
-    }), "inputs"));
-  } else panel.append(el("div", {cls: "hint", text: "(none)"}));
-
-  panel.append(el("h3", {text: "attrs"}));
-  if (b.attrs.length) {
-    panel.append(table(["attr", "value"], b.attrs.map(a => {
-      const tr = el("tr", {cls: a.changed ? "changed" : "default"}, el("td", {text: a.name}), el("td", {text: a.value + (a.changed ? "" : "  (default)")}));
-      return tr;
-    }), "attrs"));
-  } else panel.append(el("div", {cls: "hint", text: "(none)"}));
-
-  panel.append(el("h3", {text: "outputs"}));
-  for (const o of b.outputs) {
-    const sec = el("section", {cls: "output", "data-key": b.id + "." + o.key});
-    sec.append(el("h3", {text: b.id + "." + o.key}));
-    sec.append(el("div", {text: o.dtype + " " + o.shape + (o.stored ? "  (stored as " + o.stored + ")" : "")}));
-    if (o.stats) {
-      sec.append(table(o.stats.map(kv => kv[0]), [o.stats.map(kv => kv[1])], "stats"));
-    }
-    if (o.levels) sec.append(el("div", {text: "levels used: " + o.levels}));
-    if (o.table) {
-      const t = el("table", {cls: "t values"});
-      if (o.table.cols.length > 1 || o.table.cols[0] !== "") t.append(el("tr", null, el("th"), ...o.table.cols.map(c => el("th", {text: c}))));
-      for (const r of o.table.rows) t.append(el("tr", null, el("th", {cls: "row", text: r[0]}), ...r.slice(1).map(c => el("td", {text: c}))));
-      sec.append(t);
-      if (o.table.note) sec.append(el("div", {cls: "hint", text: o.table.note}));
-    } else {
-      sec.append(el("div", {cls: "hint", text: DATA.results ? "no value" : "render with --run or --results to see values"}));
-    }
-    panel.append(sec);
-  }
-  if (!b.outputs.length) panel.append(el("div", {cls: "hint", text: "(none)"}));
-  return true;
-}
-
-function select(id, scroll) {
-  if (!show(id)) return false;
-  history.replaceState(null, "", "#" + encodeURIComponent(id));
-  const g = node(id);
-  if (scroll && g) g.scrollIntoView({block: "center", inline: "center"});
-  return true;
-}
-
-document.querySelectorAll("#diagram g.node").forEach(g => {
-  g.addEventListener("click", ev => { ev.stopPropagation(); select(g.id.replace(/^block-/, ""), false); });
-});
-document.getElementById("find").addEventListener("keydown", ev => {
-  if (ev.key !== "Enter") return;
-  const q = ev.target.value.trim();
-  const id = DATA.blocks[q] ? q : DATA.order.find(k => k.toLowerCase().includes(q.toLowerCase()));
-  ev.target.style.background = id && select(id, true) ? "" : "#f8d4d0";
-});
-document.getElementById("fit").addEventListener("click", () => document.getElementById("diagram").classList.toggle("fit"));
-if (location.hash.length > 1) select(decodeURIComponent(location.hash.slice(1)), true);
-</script>
-</body>
-</html>
-"""
 
 __all__ = ["inspector_html", "page_data", "value_table"]

@@ -28,19 +28,22 @@ class RenderError(UsageError):
 
 @dataclass
 class Outcome:
-    """What is known of a block after a run: status ok / failed / skipped / missing (no result
-    in the file), error, seconds (None when unknown) and tensors {PORT[.I]: (dtype, array)}."""
+    """What is known of a block after a run: status ok / cached / failed / skipped / missing (no
+    result in the file), error, seconds (None when unknown), tensors {PORT[.I]: (dtype, array)}
+    and, for a cached block, the seconds the cache saved."""
     status: str
     error: str | None = None
     seconds: float | None = None
     tensors: dict = field(default_factory=dict)
     stored: dict = field(default_factory=dict)
+    saved: float = 0.0
 
 
 def from_results(results) -> dict[str, Outcome]:
     """Outcomes of a `page.run()`; dtypes are the real TF names (quint8, bfloat16, ...)."""
     return {r.id: Outcome(r.status, r.error, r.seconds,
-                          {suffix: (d, a) for suffix, d, a in r.items()}) for r in results}
+                          {suffix: (d, a) for suffix, d, a in r.items()}, saved=r.saved)
+            for r in results}
 
 
 def from_npz(path: str, page) -> dict[str, Outcome]:
@@ -90,6 +93,7 @@ class InPort:
     ref: object = None
     literal: object = None
     missing: bool = False
+    param: str | None = None         # the page parameter giving the literal
 
 
 @dataclass
@@ -105,8 +109,11 @@ class OutPort:
     header: bool = False
 
 
-def in_ports(b) -> list[InPort]:
-    """The input ports of block `b` in declaration order; list ports give one row per item."""
+def in_ports(b, uses=None) -> list[InPort]:
+    """The input ports of block `b` in declaration order; list ports give one row per item.
+    `uses`: {data path: parameter} of the page's parameter uses (`Params.uses`)."""
+    uses = uses or {}
+    base = ("blocks", b.id, "inputs")
     out = []
     names = [p.name for p in b.defn.inputs] if b.defn else list(b.inputs)
     for name in names:
@@ -117,15 +124,18 @@ def in_ports(b) -> list[InPort]:
             if not v:
                 out.append(InPort(f"{name}[]", f"i_{name}"))
             for k, item in enumerate(v):
-                out.append(_in_item(f"{name}[{k}]", f"i_{name}_{k}", item))
+                out.append(_in_item(f"{name}[{k}]", f"i_{name}_{k}", item,
+                                    uses.get(base + (name, k)) or uses.get(base + (name,))))
         else:
-            out.append(_in_item(name, f"i_{name}", v))
+            out.append(_in_item(name, f"i_{name}", v, uses.get(base + (name,))))
     return out
 
 
-def _in_item(label, gv, item):
+def _in_item(label, gv, item, param=None):
     from ..core.scope import Ref
-    return InPort(label, gv, ref=item) if isinstance(item, Ref) else InPort(label, gv, literal=item)
+    if isinstance(item, Ref):
+        return InPort(label, gv, ref=item)
+    return InPort(label, gv, literal=item, param=param)
 
 
 def out_ports(b, outcome: Outcome | None, indices=()) -> list[OutPort]:
@@ -180,16 +190,18 @@ def out_port_of(b, ref, rows) -> OutPort | None:
     return next((r for r in rows if r.suffix == suffix), None)
 
 
-def changed_attrs(b) -> list[tuple[str, str]]:
-    """(name, value text) of the attrs whose value differs from the declared default."""
+def changed_attrs(b, uses=None) -> list[tuple[str, str]]:
+    """(name, value text) of the attrs whose value differs from the declared default, or that
+    a page parameter sets (`uses`, as `in_ports`: then the text names it)."""
     out = []
     for a in (b.defn.attrs if b.defn else ()):
         if a.name not in b.attrs:
             continue
         v = b.attrs[a.name]
-        if not a.required and _same(v, a.default):
+        param = (uses or {}).get(("blocks", b.id, "attrs", a.name))
+        if not a.required and _same(v, a.default) and param is None:
             continue
-        out.append((a.name, value_text(v)))
+        out.append((a.name, value_text(v) + (f" (param {param})" if param else "")))
     return out
 
 

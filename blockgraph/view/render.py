@@ -40,6 +40,7 @@ FAMILY_COLORS = {"core": "#e6edf7", "fake_quant": "#fde8c8", "matrix": "#e2f0dd"
 OTHER_COLORS = ("#dff1f4", "#f6e3e3", "#eef1d9", "#e8e8f6", "#f3ead9")
 FAILED, FAILED_BG = "#c62828", "#f8d4d0"
 GREY, GREY_BG = "#9e9e9e", "#f0f0f0"
+OK = ("ok", "cached")          # statuses of blocks with results
 FONT, MONO = "Helvetica,Arial,sans-serif", "Courier,monospace"
 
 
@@ -53,6 +54,11 @@ def diagram(page, outcomes: dict | None = None):
         raise RenderError(PIP_HINT) from None
     scope = page.scope
     desc = page.spec.description if page.spec is not None and page.spec.description else ""
+    params = getattr(page, "params", None)
+    uses = params.uses if params else {}
+    if params:
+        desc = desc + "\nparams: " + ", ".join(
+            f"{n} = {value_text(p.value)}" for n, p in params.defs.items())
     g = graphviz.Digraph(page.name, graph_attr={
         "rankdir": "LR", "nodesep": "0.25", "ranksep": "0.6", "fontname": FONT, "fontsize": "14",
         "label": "<" + _title(page.name, desc) + ">", "labelloc": "t", "labeljust": "l",
@@ -67,7 +73,8 @@ def diagram(page, outcomes: dict | None = None):
         attrs = {"id": f"block-{bid}", "class": f"block {o.status if o else 'static'}"}
         if b.note:
             attrs["tooltip"] = _tooltip(graphviz, b.note)
-        label = "<" + node_label(b, o, rows[bid], in_ports(b), outcomes is not None) + ">"
+        label = "<" + node_label(b, o, rows[bid], in_ports(b, uses), outcomes is not None,
+                                 uses) + ">"
         owner = scope.origin.get(bid)
         if owner is None:
             g.node(bid, label, **attrs)
@@ -93,17 +100,20 @@ def diagram(page, outcomes: dict | None = None):
             g.edge(f"{src.id}:{tail.gv}:e", f"{bid}:{p.gv}:w",
                    id=f"edge-{src.id}.{tail.suffix}-{bid}.{p.label.replace('[', '.').rstrip(']')}",
                    label=graphviz.escape(tail.suffix) if many else None,
-                   color=GREY if o is not None and o.status != "ok" else None,
-                   style="dashed" if o is not None and o.status != "ok" else None)
+                   color=GREY if o is not None and o.status not in OK else None,
+                   style="dashed" if o is not None and o.status not in OK else None)
     return g
 
 
 def _title(name: str, description: str) -> str:
     """The page's name and (wrapped, at most three lines of) description, as an HTML label."""
-    lines = textwrap.wrap(" ".join(description.split()), 100)
+    text, _, params = description.partition("\nparams: ")
+    lines = textwrap.wrap(" ".join(text.split()), 100)
     if len(lines) > 3:
         lines = lines[:3]
         lines[-1] = lines[-1][:96] + " …"
+    if params:
+        lines += textwrap.wrap("params: " + params, 100)[:3]
     text = f'<B>{_esc(name)}</B><BR ALIGN="LEFT"/>'
     if lines:
         text += ('<FONT POINT-SIZE="10" COLOR="#555555">' +
@@ -117,8 +127,9 @@ def _tooltip(graphviz, text: str):
     return graphviz.nohtml(" ".join(text.split()).replace("\\", "\\" * 4))
 
 
-def node_label(b, o: Outcome | None, outs: list[OutPort], ins: list[InPort], with_results: bool) -> str:
-    """The HTML-like Graphviz label of one block."""
+def node_label(b, o: Outcome | None, outs: list[OutPort], ins: list[InPort], with_results: bool,
+               uses=None) -> str:
+    """The HTML-like Graphviz label of one block (`uses`: where the page uses parameters)."""
     status = o.status if o else ("failed" if not b.valid else "static")
     grey = status in ("skipped", "missing")
     fg = GREY if grey else "#222222"
@@ -128,6 +139,8 @@ def node_label(b, o: Outcome | None, outs: list[OutPort], ins: list[InPort], wit
     sub = b.op
     if o is not None and o.seconds is not None and status == "ok":
         sub += f"  ·  {o.seconds * 1e3:.2f} ms"
+    elif o is not None and status == "cached":
+        sub += f"  ·  cached, saved {o.saved * 1e3:.2f} ms"
     parts = [f'<TABLE BORDER="{2 if status == "failed" else 1}" CELLBORDER="0" CELLSPACING="0" '
              f'CELLPADDING="3" COLOR="{border}" BGCOLOR="white"{dashed}>',
              f'<TR><TD COLSPAN="2" BGCOLOR="{head_bg}"><FONT POINT-SIZE="12" COLOR="{fg}"><B>'
@@ -143,7 +156,7 @@ def node_label(b, o: Outcome | None, outs: list[OutPort], ins: list[InPort], wit
             parts.append(f'<TD COLSPAN="2" VALIGN="TOP" ALIGN="{"LEFT" if left else "RIGHT"}">'
                          f'{left or right}</TD>')
         parts.append("</TR>")
-    attrs = changed_attrs(b)
+    attrs = changed_attrs(b, uses)
     if attrs:
         lines = "".join(f'<FONT COLOR="{fg}">{_esc(k)}</FONT>=<FONT FACE="{MONO}" COLOR="{fg}">'
                         f'{_esc(v)}</FONT><BR ALIGN="LEFT"/>' for k, v in attrs)
@@ -166,6 +179,8 @@ def _ins_table(ins: list[InPort], fg: str) -> str:
         elif p.literal is not None:
             text = (f'<FONT COLOR="{fg}">{_esc(p.label)}</FONT> = <FONT FACE="{MONO}" POINT-SIZE="9" '
                     f'COLOR="{fg}">{_esc(value_text(p.literal))}</FONT>')
+            if p.param:
+                text += f' <FONT POINT-SIZE="8" COLOR="{GREY}">(param {_esc(p.param)})</FONT>'
         else:
             text = f'<FONT COLOR="{fg}">{_esc(p.label)}</FONT>'
         rows.append(f'<TR><TD PORT="{p.gv}" ALIGN="LEFT">{text}</TD></TR>')
@@ -228,6 +243,8 @@ def draw(g, fmt: str) -> bytes:
         if fmt == "png":
             g = g.copy()
             g.graph_attr["dpi"] = "110"
+        if g.engine == "neato":          # pinned at the page's positions (view.layout)
+            return g.pipe(format=fmt, neato_no_op=2)
         return g.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         raise RenderError(DOT_HINT) from None
@@ -240,6 +257,10 @@ def render(page, out_path: str, outcomes: dict | None = None) -> None:
     """Draw `page` (with `outcomes` when given) to out_path; the format is its extension."""
     ext = os.path.splitext(out_path)[1].lower()
     g = diagram(page, outcomes)
+    if shutil.which("dot") is None:
+        raise RenderError(DOT_HINT)
+    from . import layout
+    layout.pin(g, page)              # a page giving every block a pos keeps its layout
     if ext == ".html":
         from .html_inspector import inspector_html
         svg = draw(g, "svg").decode("utf-8")
@@ -252,18 +273,28 @@ def render(page, out_path: str, outcomes: dict | None = None) -> None:
         raise RenderError(f"cannot write {out_path}: {e.strerror or e}") from None
 
 
-def main(args) -> int:
-    """`blockgraph render`: exit 0 drawn (and every block ran), 1 a problem, 2 a usage error."""
+def main(args, feeder=None, params=None) -> int:
+    """`blockgraph render`: exit 0 drawn (and every block ran), 1 a problem, 2 a usage error.
+    `params`: {name: value} set on the page; `feeder` (the CLI's `feeds` module) reads the
+    feeds of `--run` (`feeder.for_page(args, page)`: {id: array} or None after saying why) and
+    words a failed placeholder's hint (`feeder.hint(page, id, feed)`)."""
     from ..api import load_page
     from ..core.diagnostics import Diagnostic
     out = args.output or os.path.splitext(args.page)[0] + ".svg"
     try:
+        if os.path.abspath(out) == os.path.abspath(args.page):    # an enuSpace page.svg
+            if args.output:
+                raise RenderError(f"-o {out} is the page itself: name another file", 2)
+            out = os.path.splitext(args.page)[0] + ".diagram.svg"
         if os.path.splitext(out)[1].lower() not in FORMATS:
             raise RenderError(f"cannot tell the format of '{out}': use a .svg, .png or .html file", 2)
         if args.results and args.run:
             raise RenderError("give --results FILE or --run, not both", 2)
+        if not args.run and (getattr(args, "feed", None) or getattr(args, "feeds", None)):
+            raise RenderError("--feed and --feeds are for --run", 2)
         try:
-            page = load_page(args.page, allow_outside=args.allow_outside, max_bytes=args.max_bytes)
+            page = load_page(args.page, allow_outside=args.allow_outside, max_bytes=args.max_bytes,
+                             params=params)
         except OSError as e:
             print(f"{args.page}:1:1: error: cannot read the page: {e.strerror or e}", file=sys.stderr)
             return 1
@@ -271,7 +302,7 @@ def main(args) -> int:
             print(d.format(), file=sys.stderr)
         if page.scope is None:
             return 1
-        ok = not page.diagnostics
+        ok = not page.errors              # warnings (an imported page's notes) do not fail it
         outcomes = None
         if args.results:
             outcomes = from_npz(args.results, page)
@@ -281,12 +312,16 @@ def main(args) -> int:
                       file=sys.stderr)
                 ok = False
             else:
-                results = page.run()
+                feeds = feeder.for_page(args, page) if feeder is not None else {}
+                if feeds is None:
+                    return 2
+                results = page.run(feeds)
                 for r in results:
                     if r.status == "failed" and page.scope.blocks[r.id].valid:
                         line, col = page.locate(r.id, r.error_port)
-                        print(Diagnostic(page.path, line, col, r.error, block=r.id, op=r.op).format(),
-                              file=sys.stderr)
+                        hint = feeder.hint(page, r.id, feeds.get(r.id)) if feeder else r.hint
+                        print(Diagnostic(page.path, line, col, r.error, block=r.id, op=r.op,
+                                         hint=hint).format(), file=sys.stderr)
                 ok = ok and results.ok
                 outcomes = from_results(results)
         render(page, out, outcomes)

@@ -9,8 +9,11 @@ FakeQuant output the input-vs-output staircase when its input is in the file) wi
 Agg backend. `--page` reads the page that made the file (`show_page`): the op of each block,
 FakeQuant levels counted on the exact nudged grid, the staircase against the block's own input.
 
-The .npz holds numpy dtypes only: quantized tensors show as their integer base, and bfloat16
-(stored by numpy as 2-byte void) is read back as bfloat16. The tensor helpers here (`load_npz`,
+The .npz holds numpy dtypes only; its `__meta__` entry (`core.resultmeta`, written by `run
+--out` and sweeps) gives each key's TF dtype (quint8, not its integer base uint8) and op, and
+the page that made it (a `--page` naming another page is refused). Files without it are read
+as before: quantized tensors show as their integer base, and bfloat16 (stored by numpy as
+2-byte void) is read back as bfloat16. The tensor helpers here (`load_npz`,
 `stats`, `levels`) also serve `render`, so both commands describe a tensor the same way.
 matplotlib is imported only for `--plot`.
 """
@@ -42,6 +45,8 @@ class Tensor:
     dtype: str
     array: np.ndarray
     stored: str | None = None
+    op: str | None = None            # from the file's metadata
+    exact: bool = False              # dtype is the TF name the file's metadata gives
 
     @property
     def block(self) -> str:
@@ -70,20 +75,39 @@ def dtype_name(a: np.ndarray) -> tuple[str, np.ndarray, str | None]:
 
 
 def load_npz(path: str, max_bytes: int | None = None) -> dict[str, Tensor]:
-    """Every array of a results .npz, in file order, as {key: Tensor}; ShowError when unreadable
-    or when an array would need more than `max_bytes` (default: half the physical memory)."""
-    from ..core import npyio
+    """Every array of a results .npz, in file order, as {key: Tensor} (see `read`)."""
+    return read(path, max_bytes)[0]
+
+
+def read(path: str, max_bytes: int | None = None) -> tuple[dict[str, Tensor], dict | None]:
+    """({key: Tensor} of every array of a results .npz in file order, its metadata or None);
+    ShowError when unreadable or when an array would need more than `max_bytes` (default: half
+    the physical memory). The metadata names each key's TF dtype and op."""
+    from ..core import dtypes as dt
+    from ..core import npyio, resultmeta
     from ..core.budget import default_max_bytes
     from ..core.errors import FileReadError
     try:
         if npyio.is_npy(path):
             raise ShowError(f"{path} is a single .npy array, not a results .npz (run --out FILE.npz)")
         with npyio.Npz(path) as z:
+            meta = resultmeta.decode(z.load(resultmeta.KEY)) if resultmeta.KEY in z else None
+            known = (meta or {}).get("keys", {})
             out = {}
             for k in z.keys:
+                if k == resultmeta.KEY:
+                    continue
                 name, arr, stored = dtype_name(z.load(k, max_bytes or default_max_bytes()))
-                out[k] = Tensor(k, name, arr, stored)
-            return out
+                t = Tensor(k, name, arr, stored)
+                info = known.get(k) or {}
+                tf = info.get("dtype")
+                if tf and tf != name and tf in dt.NUMPY and tf != "string" and \
+                        dt.to_numpy(tf) == arr.dtype:
+                    t.dtype = tf                     # quint8 held as uint8, ...
+                t.exact = bool(tf) and t.dtype == tf
+                t.op = info.get("op")
+                out[k] = t
+            return out, meta
     except FileReadError as e:
         raise ShowError(f"cannot read {path} as a results .npz: {e}") from None
 
@@ -233,7 +257,7 @@ def describe(t: Tensor, linewidth: int | None = None, view=None, tensors=None) -
     output's levels are counted on its nudged grid (its min/max from the page or `tensors`)."""
     stored = f" (stored as {t.stored})" if t.stored else ""
     b = view.block(t.key) if view is not None else None
-    op = f"  ({b.op})" if b is not None else ""
+    op = f"  ({b.op})" if b is not None else f"  ({t.op})" if t.op else ""
     lines = [f"{t.key}: {t.dtype}{stored} {report.shape_text(t.array.shape)}{op}"]
     width = linewidth or min(max(shutil.get_terminal_size((100, 20)).columns, 60), 200)
     a = t.array.astype(np.float32) if t.dtype == "bfloat16" else t.array
@@ -255,12 +279,14 @@ def describe(t: Tensor, linewidth: int | None = None, view=None, tensors=None) -
 def table(tensors: dict[str, Tensor], view=None) -> str:
     """One row per tensor: key, (with `view`: the block's op,) dtype, shape, min, max, mean, nan,
     inf, values."""
-    rows = [("key",) + (("op",) if view else ()) + ("dtype", "shape", "min", "max", "mean", "nan",
-                                                     "inf", "values")]
+    ops = view is not None or any(t.op for t in tensors.values())
+    rows = [("key",) + (("op",) if ops else ()) + ("dtype", "shape", "min", "max", "mean", "nan",
+                                                    "inf", "values")]
     for t in tensors.values():
         s = stats(t.array, t.dtype)
         b = view.block(t.key) if view else None
-        rows.append((t.key,) + (((b.op if b else "-"),) if view else ()) + (
+        op = b.op if b is not None else t.op
+        rows.append((t.key,) + ((op or "-",) if ops else ()) + (
                      t.dtype, report.shape_text(t.array.shape),
                      *(num(s[k]) if k in s else "-" for k in ("min", "max", "mean", "nan", "inf")),
                      report.preview(t.array, t.dtype, width=40)))
@@ -273,24 +299,36 @@ def table(tensors: dict[str, Tensor], view=None) -> str:
 def main(args) -> int:
     """`blockgraph show`: exit 0, 1 (unreadable file, unknown key, cannot plot) or 2 (usage)."""
     try:
-        tensors = load_npz(args.results)
-        if not args.key and args.plot:
-            raise ShowError("--plot needs a BLOCK or BLOCK.PORT to plot", status=2)
+        if getattr(args, "per_channel", False) and not args.plot:
+            raise ShowError("--per-channel is for --plot", status=2)
+        tensors, meta = read(args.results)
         view = None
         if getattr(args, "page", None):
             from .show_page import load as load_view
             view = load_view(args.page)
-            why = view.disagreement(tensors)
+            why = view.not_maker(meta) if meta else None
+            why = why or view.disagreement(tensors)
             if why:
                 raise ShowError(f"{args.page} did not make {args.results}: {why}")
+            changed = view.changed_since(meta) if meta else None
+            if changed:
+                print(f"blockgraph: note: {changed}", file=sys.stderr)
         if not args.key:
-            print(table(tensors, view) if tensors else f"{args.results}: no results")
-            return 0
-        selected = select(tensors, args.key)
-        print("\n\n".join(describe(t, view=view, tensors=tensors) for t in selected))
+            if meta:
+                from ..core.resultmeta import describe as made_by
+                print(f"{args.results}: {made_by(meta)}")
+            if not args.plot:
+                print(table(tensors, view) if tensors else f"{args.results}: no results")
+                return 0
+            from .plots import every_tensor
+            selected = every_tensor(tensors)
+        else:
+            selected = select(tensors, args.key)
+            print("\n\n".join(describe(t, view=view, tensors=tensors) for t in selected))
         if args.plot:
             from .plots import plot
-            for line in plot(selected, tensors, args.plot, view):
+            for line in plot(selected, tensors, args.plot, view,
+                             per_channel=getattr(args, "per_channel", False)):
                 print(f"plotted {line}", file=sys.stderr)
             print(f"wrote {args.plot}", file=sys.stderr)
         return 0

@@ -74,6 +74,32 @@ class PageView:
             return None
         return self.page.scope.blocks.get(rest.split(".", 1)[0]) if self.page.scope else None
 
+    def _sha256(self) -> str:
+        import hashlib
+        text = self.page.source.text if self.page.source is not None else ""
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def not_maker(self, meta: dict) -> str | None:
+        """Why a results file whose metadata is `meta` was not made by this page: none of the
+        pages that made it has this page's name or text. None when one has (a page edited
+        since, or the same text under another file name)."""
+        pages = meta.get("pages") or {}
+        if not pages or self.page.name in pages:
+            return None
+        if any(p.get("sha256") == self._sha256() for p in pages.values()):
+            return None
+        made = ", ".join(f"'{n}' ({p.get('path')})" for n, p in pages.items())
+        return f"the file was made by page {made}, not by '{self.page.name}'"
+
+    def changed_since(self, meta: dict) -> str | None:
+        """A note when this page's text differs from the one that made the file, or None."""
+        entry = (meta.get("pages") or {}).get(self.page.name) or {}
+        now = self._sha256()
+        if entry.get("sha256") and entry["sha256"] != now:
+            return (f"page '{self.page.name}' changed since the file was made (sha256 "
+                    f"{entry['sha256'][:12]} then, {now[:12]} now); its blocks still agree")
+        return None
+
     def disagreement(self, tensors: dict) -> str | None:
         """Why the results `tensors` (key -> show.Tensor) cannot come from this page: a key of
         the page's own (no PAGE/ prefix, or its name) naming no output of its blocks, or a
@@ -115,7 +141,8 @@ class PageView:
         if spec is None or spec.dtype is None:
             return None
         stored = "string" if t.dtype == "string" else t.array.dtype
-        if stored != ("string" if spec.dtype == "string" else dt.to_numpy(spec.dtype)):
+        if stored != ("string" if spec.dtype == "string" else dt.to_numpy(spec.dtype)) or (
+                getattr(t, "exact", False) and t.dtype != spec.dtype):
             return f"holds {t.dtype}, but block '{b.id}' ({b.op}) gives {spec.dtype}"
         shape = t.array.shape
         if spec.shape is not None and (len(shape) != len(spec.shape) or any(

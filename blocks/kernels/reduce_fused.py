@@ -1,0 +1,384 @@
+"""Fused multi-threaded float32/float64 reductions (numba), bit-identical to `blocks.kernels.reduce`.
+
+Sum and Mean add in Eigen's order: the reduction is cut into the leaves of Eigen's tree
+(`reduce.tree_plan`, `full_plan`: worked out in Python from the shape, cached), the leaves are summed
+in parallel, each as InnerMostDimReducer's leaf loop (four packet accumulators, the remaining
+packets, a scalar tail, the lanes halved; written out with one local per lane, `_leaf8`/
+`_leaf4`, so they stay in registers), and the leaf sums are combined in the tree's and the
+thread shards' order: the result does not depend on the number of threads. The kernels run
+with FTZ|DAZ set in MXCSR, as TF's threads do, so denormals are flushed by the hardware.
+
+Max and Min are order-free where the result is a nonzero normal number or an infinity: the
+kernels find the largest (smallest) value from the floats' bit patterns (integer max/min
+reductions vectorise; float ones do not without fast-math) and leave to numpy the results
+that are NaN, zero or denormal (whose bits depend on the order). ArgMax/ArgMin: the first
+index of the best value in parallel chunks, comparisons under DAZ, NaN never winning.
+
+Taken for float32/float64 tensors of at least MIN_ELEMENTS elements reduced over all their
+axes or over trailing axes (`accepts` and the `fused_*` functions, which return None to hand
+the call back), when numba is installed (BLOCKGRAPH_NO_FUSED=1 disables).
+"""
+from __future__ import annotations
+
+import functools
+import threading
+
+import numpy as np
+
+from . import reduce as red
+from .ieee import daz
+from .jit import Jit
+from .reduce_ops import WIDTH
+
+MIN_ELEMENTS = 1 << 16
+#: elements per parallel work item of Max/Min/ArgMax over a whole tensor
+CHUNK = 1 << 16
+MAG32, MAG64 = np.int32(0x7fffffff), np.int64(0x7fffffffffffffff)
+#: MXCSR flush-to-zero (bit 15) and denormals-are-zero (bit 6)
+FTZ_DAZ = np.uint32(0x8040)
+prange = range          # numba.prange in the parallel=True versions
+_stmxcsr = _ldmxcsr = None   # numba intrinsics, in the jitted namespace only
+_LOCK = threading.Lock()     # one parallel kernel at a time (numba's workqueue is not thread-safe)
+
+
+# ----------------------------------------------------------------- the leaf loops (jitted)
+
+def _leaf_source(P: int) -> str:
+    """Source of `_leaf{P}(x)`: Eigen's vectorised InnerMostDimReducer over all of x (a 0-based
+    slice) for packets of P lanes, one local per lane."""
+    L = 4 * P
+    acc = [f"a{k}" for k in range(L)]
+    src = [f"def _leaf{P}(x):", "    z = x.dtype.type(0)"] + [f"    {a} = z" for a in acc]
+    src += ["    n = x.size", f"    m4 = n // {L}", "    for i in range(m4):", f"        b = i * {L}"]
+    src += [f"        {a} += x[b + {k}]" for k, a in enumerate(acc)]
+    src += ["    if m4 > 0:"] + [f"        a{k} = ((a{k} + a{P + k}) + a{2 * P + k}) + a{3 * P + k}"
+                                for k in range(P)]
+    src += [f"    j = m4 * {L}", f"    while j < (n // {P}) * {P}:"]
+    src += [f"        a{k} += x[j + {k}]" for k in range(P)] + [f"        j += {P}"]
+    src += ["    t = z", "    while j < n:", "        t += x[j]", "        j += 1"]
+    h = P // 2
+    while h >= 1:
+        src += [f"    a{k} = a{k} + a{k + h}" for k in range(h)]
+        h //= 2
+    src += ["    return t + a0"]
+    return "\n".join(src)
+
+
+def _lanes_source(is_max: bool, L: int = 32) -> str:
+    """Source of `_lanes_max(x)` / `_lanes_min(x)`: the largest (smallest) value of x over L
+    lanes held in locals (the compiler vectorises them); NaN never wins (max() keeps the
+    accumulator when a comparison with NaN is false), so a NaN must be looked for elsewhere."""
+    op, name = ("max", "_lanes_max") if is_max else ("min", "_lanes_min")
+    src = [f"def {name}(x):", f"    s = x.dtype.type({'-' if is_max else ''}np.inf)"]
+    src += [f"    m{k} = s" for k in range(L)]
+    src += [f"    for i in range(x.size // {L}):", f"        b = i * {L}"]
+    src += [f"        m{k} = {op}(m{k}, x[b + {k}])" for k in range(L)]
+    src += [f"    for j in range((x.size // {L}) * {L}, x.size):", f"        m0 = {op}(m0, x[j])"]
+    src += [f"    return {op}(" + ", ".join(f"m{k}" for k in range(L)) + ")"]
+    return "\n".join(src)
+
+
+_leaf8 = _leaf4 = _lanes_max = _lanes_min = None    # defined by the generated sources below
+for _src in (_leaf_source(8), _leaf_source(4), _lanes_source(True), _lanes_source(False)):
+    exec(compile(_src, __file__, "exec"))      # noqa: S102 - generated above
+
+
+def _leaf(x, P):
+    return _leaf8(x) if P == 8 else _leaf4(x)
+
+
+def _combine(vals, prog):
+    """Run a combination program: -1 pushes 0, k >= 0 pushes leaf k, -2 adds the top two."""
+    stack = np.empty(prog.size + 1, vals.dtype)
+    sp = 0
+    for i in range(prog.size):
+        c = prog[i]
+        if c == -1:
+            stack[sp] = 0
+            sp += 1
+        elif c >= 0:
+            stack[sp] = vals[c]
+            sp += 1
+        else:
+            sp -= 1
+            stack[sp - 1] = stack[sp - 1] + stack[sp]
+    return stack[0]
+
+
+# ----------------------------------------------------------------- kernels (jitted)
+
+def _sum_leaves(x, starts, lens, P, groups, vals):
+    """Every leaf of a full reduction (starts/lens: absolute), under FTZ|DAZ; work item g
+    takes leaves groups[g]..groups[g+1]-1."""
+    for g in prange(groups.size - 1):
+        old = _stmxcsr()
+        _ldmxcsr(old | FTZ_DAZ)
+        for i in range(groups[g], groups[g + 1]):
+            s = starts[i]
+            vals[i] = _leaf(x[s:s + lens[i]], P)
+        _ldmxcsr(old)
+
+
+def _combine_ftz(vals, prog, out):
+    old = _stmxcsr()
+    _ldmxcsr(old | FTZ_DAZ)
+    out[0] = _combine(vals, prog)
+    _ldmxcsr(old)
+
+
+def _sum_rows(x, starts, lens, prog, P, out):
+    """Row r of x [R, C] through the leaves at starts (relative) and the program."""
+    for r in prange(x.shape[0]):
+        old = _stmxcsr()
+        _ldmxcsr(old | FTZ_DAZ)
+        row = x[r]
+        vals = np.empty(starts.size, x.dtype)
+        for i in range(starts.size):
+            s = starts[i]
+            vals[i] = _leaf(row[s:s + lens[i]], P)
+        out[r] = _combine(vals, prog)
+        _ldmxcsr(old)
+
+
+def _bits32(b, top, low, mag):
+    """Per row of 32-bit float patterns b [R, C] (viewed signed or unsigned): the largest and
+    the smallest pattern, and the largest magnitude pattern (a NaN's exceeds inf's)."""
+    for r in prange(b.shape[0]):
+        row = b[r]
+        hi = row[0]
+        lo = hi
+        a = MAG32 & 0
+        for j in range(row.size):
+            v = row[j]
+            hi = max(hi, v)
+            lo = min(lo, v)
+            a = max(a, v & MAG32)
+        top[r] = hi
+        low[r] = lo
+        mag[r] = a
+
+
+def _bits64(b, top, low, mag):
+    """`_bits32` for 64-bit patterns."""
+    for r in prange(b.shape[0]):
+        row = b[r]
+        hi = row[0]
+        lo = hi
+        a = MAG64 & 0
+        for j in range(row.size):
+            v = row[j]
+            hi = max(hi, v)
+            lo = min(lo, v)
+            a = max(a, v & MAG64)
+        top[r] = hi
+        low[r] = lo
+        mag[r] = a
+
+
+def _arg_chunks(x, chunk, is_max, best, where):
+    """Per row r of x [R, C] and chunk c: the best value (DAZ compares; NaN and values no better
+    than the start never win) and the first index holding it (-1: none)."""
+    R = x.shape[0]
+    nc = best.shape[1]
+    for item in prange(R * nc):
+        old = _stmxcsr()
+        _ldmxcsr(old | FTZ_DAZ)
+        r = item // nc
+        s = (item % nc) * chunk
+        e = min(x.shape[1], s + chunk)
+        part = x[r][s:e]
+        m = _lanes_max(part) if is_max else _lanes_min(part)
+        b = best[r, item % nc]
+        w = -1
+        if (m > b) if is_max else (m < b):      # the first element equal to it (under DAZ)
+            for j in range(part.size):
+                if part[j] == m:
+                    b = part[j]
+                    w = s + j
+                    break
+        best[r, item % nc] = b
+        where[r, item % nc] = w
+        _ldmxcsr(old)
+
+
+def _mxcsr_intrinsics():
+    """numba intrinsics reading and writing MXCSR (`_stmxcsr()`, `_ldmxcsr(v)`)."""
+    import llvmlite.ir as ir
+    from numba import types as nt
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    def call(builder, name, ptr):
+        fnty = ir.FunctionType(ir.VoidType(), [ir.IntType(8).as_pointer()])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, name)
+        builder.call(fn, [builder.bitcast(ptr, ir.IntType(8).as_pointer())])
+
+    @intrinsic
+    def _stmxcsr(typingctx):
+        def codegen(context, builder, sig, args):
+            ptr = cgutils.alloca_once(builder, ir.IntType(32))
+            call(builder, "llvm.x86.sse.stmxcsr", ptr)
+            return builder.load(ptr)
+        return nt.uint32(), codegen
+
+    @intrinsic
+    def _ldmxcsr(typingctx, v):
+        def codegen(context, builder, sig, args):
+            ptr = cgutils.alloca_once(builder, ir.IntType(32))
+            builder.store(args[0], ptr)
+            call(builder, "llvm.x86.sse.ldmxcsr", ptr)
+            return context.get_dummy_value()
+        return nt.void(nt.uint32), codegen
+
+    return {"_stmxcsr": _stmxcsr, "_ldmxcsr": _ldmxcsr}
+
+
+_JIT = Jit(globals(), ("_leaf8", "_leaf4", "_leaf", "_combine", "_lanes_max", "_lanes_min"),
+           ("_sum_leaves", "_sum_rows", "_bits32", "_bits64", "_arg_chunks"),
+           serial_only=("_combine_ftz",), extra=_mxcsr_intrinsics)
+
+
+def _run(name, *args):
+    _JIT.load()
+    if _JIT.threads <= 1:
+        return _JIT.serial[name](*args)
+    with _LOCK:
+        return _JIT.parallel[name](*args)
+
+
+# ----------------------------------------------------------------- plans (Python)
+
+@functools.lru_cache(maxsize=64)
+def full_plan(n: int, P: int, leaf: int, nthreads: int):
+    """The leaves and program of Eigen's FullReducer: shards of n // nthreads values (trees
+    from their own start); the remainder's sum, then each shard added to it in order."""
+    if nthreads == 1:
+        return red.tree_plan(n, 0, P, leaf)
+    bs = n // nthreads
+    nb = n // bs
+    starts, lens, prog = [], [], []
+
+    def add(s, m):
+        st, ln, pg = red.tree_plan(m, s, P, leaf)
+        base = len(starts)
+        starts.extend((st + s).tolist())
+        lens.extend(ln.tolist())
+        prog.extend([c + base if c >= 0 else c for c in pg.tolist()])
+
+    if nb * bs < n:
+        add(nb * bs, n - nb * bs)
+    else:
+        prog.append(-1)
+    for i in range(nb):
+        add(i * bs, bs)
+        prog.append(-2)
+    return (np.array(starts, np.int64), np.array(lens, np.int64), np.array(prog, np.int64))
+
+
+# ----------------------------------------------------------------- dispatch
+
+def accepts(inputs, attrs) -> bool:
+    """Large float32/float64 inputs when numba is available."""
+    x = inputs.get("input")
+    return (x is not None and x.dtype in (np.float32, np.float64) and x.size >= MIN_ELEMENTS
+            and _JIT.load())
+
+
+def _view(x, axis, keep_dims):
+    """(kind, plan, 2-D view): 'full' (one row), 'rows' (trailing axes reduced), or None."""
+    p = red.plan(x.shape, axis, keep_dims)
+    flat = np.ascontiguousarray(x).reshape(-1)
+    if p.ndims == 1 and p.reduce_first:
+        return "full", p, flat.reshape(1, -1)
+    if p.ndims == 2 and not p.reduce_first:
+        return "rows", p, flat.reshape(p.data_reshape)
+    return None, p, None
+
+
+def fused_sum(x, axis, keep_dims):
+    """(the sums in the output shape, values per output), or None to hand back to numpy."""
+    kind, p, v = _view(x, axis, keep_dims)
+    if kind is None:
+        return None
+    P = WIDTH[x.dtype.name]
+    R, C = v.shape
+    if kind == "full":
+        nt = red.threads(C, red.coeff_cost(x.dtype.itemsize, P), red.tf_threads())
+        starts, lens, prog = full_plan(C, P, 1024, nt)
+        vals = np.empty(starts.size, x.dtype)
+        groups = np.linspace(0, starts.size, min(starts.size, 8 * _JIT.threads) + 1).astype(np.int64)
+        _run("_sum_leaves", v[0], starts, lens, P, groups, vals)
+        out = np.empty(1, x.dtype)
+        _JIT.serial["_combine_ftz"](vals, prog, out)
+    else:
+        if C % P and R > 1:
+            return None          # rows starting at different packet offsets: left to numpy
+        out = np.empty(R, x.dtype)
+        starts, lens, prog = red.tree_plan(C, 0, P, 1024)
+        _run("_sum_rows", v, starts, lens, prog, P, out)
+    if np.isnan(out).any():
+        return None              # NaN payloads: numpy's reference follows TF's operand order
+    return daz(out).reshape(p.out_shape), C
+
+
+#: float dtype -> (signed and unsigned views, the kernel, inf's pattern, the sign bit)
+_BITS = {np.dtype(np.float32): (np.int32, np.uint32, "_bits32", 0x7f800000, 1 << 31),
+         np.dtype(np.float64): (np.int64, np.uint64, "_bits64", 0x7ff0000000000000, 1 << 63)}
+
+
+def fused_minmax(is_max, x, axis, keep_dims):
+    """Max/Min in the output shape, or None (a NaN, or a result that is zero or denormal).
+
+    From the bit patterns: viewed signed, the largest pattern is the largest float when it is
+    not negative, else (all negative) the smallest pattern is; viewed unsigned, the largest is
+    the smallest float when it has the sign bit (some value is negative), else the smallest
+    pattern is. A magnitude pattern above inf's is a NaN."""
+    kind, p, v = _view(x, axis, keep_dims)
+    if kind is None:
+        return None
+    signed, unsigned, kernel, inf_bits, sign = _BITS[x.dtype]
+    b = v.view(signed if is_max else unsigned)
+    if kind == "full":
+        n = b.shape[1] // CHUNK * CHUNK
+        parts = [b[0, :n].reshape(-1, CHUNK), b[:, n:]]
+    else:
+        parts = [b]
+    tops, lows, mags = [], [], []
+    for part in parts:
+        if part.size == 0:
+            continue
+        t, lo, m = (np.empty(part.shape[0], b.dtype) for _ in range(3))
+        _run(kernel, part, t, lo, m)
+        tops.append(t), lows.append(lo), mags.append(m)
+    top, low, mag = (np.concatenate(a) for a in (tops, lows, mags))
+    if kind == "full":
+        top, low, mag = top.max(keepdims=True), low.min(keepdims=True), mag.max(keepdims=True)
+    if (mag.astype(np.uint64) > inf_bits).any():
+        return None
+    if is_max:
+        best = np.where(top >= 0, top, low)
+    else:
+        best = np.where(top >= sign, top, low)
+    out = best.astype(b.dtype).view(x.dtype)
+    if (np.abs(out) < np.finfo(x.dtype).tiny).any():
+        return None
+    return out.reshape(p.out_shape)
+
+
+def fused_arg(is_max, x, axis):
+    """ArgMax/ArgMin indices along `axis` when it is the last one, else None."""
+    if axis != x.ndim - 1:
+        return None
+    C = x.shape[-1]
+    R = x.size // C
+    v = np.ascontiguousarray(x).reshape(R, C)
+    nc = -(-C // CHUNK)
+    top = np.finfo(x.dtype).max
+    best = np.full((R, nc), -top if is_max else top, x.dtype)   # Eigen's start: (0, lowest)
+    where = np.empty((R, nc), np.int64)
+    _run("_arg_chunks", v, CHUNK, is_max, best, where)
+    won = where >= 0
+    best = np.where(won, daz(best), -np.inf if is_max else np.inf)   # chunks compared under DAZ
+    pick = np.argmax(best, axis=1) if is_max else np.argmin(best, axis=1)
+    idx = where[np.arange(R), pick]
+    return np.where(won[np.arange(R), pick], idx, 0).reshape(x.shape[:-1])
