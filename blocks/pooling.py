@@ -130,17 +130,6 @@ def _expect(port, want, got, what):
 
 # ----------------------------------------------------------------- shape functions
 
-def _no_qint8_kernel(a):
-    """MaxPool's OpDef allows qint8 but no CPU kernel registers it: TF's text, with the list
-    attrs that `binding`'s NodeDef printer leaves out (qint8 is declared only to get here)."""
-    lists = {k: "[" + ", ".join(str(v) for v in a[k]) + "]"
-             for k in ("explicit_paddings", "ksize", "strides")}
-    raise OpError("Could not find device for node: {{node MaxPool}} = MaxPool[T=DT_QINT8, "
-                  f'data_format="{a["data_format"]}", explicit_paddings={lists["explicit_paddings"]}, '
-                  f'ksize={lists["ksize"]}, padding="{a["padding"]}", strides={lists["strides"]}]',
-                  port="input")
-
-
 def _positive_ksize(a):
     if any(v <= 0 for v in a["ksize"]):
         raise OpError("Sliding window ksize must be positive. The specified or inferred ksize is: "
@@ -149,8 +138,6 @@ def _positive_ksize(a):
 
 def _max_pool_shape(ctx):
     a = ctx.attrs
-    if a.get("T") == "qint8":
-        _no_qint8_kernel(a)
     vector_attr_len(a, "ksize")
     vector_attr_len(a, "strides")
     _nhwc(a, "MaxPoolingOp")
@@ -268,8 +255,7 @@ def _geometry(attrs, x_shape):
 
 
 @block("MaxPool",
-       inputs=[Input("input", MAXPOOL_T + ("qint8",), type_attr="T",
-                     doc="4-D [batch, rows, cols, depth] (qint8: TF's no-kernel error)")],
+       inputs=[Input("input", MAXPOOL_T, type_attr="T", doc="4-D [batch, rows, cols, depth]")],
        attrs=[*_POOL_ATTRS, padding_attr("SAME", "VALID", "EXPLICIT"), EXPLICIT_PADDINGS,
               data_format_attr("NHWC", "NCHW", "NCHW_VECT_C")],
        outputs=[Output("output", "T")], shape=_max_pool_shape)
