@@ -35,7 +35,7 @@ def _cast_shape(ctx):
 
 
 @block("Cast",
-       inputs=[Input("x", type_attr="SrcT", doc="any dtype (a string only to string)")],
+       inputs=[Input("x", type_attr="SrcT", doc="a string converts only to a string")],
        attrs=[Attr("DstT", "type", doc="dtype to convert to"),
               Attr("Truncate", "bool", False,
                    doc="truncate instead of rounding when narrowing floats (TF's specialised pairs)")],
