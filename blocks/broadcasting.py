@@ -201,7 +201,8 @@ def _tile_shape(ctx):
 
 
 @block("Tile",
-       inputs=[Input("input", type_attr="T", doc="TileOp refuses uint16 and quantized types when it copies"),
+       inputs=[Input("input", type_attr="T",
+                     doc="TileOp refuses uint16 and quantized types when it copies"),
                Input("multiples", dt.INDEX, type_attr="Tmultiples", doc="1-D, one per input dim")],
        outputs=[Output("output", "T")], shape=_tile_shape)
 def tile(input, multiples):
