@@ -117,13 +117,14 @@ def check_page(path, cycles=1) -> int:
                 atol = None if same or got.shape != want.shape or got.dtype != want.dtype \
                     else summed_atol(b, arrays, got)
                 if atol is not None:
-                    with np.errstate(invalid="ignore"):
-                        diff = np.abs(got.astype(np.complex128) - want.astype(np.complex128))
-                        ratio = float(np.max(np.where(diff == 0, 0.0, diff / atol))) if diff.size else 0.0
+                    g, w = got.astype(np.float64), want.astype(np.float64)
+                    with np.errstate(invalid="ignore"):       # NaN against NaN, inf against inf: 0
+                        diff = np.where((np.isnan(g) & np.isnan(w)) | (g == w), 0.0, np.abs(g - w))
+                        ratio = float(np.max(diff / atol, initial=0.0))
                     same = ratio <= 1.0
                     mark, note = ("ok~ " if same else "DIFF"), f"  max |diff|/atol {ratio:.3g}"
                     if ratio == 0:
-                        note += " (signed zeros differ)"
+                        note += " (only signed zeros or NaN payloads differ)"
                 print(f"{mark} {os.path.basename(path)} {tag} {got.dtype}{list(got.shape)}{note}")
                 bad += not same
     return bad
