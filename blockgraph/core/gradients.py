@@ -111,8 +111,8 @@ class _Builder:
 
 
 def _input_value(v):
-    if isinstance(v, (list, tuple)) and v and all(isinstance(x, str) for x in v):
-        return list(v)
+    if isinstance(v, (list, tuple)):
+        return [_input_value(x) for x in v]
     if isinstance(v, dict) and "value" in v:
         return TensorLiteral.model_construct(value=v["value"], dtype=v.get("dtype"))
     return v
