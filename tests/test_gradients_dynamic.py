@@ -137,3 +137,16 @@ def test_unknown_shapes_give_the_static_gradient_for_any_batch_even_empty(tmp_pa
         assert got.ok and want.ok, [b.error for b in got if not b.ok]
         a, b = np.asarray(got["g.grad_outputs.0"]), np.asarray(want["g.grad_outputs.0"])
         assert a.shape == x.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes(), shape
+
+
+def test_an_invalid_block_on_the_path_is_named_not_an_internal_error(tmp_path):
+    """A block between the inputs and the outputs that is invalid (here a missing input): the
+    gradient block says which, located, instead of failing inside a gradient function."""
+    text = open(os.path.join(ROOT, "examples", "qat_train.yaml")).read().replace("a: x, b: w_q", "a: xx, b: w_q")
+    page = tmp_path / "p.yaml"
+    page.write_text(text)
+    msgs = [d.format() for d in blockgraph.load_page(str(page)).diagnostics]
+    assert any("refers to a missing block 'xx'" in m for m in msgs), msgs
+    assert any("block 'grad' (AddSymbolicGradients): gradients not built: block 'matmul' on the path is invalid" in m
+               for m in msgs), msgs
+    assert not any("internal error" in m for m in msgs), msgs
