@@ -12,10 +12,10 @@ import inspect
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.blockdef import Input, Kernel, Output, block
+from blockgraph.core.blockdef import Input, Kernel, Output, block, keeps_signature
 from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, merge, num_elements
-from blocks.kernels import eigen, ieee
+from blocks.kernels import eigen, ieee, pyfloat
 from blocks.kernels import elementwise as ew
 
 #: folding a statically known result costs little for small integer tensors (shape arithmetic)
@@ -115,7 +115,7 @@ def cwise(name, ports, dtypes, formula=None, *, eigen_op=None, out=None, out_dty
         extra = {a: call.attrs[a] for a in attr_names}
         return lowering(name, T, [call.sample[p] for p in ports], formula, eigen_op,
                         out_dtype or T, extra, scalar_only, same_size, check,
-                        plain, plain_ints, [p in call.constants for p in ports])
+                        plain, plain_ints, [call.constants.get(p) for p in ports])
     block(name, inputs=inputs, attrs=attrs, outputs=[Output(out, out_type)], shape=rule,
           aliases=aliases, kernels=kernels, doc=doc or f"TF's {name}, element-wise.",
           lower=lower)(compute)
@@ -144,18 +144,22 @@ def evaluate(name, T, arrays, formula, eigen_op=None, out_dtype=None, attrs=None
 
 
 def lowering(name, T, sample, formula, eigen_op, out_dtype, attrs, scalar_only, same_size,
-             check, plain, plain_ints, constant):
-    """`compute` specialised for inputs like `sample` (a lowered run; `constant[i]`: input i is
-    the same in every call): the plain ufunc where it is exact (see `cwise`), checked clean per
-    call, else `evaluate` with its broadcast and arithmetic worked out once."""
+             check, plain, plain_ints, constants):
+    """`compute` specialised for inputs like `sample` (a lowered run; `constants[i]`: input i's
+    value when it is the same in every call, else None): the plain operation where it is exact
+    (see `cwise`) — in Python floats for small float64 tensors (`pyfloat`), else the ufunc,
+    checked clean per call —, else `evaluate` with its broadcast and arithmetic worked out
+    once."""
     general = _lowered_evaluate(name, T, sample, formula, eigen_op, out_dtype, attrs,
                                 scalar_only, same_size)
+    kept = getattr(general, "keeps_signature", False)
     if check is not None:
         inner = general
 
-        def general(*xs):
+        def checked(*xs):
             check(T, *(_same_size(xs) if same_size else xs), **attrs)
             return inner(*xs)
+        general = _kept(checked, kept)
     if plain is None or same_size or attrs or (T not in ("float32", "float64") and not (
             plain_ints and dt.is_integer(T))):
         return general
@@ -164,6 +168,11 @@ def lowering(name, T, sample, formula, eigen_op, out_dtype, attrs, scalar_only, 
         if check is not None:
             return general
         return (lambda *xs: np.asarray(plain(*xs))) if zero_d else plain
+    shape = output_shape(sample)
+    if T == "float64" and math_size(shape) <= pyfloat.SMALL and (
+            plain in pyfloat.OPS or plain in pyfloat.UNARY):
+        return _kept(_small(plain, sample, shape, constants, general, check, T), kept)
+    constant = [c is not None for c in constants]
     if not all(ieee.clean(a) for a, c in zip(sample, constant) if c):
         return general
     varying = [i for i, c in enumerate(constant) if not c]
@@ -176,7 +185,7 @@ def lowering(name, T, sample, formula, eigen_op, out_dtype, attrs, scalar_only, 
             if clean(r) and (not vx or clean(x)) and (not vy or clean(y)):
                 return r
             return general(x, y)
-        return fast2
+        return _kept(fast2, kept)
 
     def fast(*xs):
         if check is not None:
@@ -187,7 +196,36 @@ def lowering(name, T, sample, formula, eigen_op, out_dtype, attrs, scalar_only, 
         if clean(r) and all(clean(xs[i]) for i in varying):
             return r
         return general(*xs)
-    return fast
+    return _kept(fast, kept)
+
+
+def _kept(fn, kept):
+    """fn marked `keeps_signature` when its fallback keeps it too (its fast path does)."""
+    return keeps_signature(fn) if kept else fn
+
+
+def _small(plain, sample, shape, constants, general, check, T):
+    """The pyfloat path of a small float64 block, `general` for values it does not take."""
+    if len(sample) == 2:
+        py = pyfloat.binary(plain, sample[0].shape, sample[1].shape, shape, *constants)
+    else:
+        py = pyfloat.unary(plain, shape)
+    if check is None and len(sample) == 2:
+        def small2(x, y):
+            r = py(x, y)
+            return general(x, y) if r is None else r
+        return small2
+
+    def small(*xs):
+        if check is not None:
+            check(T, *xs)
+        r = py(*xs)
+        return general(*xs) if r is None else r
+    return small
+
+
+def math_size(shape) -> int:
+    return int(np.prod(shape)) if len(shape) else 1
 
 
 def _same_size(xs):
@@ -208,8 +246,8 @@ def _lowered_evaluate(name, T, sample, formula, eigen_op, out_dtype, attrs, scal
     f = formula if not attrs else (lambda m, *xs: formula(m, *xs, **attrs))
     run = ew.lowered(f, T, [a.shape for a in sample], shape, out_dtype, scalar_only)
     if same_size:
-        return lambda x, y: run(x, y.reshape(x.shape))
-    return run
+        return keeps_signature(lambda x, y: run(x, y.reshape(x.shape)))
+    return keeps_signature(run)
 
 
 def large(n_min):

@@ -15,7 +15,8 @@ import math
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.blockdef import DECLINE, Attr, Input, Kernel, Output, block
+from blockgraph.core import binding
+from blockgraph.core.blockdef import DECLINE, Attr, Input, Kernel, Output, block, keeps_signature
 from blockgraph.core.gradients import gradient, no_gradient
 
 from .array_grad import _i32, _static_shape, _static_value
@@ -116,11 +117,18 @@ def _lower_sum(mean):
         keep, tiny = call.attrs["keep_dims"], float(np.finfo(np.float64).tiny)
         flat = x.ndim != 1
 
+        def reference(input, axis):
+            r = ref(input, axis, keep, "float64")
+            if r.dtype != np.float64 or r.shape != out_shape:
+                raise binding.Changed(call.attrs["T"])
+            return r
+
+        @keeps_signature
         def summed(input, axis):
             vals = input.reshape(-1).tolist() if flat else input.tolist()
             for t in vals:
                 if not (t >= safe or t <= -safe or t == 0):
-                    return ref(input, axis, keep, "float64")
+                    return reference(input, axis)
             lanes = [0.0] * P
             for i in range(0, v, P):
                 for j in range(P):
@@ -132,7 +140,7 @@ def _lower_sum(mean):
             if mean:
                 s /= n
             if s - s != 0 or (s != 0 and -tiny < s < tiny):     # not finite, or to be flushed
-                return ref(input, axis, keep, "float64")
+                return reference(input, axis)
             return np.array(s) if not out_shape else np.array([s]).reshape(out_shape)
         return summed
     return lower

@@ -163,6 +163,14 @@ class LowerCall:
         return tuple(self.sample)
 
 
+def keeps_signature(fn):
+    """Mark a function returned by `Kernel.lower` (one tensor output) that always returns an
+    ndarray of the output dtype and shape of the call it was lowered for: `binding.lower` then
+    does not check its results."""
+    fn.keeps_signature = True
+    return fn
+
+
 #: what a fast kernel returns to hand the call to the next kernel (e.g. a case it does not cover)
 DECLINE = type("Decline", (), {"__repr__": lambda self: "DECLINE"})()
 
