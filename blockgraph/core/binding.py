@@ -161,7 +161,25 @@ def bind(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None):
 def compute(defn: BlockDef, inputs: dict, attrs: dict, specs: list, ctx: CallContext | None = None):
     """Run the first kernel that takes the call and check what it returned against `specs`.
     Returns a list with one array (or list of arrays) per output."""
-    for kernel in defn.kernels:
+    kernels = defn.kernels
+    if len(kernels) == 1 and kernels[0].accepts is None:     # the common case: one kernel
+        kernel = kernels[0]
+        args = kernel.args
+        if args is None:
+            kwargs = {**inputs, **attrs}
+        else:
+            kwargs = {k: v for k, v in inputs.items() if k in args}
+            for k, v in attrs.items():
+                if k in args:
+                    kwargs[k] = v
+        result = kernel.fn(ctx, **kwargs) if defn.context else kernel.fn(**kwargs)
+        if result is DECLINE:
+            raise BlockBug(f"{defn.name}: every kernel declined the call")
+        out = defn.outputs
+        if len(out) == 1 and not out[0].list:
+            return [_checked(defn, out[0], result, specs[0])]
+        return checked_outputs(defn, result, specs)
+    for kernel in kernels:
         if kernel.accepts is not None and not kernel.accepts(inputs, attrs):
             continue
         args = kernel.args

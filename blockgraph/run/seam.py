@@ -32,7 +32,6 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass
-from functools import partial
 
 from ..core import binding, budget
 from ..core.blockdef import LowerCall
@@ -171,7 +170,6 @@ def memory_limit(task: Task, proceed) -> BlockResult:
         raise OpError(budget.limit_message(need, task.max_bytes, specs))
     r = proceed(task)
     if r.ok:
-        specs = task.bind()[1]
         budget.check_strings(list(r.outputs.values()), specs, task.max_bytes)
     return r
 
@@ -201,6 +199,13 @@ def _flat(specs):
         yield from (s if type(s) is list else [s])
 
 
+def _layer(wrapper, proceed):
+    """wrapper(task, proceed) as a function of the task (positional: no kwargs per call)."""
+    def layer(task):
+        return wrapper(task, proceed)
+    return layer
+
+
 class Seam:
     """The chain of wrappers of a run around `compute`; `execute(task)` runs it. `extra` are
     wrappers a run adds between timing and the memory limit (state commit, cache). `lower(bound)`
@@ -212,11 +217,11 @@ class Seam:
         self.wrappers = (capture_errors, timed, *extra, memory_limit)
         fn = compute
         for w in reversed(self.wrappers):
-            fn = partial(w, proceed=fn)
-        self._call = fn
+            fn = _layer(w, fn)
+        self.call = fn             # the composed chain: call(task) -> BlockResult
 
     def execute(self, task: Task) -> BlockResult:
-        return self._call(task)
+        return self.call(task)
 
     @property
     def lowerable(self) -> bool:
