@@ -206,22 +206,17 @@ def _kept(fn, kept):
 
 def _small(plain, sample, shape, constants, general, check, T):
     """The pyfloat path of a small float64 block, `general` for values it does not take."""
-    if len(sample) == 2:
-        py = pyfloat.binary(plain, sample[0].shape, sample[1].shape, shape, *constants)
-    else:
-        py = pyfloat.unary(plain, shape)
-    if check is None and len(sample) == 2:
-        def small2(x, y):
-            r = py(x, y)
-            return general(x, y) if r is None else r
-        return small2
+    if check is None:
+        if len(sample) == 2:
+            return pyfloat.binary(plain, sample[0].shape, sample[1].shape, shape, *constants,
+                                  other=general)
+        return pyfloat.unary(plain, shape, other=general)
+    py = _small(plain, sample, shape, constants, general, None, T)
 
-    def small(*xs):
-        if check is not None:
-            check(T, *xs)
-        r = py(*xs)
-        return general(*xs) if r is None else r
-    return small
+    def checked(*xs):
+        check(T, *xs)
+        return py(*xs)
+    return checked
 
 
 def math_size(shape) -> int:

@@ -22,7 +22,7 @@ from blockgraph.core.gradients import gradient, no_gradient
 from .array_grad import _i32, _static_shape, _static_value
 from .kernels import reduce as red
 from .kernels import reduce_fused as fused
-from .kernels import reduce_ops
+from .kernels import pyfloat, reduce_ops
 from .kernels.ieee import bf16_packet_nans, daz
 from .kernels.reduce_ops import bf16_round
 
@@ -115,7 +115,7 @@ def _lower_sum(mean):
         safe = float(reduce_ops.SAFE_SUM[np.dtype(np.float64)])
         ref = reduce_mean if mean else reduce_sum
         keep, tiny = call.attrs["keep_dims"], float(np.finfo(np.float64).tiny)
-        flat = x.ndim != 1
+        flat, write = x.ndim != 1, pyfloat.writer(out_shape)
 
         def reference(input, axis):
             r = ref(input, axis, keep, "float64")
@@ -141,7 +141,7 @@ def _lower_sum(mean):
                 s /= n
             if s - s != 0 or (s != 0 and -tiny < s < tiny):     # not finite, or to be flushed
                 return reference(input, axis)
-            return np.array(s) if not out_shape else np.array([s]).reshape(out_shape)
+            return write([s])
         return summed
     return lower
 

@@ -198,10 +198,16 @@ def _small_update(call, py, reference):
 
     @keeps_signature
     def small(*xs):
-        ls = [c if c is not None else rd(x) for c, rd, x in zip(consts, readers, xs)]
-        if all(ok(v) for v, c in zip(ls, consts) if c is None):
+        ls = []
+        for c, rd, x in zip(consts, readers, xs):
+            if c is None:
+                c = rd(x)
+                if not ok(c):
+                    break
+            ls.append(c)
+        else:
             new, *steps = py(*ls)
-            if ok(new) and all(ok(v) for v in steps):
+            if ok(new) and all(map(ok, steps)):
                 out = write(new)
                 ctx.assign(ports[0], out)
                 return out

@@ -23,7 +23,7 @@ from ..core.results import Results
 from ..core.variables import init_blocks
 from . import cancel, sequential
 from .plan import Plan, RunOptions
-from .program import Fallback, Program
+from .program import Program
 from .state import State, check_values, commit_updates
 
 #: how many times a run lowers its cycles (again after a lowered cycle fell back)
@@ -64,8 +64,8 @@ def run(executor, plan: Plan, feeds, options: RunOptions, *, cycles: int = 1, st
             try:
                 program = Program(plan, results, feeds, st, opts.seam, options.max_bytes,
                                   recorder.wanted if recorder is not None else None)
-            except Fallback:
-                program = None
+            except Exception:     # noqa: BLE001 - not lowerable (Fallback) or a block that
+                program = None    # cannot be bound again: the cycles run in full
     results.cycles = k
     results.state = st.snapshot()
     results.traces = recorder.arrays() if recorder is not None else {}

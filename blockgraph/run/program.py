@@ -156,9 +156,13 @@ class Program:
 
     # ------------------------------------------------------------ running
     def load(self, state) -> None:
-        """Set the Variables' slots from `state` (its values at the start of the next cycle)."""
+        """Set the Variables' slots from `state` (its values at the start of the next cycle);
+        their pending slots too (a cycle whose update stages nothing changes nothing)."""
+        s = self.slots
         for var, k in self.variables.items():
-            self.slots[k] = state.values[var]
+            s[k] = state.values[var]
+        for var, new in self.commits:
+            s[new] = s[var]
 
     def store(self, state) -> None:
         """Write the Variables' slots back to `state`."""

@@ -57,17 +57,18 @@ def _index(shape, out_shape):
     return full.reshape(-1).tolist()
 
 
-def binary(ufunc, xshape, yshape, out_shape, xconst=None, yconst=None):
-    """fn(x, y) -> x ufunc y (broadcast) as a float64 array of `out_shape`, or None when the
-    values are not clean; `xconst`/`yconst`: an operand's value when it is the same in every
-    call (checked once here: None is returned for every call if it is not clean)."""
+def binary(ufunc, xshape, yshape, out_shape, xconst=None, yconst=None, other=None):
+    """fn(x, y) -> x ufunc y (broadcast) as a float64 array of `out_shape`, or `other(x, y)`
+    (default: None) when the values are not clean; `xconst`/`yconst`: an operand's value when it
+    is the same in every call (checked once here: every call goes to `other` if it is not)."""
+    other = other or (lambda x, y: None)
     op = OPS[ufunc]
     n = int(np.prod(out_shape))
     rx, ry, out = reader(xshape), reader(yshape), writer(out_shape)
     xl = None if xconst is None else rx(xconst)
     yl = None if yconst is None else ry(yconst)
     if (xl is not None and not clean(xl)) or (yl is not None and not clean(yl)):
-        return lambda x, y: None
+        return other
     nx, ny = int(np.prod(xshape)), int(np.prod(yshape))
     ix, iy = _index(xshape, out_shape), _index(yshape, out_shape)
     mode = 0 if nx == ny == n else 1 if nx == 1 else 2 if ny == 1 else 3
@@ -76,7 +77,7 @@ def binary(ufunc, xshape, yshape, out_shape, xconst=None, yconst=None):
         a = xl if xl is not None else rx(x)
         b = yl if yl is not None else ry(y)
         if xl is None and not clean(a) or yl is None and not clean(b):
-            return None
+            return other(x, y)
         try:
             if mode == 0:
                 r = list(map(op, a, b))
@@ -87,20 +88,22 @@ def binary(ufunc, xshape, yshape, out_shape, xconst=None, yconst=None):
             else:
                 r = list(map(op, [a[i] for i in ix], [b[i] for i in iy]))
         except ZeroDivisionError:
-            return None
-        return out(r) if clean(r) else None
+            return other(x, y)
+        return out(r) if clean(r) else other(x, y)
     return fn
 
 
-def unary(ufunc, shape):
-    """fn(x) -> ufunc(x) (negative or square) as a float64 array, or None when not clean."""
+def unary(ufunc, shape, other=None):
+    """fn(x) -> ufunc(x) (negative or square) as a float64 array, or `other(x)` (default: None)
+    when the values are not clean."""
     op = UNARY[ufunc]
     rx, out = reader(shape), writer(shape)
+    other = other or (lambda x: None)
 
     def fn(x):
         a = rx(x)
         r = [v * v for v in a] if op is None else list(map(op, a))
         if not clean(r) or not clean(a):
-            return None
+            return other(x)
         return out(r)
     return fn
