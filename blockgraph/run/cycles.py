@@ -34,7 +34,8 @@ def run(executor, plan: Plan, feeds, options: RunOptions, *, cycles: int = 1, st
         trace=None, on_cycle=None) -> Results:
     """Run `cycles` cycles of `plan`; the Results of the last one, with `.state` (the
     Variables after it), `.cycles` (cycles run) and `.traces`. on_cycle(k, results) is called
-    after each cycle. On dask, the whole run is one task (cycles share state, so they cannot
+    after each cycle (a lowered cycle keeps no results: it gets the last cycle run in full's,
+    under the caller's np.errstate). On dask, the whole run is one task (cycles share state, so they cannot
     spread over a cluster)."""
     if executor.name == "dask":
         job = (plan, feeds, replace(options, callbacks=RunOptions().callbacks), cycles, state, trace)
