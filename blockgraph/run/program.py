@@ -5,15 +5,17 @@ Every output the cycles need gets a slot (an index into one list); each block th
 from cycle to cycle gets a step: its input slots, its output slots, and its call — the run's
 seam lowered for that block (`Seam.lower`: each wrapper composed once, around the kernel bound
 once for the cycle's input signature, `binding.lower`). So a lowered cycle goes through the same
-seam as a normal one, with no dicts, Tasks, BlockResults or bindings built per block.
+seam as a normal one, with no dicts, Tasks, BlockResults or bindings built per block. This is
+not a second executor: what a wrapper does per call stays in its lowered form, and a wrapper
+without one keeps the run from being lowered (`run.seam`).
 
 What can change between cycles: the Variables some block updates, the update blocks, and what
-reads them. Every other block is pure with the same inputs in every cycle, so its outputs are
-the cycle it was lowered from's (its slot is filled once; that is also what a cache would serve,
-as those are the blocks with a cache key). A Variable's output is its slot; an update block's
-CallContext writes the new value to a pending slot (`SlotContext`), and the end of a cycle moves
-each pending slot to its Variable's slot (the commit is a slot swap; values are made read-only
-as `State.commit` makes them).
+reads them. Every other block is pure with the same inputs in every cycle, so its slots keep the
+outputs it had in the cycle the program was prepared from (those are also the blocks a cache
+would serve). A Variable's output is its slot; an update block's CallContext writes the new
+value to a pending slot (`SlotContext`), and the end of a cycle moves each pending slot to its
+Variable's slot (the commit is a slot swap; values are made read-only as `State.commit` makes
+them).
 
 A lowered cycle keeps no results: the run's Results come from its last cycle, which runs the
 normal way, as does the first. Any exception in a lowered cycle — a block's error, a kernel
