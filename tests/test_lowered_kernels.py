@@ -128,13 +128,13 @@ def test_reductions_give_the_reference_bits(op, shape, axis, keep, f):
     ax = np.array(axis, np.int32)
     lowered, reference, _ = _lowered(op, {"input": np.ones(shape, f), "axis": ax},
                                      {"keep_dims": keep}, ("axis",))
-    for special in (0.0, 0.2, 0.6):
-        for _ in range(120):
+    for special in (0.0, 0.3):
+        for _ in range(60):
             _check(lowered, reference, (_draw(rng, f, shape, special), ax))
     big = np.full(shape, np.finfo(f).max, f)               # partial sums overflow
     _check(lowered, reference, (big, ax))
     tiny = float(np.finfo(f).tiny)
-    for _ in range(100):      # normal values whose partial sums may be denormal (then flushed)
+    for _ in range(40):       # normal values whose partial sums may be denormal (then flushed)
         k = rng.integers(2, 7, shape) * rng.choice([-1, 1], shape)
         _check(lowered, reference, (np.array(k * tiny / 2, f), ax))
 
