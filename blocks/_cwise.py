@@ -12,10 +12,10 @@ import inspect
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.blockdef import Input, Kernel, Output, block
+from blockgraph.core.blockdef import Input, Kernel, Output, block, keeps_signature
 from blockgraph.core.errors import OpError
 from blockgraph.core.shapes import fmt, merge, num_elements
-from blocks.kernels import eigen
+from blocks.kernels import eigen, ieee, pyfloat
 from blocks.kernels import elementwise as ew
 
 #: folding a statically known result costs little for small integer tensors (shape arithmetic)
@@ -69,7 +69,7 @@ RULES = {"broadcast": broadcast_rule, "unary": None, "same_shape": same_shape_ru
 
 def cwise(name, ports, dtypes, formula=None, *, eigen_op=None, out=None, out_dtype=None,
           rule=None, attrs=(), aliases=(), check=None, fused=None, doc="", port_doc=None,
-          allowed=None, scalar_only=False):
+          allowed=None, scalar_only=False, plain=None, plain_ints=False):
     """Declare element-wise block `name` with input `ports` (sharing type attr T, registered for
     `dtypes`; a fixed dtype when `dtypes` is one name like "bool") and output `out`.
 
@@ -77,7 +77,10 @@ def cwise(name, ports, dtypes, formula=None, *, eigen_op=None, out=None, out_dty
     eigen_op names the blocks.kernels.eigen op used for the dtypes it supports. rule: "broadcast"
     (default for two inputs), "same_shape", "same_size", or a shape function. check(T, *inputs,
     **attrs) raises TF's run-time errors before computing. fused: a `Kernel` tried first.
-    scalar_only: TF's functor has no packet code (every element takes the scalar path)."""
+    scalar_only: TF's functor has no packet code (every element takes the scalar path).
+    plain: the numpy ufunc equal to the formula on clean float32/float64 values (no NaN, no
+    denormal in or out: `ieee.clean`), and on every integer value when `plain_ints`; lowered
+    runs call it directly (`lowering`), the formula otherwise."""
     caller = inspect.stack()[1].frame.f_globals
     module = caller["__name__"]
     out = out or ("z" if len(ports) > 1 else "y")
@@ -106,8 +109,16 @@ def cwise(name, ports, dtypes, formula=None, *, eigen_op=None, out=None, out_dty
     compute.__qualname__ = compute.__name__ = "_compute_" + name.lower()
     caller[compute.__name__] = compute       # module-level, as the parallel executors want
     kernels = [fused] if fused is not None else []
+
+    def lower(call):
+        T = call.attrs.get("T", dtypes if fixed else None)
+        extra = {a: call.attrs[a] for a in attr_names}
+        return lowering(name, T, [call.sample[p] for p in ports], formula, eigen_op,
+                        out_dtype or T, extra, scalar_only, same_size, check,
+                        plain, plain_ints, [call.constants.get(p) for p in ports])
     block(name, inputs=inputs, attrs=attrs, outputs=[Output(out, out_type)], shape=rule,
-          aliases=aliases, kernels=kernels, doc=doc or f"TF's {name}, element-wise.")(compute)
+          aliases=aliases, kernels=kernels, doc=doc or f"TF's {name}, element-wise.",
+          lower=lower)(compute)
     return compute
 
 
@@ -130,6 +141,108 @@ def evaluate(name, T, arrays, formula, eigen_op=None, out_dtype=None, attrs=None
         raise OpError(f"{name} has no kernel for {T} here")   # pragma: no cover - declared dtypes
     f = formula if not attrs else (lambda m, *xs: formula(m, *xs, **attrs))
     return ew.run(f, T, arrays, shape, out_dtype, scalar_only)
+
+
+def lowering(name, T, sample, formula, eigen_op, out_dtype, attrs, scalar_only, same_size,
+             check, plain, plain_ints, constants):
+    """`compute` specialised for inputs like `sample` (a lowered run; `constants[i]`: input i's
+    value when it is the same in every call, else None): the plain operation where it is exact
+    (see `cwise`) — in Python floats for small float64 tensors (`pyfloat`), else the ufunc,
+    checked clean per call —, else `evaluate` with its broadcast and arithmetic worked out
+    once."""
+    general = _lowered_evaluate(name, T, sample, formula, eigen_op, out_dtype, attrs,
+                                scalar_only, same_size)
+    kept = getattr(general, "keeps_signature", False)
+    if check is not None:
+        inner = general
+
+        def checked(*xs):
+            check(T, *(_same_size(xs) if same_size else xs), **attrs)
+            return inner(*xs)
+        general = _kept(checked, kept)
+    if plain is None or same_size or attrs or (T not in ("float32", "float64") and not (
+            plain_ints and dt.is_integer(T))):
+        return general
+    zero_d = np.ndim(plain(*sample)) == 0
+    if T not in ("float32", "float64"):            # integers: the ufunc is the formula
+        if check is not None:
+            return general
+        return (lambda *xs: np.asarray(plain(*xs))) if zero_d else plain
+    shape = output_shape(sample)
+    if T == "float64" and math_size(shape) <= pyfloat.SMALL and (
+            plain in pyfloat.OPS or plain in pyfloat.UNARY):
+        return _kept(_small(plain, sample, shape, constants, general, check, T), kept)
+    constant = [c is not None for c in constants]
+    if not all(ieee.clean(a) for a, c in zip(sample, constant) if c):
+        return general
+    varying = [i for i, c in enumerate(constant) if not c]
+    clean = ieee.clean
+    if len(sample) == 2 and not zero_d and check is None:
+        vx, vy = 0 in varying, 1 in varying
+
+        def fast2(x, y):
+            r = plain(x, y)
+            if clean(r) and (not vx or clean(x)) and (not vy or clean(y)):
+                return r
+            return general(x, y)
+        return _kept(fast2, kept)
+
+    def fast(*xs):
+        if check is not None:
+            check(T, *xs, **attrs)
+        r = plain(*xs)
+        if zero_d:
+            r = np.asarray(r)
+        if clean(r) and all(clean(xs[i]) for i in varying):
+            return r
+        return general(*xs)
+    return _kept(fast, kept)
+
+
+def _kept(fn, kept):
+    """fn marked `keeps_signature` when its fallback keeps it too (its fast path does)."""
+    return keeps_signature(fn) if kept else fn
+
+
+def _small(plain, sample, shape, constants, general, check, T):
+    """The pyfloat path of a small float64 block, `general` for values it does not take."""
+    if check is None:
+        if len(sample) == 2:
+            return pyfloat.binary(plain, sample[0].shape, sample[1].shape, shape, *constants,
+                                  other=general)
+        return pyfloat.unary(plain, shape, other=general)
+    py = _small(plain, sample, shape, constants, general, None, T)
+
+    def checked(*xs):
+        check(T, *xs)
+        return py(*xs)
+    return checked
+
+
+def math_size(shape) -> int:
+    return int(np.prod(shape)) if len(shape) else 1
+
+
+def _same_size(xs):
+    return [xs[0], xs[1].reshape(xs[0].shape)]
+
+
+def _lowered_evaluate(name, T, sample, formula, eigen_op, out_dtype, attrs, scalar_only,
+                      same_size):
+    """`evaluate` specialised for inputs like `sample`: fn(*arrays)."""
+    if same_size:
+        sample = _same_size(sample)
+    shape = output_shape(sample)
+    if eigen_op is not None and eigen.supported(eigen_op, T) or formula is None:
+        def evaluated(*xs):
+            return evaluate(name, T, _same_size(xs) if same_size else list(xs), formula,
+                            eigen_op, out_dtype, attrs, scalar_only)
+        return evaluated
+    f = formula if not attrs else (lambda m, *xs: formula(m, *xs, **attrs))
+    run = ew.lowered(f, T, [a.shape for a in sample], shape, out_dtype, scalar_only)
+    if same_size:
+        return keeps_signature(lambda x, y: run(x, y.reshape(x.shape)))
+    return keeps_signature(run)
 
 
 def large(n_min):

@@ -208,16 +208,18 @@ FORMULAS = {"Add": _add_any, "AddV2": _add, "Sub": _sub, "Mul": _mul}
 
 XY = ("x", "y")
 cwise("Add", XY, F + I[:3] + ("int64", "uint8") + C + ("string",), _add_any, aliases=(),
-      doc="x + y with broadcasting (strings: concatenation).", fused=cwise_fused.kernel("Add"))
+      doc="x + y with broadcasting (strings: concatenation).", fused=cwise_fused.kernel("Add"),
+      plain=np.add, plain_ints=True)
 cwise("AddV2", XY, ALL_ARITH, _add, doc="x + y with broadcasting.",
-      fused=cwise_fused.kernel("AddV2"))
+      fused=cwise_fused.kernel("AddV2"), plain=np.add, plain_ints=True)
 cwise("Sub", XY, ALL_ARITH, _sub, aliases=("Subtract",), doc="x - y with broadcasting.",
-      fused=cwise_fused.kernel("Sub"))
+      fused=cwise_fused.kernel("Sub"), plain=np.subtract, plain_ints=True)
 cwise("Mul", XY, ALL_ARITH, _mul, aliases=("Multiply",), doc="x * y with broadcasting.",
-      fused=cwise_fused.kernel("Mul"))
-cwise("Div", XY, ALL_ARITH, _div, check=INT_DIV_ZERO,
+      fused=cwise_fused.kernel("Mul"), plain=np.multiply, plain_ints=True)
+cwise("Div", XY, ALL_ARITH, _div, check=INT_DIV_ZERO, plain=np.divide,
       doc="x / y with broadcasting (integers truncate; division by zero is an error).")
-cwise("RealDiv", XY, F + C, _div, doc="x / y for floats and complex, with broadcasting.")
+cwise("RealDiv", XY, F + C, _div, doc="x / y for floats and complex, with broadcasting.",
+      plain=np.divide)
 cwise("DivNoNan", XY, F + C, _div_no_nan, doc="x / y, 0 where y is 0.")
 cwise("FloorDiv", XY, DIV_INT, _floor_div, check=INT_DIV_ZERO, doc="floor(x / y).")
 cwise("FloorMod", XY, DIV_INT, _floor_mod, check=INT_DIV_ZERO, scalar_only=True,

@@ -165,10 +165,12 @@ def _predicate(fn):
 
 # ----------------------------------------------------------------------------- declarations
 
-cwise("Neg", ("x",), F + I + C, _neg, aliases=("Negate",), doc="-x.")
+cwise("Neg", ("x",), F + I + C, _neg, aliases=("Negate",), doc="-x.", plain=np.negative,
+      plain_ints=True)
 cwise("Abs", ("x",), F + I, _abs, doc="|x|.")
 cwise("Sign", ("x",), F + I + C, _sign, doc="-1, 0 or 1 by the sign of x (complex: x / |x|).")
-cwise("Square", ("x",), F + I + U + C, _square, doc="x * x.")
+cwise("Square", ("x",), F + I + U + C, _square, doc="x * x.", plain=np.square,
+      plain_ints=True)
 cwise("Sqrt", ("x",), FC, _complex_sqrt, eigen_op="Sqrt", doc="The square root of x.")
 cwise("Rsqrt", ("x",), FC, None, eigen_op="Rsqrt", doc="1 / sqrt(x).")
 cwise("Reciprocal", ("x",), FC, None, eigen_op="Reciprocal", doc="1 / x.")

@@ -15,13 +15,15 @@ import math
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.blockdef import DECLINE, Attr, Input, Kernel, Output, block
+from blockgraph.core import binding
+from blockgraph.core.blockdef import DECLINE, Attr, Input, Kernel, Output, block, keeps_signature
 from blockgraph.core.gradients import gradient, no_gradient
 
 from . import _grad_shapes as gs
 from ._grad_shapes import i32
 from .kernels import reduce as red
 from .kernels import reduce_fused as fused
+from .kernels import pyfloat, reduce_ops
 from .kernels.ieee import bf16_packet_nans, daz
 from .kernels.reduce_ops import bf16_round
 
@@ -95,6 +97,59 @@ def _fused_min(input, axis, keep_dims):
     return DECLINE if r is None else r
 
 
+def _lower_sum(mean):
+    """`Kernel.lower` of Sum (mean=False) and Mean: float64 vectors reduced whole, under four
+    packets long (Eigen's leaf: packet lanes, a scalar tail, the lanes halved, the tail plus
+    them), summed in Python floats — the same IEEE double additions in the same order — when
+    every value is zero or at least 2^-969 (no partial sum can be denormal) and the result is
+    finite; other calls go to the kernel. Other dtypes and shapes: the kernel."""
+    def lower(call):
+        x, axis = call.sample["input"], call.constants.get("axis")
+        if call.attrs["T"] != "float64" or axis is None:
+            return None
+        p = red.plan(x.shape, axis, call.attrs["keep_dims"])
+        P = 4                                  # reduce_ops.WIDTH["float64"] (asserted below)
+        n = x.size
+        if p.data_reshape != (n,) or not p.reduce_first or not 0 < n < 4 * P:
+            return None
+        out_shape, v = p.out_shape, (n // P) * P
+        safe = float(reduce_ops.SAFE_SUM[np.dtype(np.float64)])
+        ref = reduce_mean if mean else reduce_sum
+        keep, tiny = call.attrs["keep_dims"], float(np.finfo(np.float64).tiny)
+        flat, write = x.ndim != 1, pyfloat.writer(out_shape)
+
+        def reference(input, axis):
+            r = ref(input, axis, keep, "float64")
+            if r.dtype != np.float64 or r.shape != out_shape:
+                raise binding.Changed(call.attrs["T"])
+            return r
+
+        @keeps_signature
+        def summed(input, axis):
+            vals = input.reshape(-1).tolist() if flat else input.tolist()
+            for t in vals:
+                if not (t >= safe or t <= -safe or t == 0):
+                    return reference(input, axis)
+            lanes = [0.0] * P
+            for i in range(0, v, P):
+                for j in range(P):
+                    lanes[j] += vals[i + j]
+            s = 0.0
+            for t in vals[v:]:
+                s += t
+            s += (lanes[0] + lanes[2]) + (lanes[1] + lanes[3])
+            if mean:
+                s /= n
+            if s - s != 0 or (s != 0 and -tiny < s < tiny):     # not finite, or to be flushed
+                return reference(input, axis)
+            return write([s])
+        return summed
+    return lower
+
+
+assert reduce_ops.WIDTH["float64"] == 4
+
+
 def _reduction(name, dtypes, fused_fn=None, **kw):
     kernels = [Kernel("fused", fused_fn, accepts=fused.accepts)] if fused_fn else []
     return block(name, inputs=[Input("input", dtypes, type_attr="T"),
@@ -103,7 +158,7 @@ def _reduction(name, dtypes, fused_fn=None, **kw):
                  kernels=kernels, **kw)
 
 
-@_reduction("Sum", SUM_T, _fused_sum, aliases=("ReduceSum",))
+@_reduction("Sum", SUM_T, _fused_sum, aliases=("ReduceSum",), lower=_lower_sum(False))
 def reduce_sum(input, axis, keep_dims, T):
     """Sum of the elements along `axis` (integers wrap)."""
     if dt.is_integer(T):
@@ -111,7 +166,7 @@ def reduce_sum(input, axis, keep_dims, T):
     return _float_sum(input, axis, keep_dims, T)
 
 
-@_reduction("Mean", SUM_T, _fused_mean, aliases=("ReduceMean",))
+@_reduction("Mean", SUM_T, _fused_mean, aliases=("ReduceMean",), lower=_lower_sum(True))
 def reduce_mean(input, axis, keep_dims, T):
     """Mean along `axis`: TF's sum divided by the count (integers: truncated, in 64 bits)."""
     p = red.plan(input.shape, axis, keep_dims)

@@ -9,14 +9,18 @@ cycle. A Variable gets its first value from the page (`init:`) or from saved sta
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.blockdef import Attr, Input, Output, block
+from blockgraph.core import binding
+from blockgraph.core.blockdef import Attr, Input, Output, block, keeps_signature
 from blockgraph.core.errors import AttrError, OpError
 from blockgraph.core.shapes import fmt
 from blocks.core import tensor_value
-from blocks.kernels.ieee import bf16_packet_nans, cdiv, cmul, daz
+from blocks.kernels import pyfloat
+from blocks.kernels.ieee import bf16_packet_nans, cdiv, clean, cmul, daz
 
 TRAIN_TYPES = ("float16", "bfloat16", "float32", "float64", "complex64", "complex128")
 ASSIGN_TYPES = tuple(d for d in dt.ALL if d != "string")
@@ -152,6 +156,80 @@ def _add_sub_shape(ctx):
     ctx.set_output("output_ref", ctx.shape("ref"))
 
 
+# ----------------------------------------------------------------------------- lowered forms
+
+def _lowered_update(ufuncs, reference, py):
+    """`Kernel.lower` of an update whose float32/float64 formula is a chain of IEEE operations:
+    `ufuncs(*inputs)` gives (new value, every intermediate result) without DAZ/FTZ, which equal
+    the reference's when the inputs and intermediates are clean (`ieee.clean`); other values go
+    to `reference(ctx, *inputs, T)`. `py` is the same on lists of Python floats, taken for small
+    float64 Variables (`pyfloat`). Integer dtypes: the ufuncs are the formula."""
+    def lower(call):
+        T, ctx = call.attrs["T"], call.ctx
+        ports = call.ports
+        if T not in ("float32", "float64") and not dt.is_integer(T):
+            return None
+        if T in ("float32", "float64") and not all(clean(v) for v in call.constants.values()):
+            return None
+        if T == "float64" and call.sample[ports[0]].size <= pyfloat.SMALL:
+            return _small_update(call, py, reference)
+        varying = [i for i, p in enumerate(ports) if p not in call.constants]
+        check = T in ("float32", "float64")
+
+        def update(*xs):
+            new, *steps = ufuncs(*xs)
+            if type(new) is not np.ndarray:
+                new = np.asarray(new)
+            if check and not (clean(new) and all(clean(np.asarray(a)) for a in steps)
+                              and all(clean(xs[i]) for i in varying)):
+                return reference(ctx, *xs, T)
+            ctx.assign(ports[0], new)
+            return new
+        return update
+    return lower
+
+
+def _small_update(call, py, reference):
+    ctx, ports = call.ctx, call.ports
+    readers = [pyfloat.reader(call.sample[p].shape) for p in ports]
+    consts = [rd(call.constants[p]) if p in call.constants else None
+              for p, rd in zip(ports, readers)]
+    shape = call.sample[ports[0]].shape
+    write, ok, want = pyfloat.writer(shape), pyfloat.clean, np.dtype(np.float64)
+
+    @keeps_signature
+    def small(*xs):
+        ls = []
+        for c, rd, x in zip(consts, readers, xs):
+            if c is None:
+                c = rd(x)
+                if not ok(c):
+                    break
+            ls.append(c)
+        else:
+            new, *steps = py(*ls)
+            if ok(new) and all(map(ok, steps)):
+                out = write(new)
+                ctx.assign(ports[0], out)
+                return out
+        r = reference(ctx, *xs, call.attrs["T"])
+        if type(r) is not np.ndarray or r.dtype != want or r.shape != shape:
+            raise binding.Changed(call.attrs["T"])
+        return r
+    return small
+
+
+def _gd(var, alpha, delta):
+    step = delta * alpha
+    return var - step, step
+
+
+def _gd_py(var, alpha, delta):
+    a = alpha[0]
+    step = [d * a for d in delta]
+    return list(map(operator.sub, var, step)), step
+
+
 def _changed(ctx, ref, value, T, sign):
     ar = _Arith(T)
     r, v = _inputs(T, ref, value)
@@ -167,13 +245,17 @@ _ASSIGN_OP = dict(inputs=[Input("ref", dt.NUMBERS, type_attr="T", ref=True, doc=
                   context=True)
 
 
-@block("AssignAdd", **_ASSIGN_OP)
+@block("AssignAdd", **_ASSIGN_OP, lower=_lowered_update(
+    lambda r, v: (r + v,), lambda ctx, r, v, T: assign_add(ctx, r, v, T),
+    lambda r, v: (list(map(operator.add, r, v)),)))
 def assign_add(ctx, ref, value, T):
     """Add `value` to a Variable (committed at the end of the cycle); outputs the new value."""
     return _changed(ctx, ref, value, T, 1)
 
 
-@block("AssignSub", **_ASSIGN_OP)
+@block("AssignSub", **_ASSIGN_OP, lower=_lowered_update(
+    lambda r, v: (r - v,), lambda ctx, r, v, T: assign_sub(ctx, r, v, T),
+    lambda r, v: (list(map(operator.sub, r, v)),)))
 def assign_sub(ctx, ref, value, T):
     """Subtract `value` from a Variable (committed at the end of the cycle); outputs the new value."""
     return _changed(ctx, ref, value, T, -1)
@@ -186,7 +268,9 @@ def assign_sub(ctx, ref, value, T):
                Input("alpha", TRAIN_TYPES, type_attr="T", doc="learning rate (0-d)"),
                Input("delta", TRAIN_TYPES, type_attr="T", doc="the change, shaped like var")],
        attrs=[LOCKING], outputs=[Output("out", "T")],
-       shape=_update_shape("out", scalars=("alpha",), grad="delta"), context=True)
+       shape=_update_shape("out", scalars=("alpha",), grad="delta"), context=True,
+       lower=_lowered_update(_gd, lambda ctx, var, alpha, delta, T:
+                             apply_gradient_descent(ctx, var, alpha, delta, T), _gd_py))
 def apply_gradient_descent(ctx, var, alpha, delta, T):
     """var -= alpha * delta (TF: `var - delta * alpha`)."""
     ar = _Arith(T)

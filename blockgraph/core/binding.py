@@ -10,7 +10,7 @@ import numpy as np
 
 from . import dtypes as dt
 from . import opdefs
-from .blockdef import DECLINE, BlockDef, Spec
+from .blockdef import DECLINE, BlockDef, LowerCall, Spec
 from .contexts import CallContext, ShapeContext
 from .errors import BlockBug, OpError, tf_attr_float
 
@@ -169,7 +169,25 @@ def bind(defn: BlockDef, inputs: dict, attrs: dict, in_dtypes: dict, feed=None):
 def compute(defn: BlockDef, inputs: dict, attrs: dict, specs: list, ctx: CallContext | None = None):
     """Run the first kernel that takes the call and check what it returned against `specs`.
     Returns a list with one array (or list of arrays) per output."""
-    for kernel in defn.kernels:
+    kernels = defn.kernels
+    if len(kernels) == 1 and kernels[0].accepts is None:     # the common case: one kernel
+        kernel = kernels[0]
+        args = kernel.args
+        if args is None:
+            kwargs = {**inputs, **attrs}
+        else:
+            kwargs = {k: v for k, v in inputs.items() if k in args}
+            for k, v in attrs.items():
+                if k in args:
+                    kwargs[k] = v
+        result = kernel.fn(ctx, **kwargs) if defn.context else kernel.fn(**kwargs)
+        if result is DECLINE:
+            raise BlockBug(f"{defn.name}: every kernel declined the call")
+        out = defn.outputs
+        if len(out) == 1 and not out[0].list:
+            return [_checked(defn, out[0], result, specs[0])]
+        return checked_outputs(defn, result, specs)
+    for kernel in kernels:
         if kernel.accepts is not None and not kernel.accepts(inputs, attrs):
             continue
         args = kernel.args
@@ -181,6 +199,81 @@ def compute(defn: BlockDef, inputs: dict, attrs: dict, specs: list, ctx: CallCon
         if result is not DECLINE:
             return checked_outputs(defn, result, specs)
     raise BlockBug(f"{defn.name}: every kernel declined the call")   # the reference never does
+
+
+class Changed(Exception):
+    """A lowered call (`lower`) whose outputs are not of the dtypes and shapes it was lowered for
+    (the run then goes back to binding every call)."""
+
+
+def lower(defn: BlockDef, call: LowerCall, expect: list):
+    """`compute` specialised for calls with the dtypes and shapes of `call.sample`: the kernels
+    that accept such a call chosen once, each in its own specialised form (`Kernel.lower`) or
+    with its attrs bound. Returns fn(*inputs in `call.ports` order) -> the output (one tensor
+    output) or the list of outputs. The outputs are checked against `expect` (the sample call's:
+    (numpy dtype, shape) per output, a list of them for a list output); a difference raises
+    `Changed`, a kernel's error propagates."""
+    sample, attrs = call.sample, call.attrs
+    calls = [_lowered_kernel(defn, k, call) for k in defn.kernels
+             if k.accepts is None or k.accepts(sample, attrs)]
+    if not calls:
+        raise BlockBug(f"{defn.name}: every kernel declined the call")
+    kernel = calls[0] if len(calls) == 1 else _declining(defn, calls)
+    outs, specs = defn.outputs, call.specs
+    if len(outs) == 1 and not outs[0].list:
+        if getattr(kernel, "keeps_signature", False):
+            return kernel
+        want, shape = expect[0]
+        spec, out = specs[0], outs[0]
+
+        def single(*xs):
+            r = kernel(*xs)
+            if type(r) is not np.ndarray or r.dtype != want or r.shape != shape:
+                r = _checked(defn, out, r, spec)
+                if r.dtype != want or r.shape != shape:
+                    raise Changed(defn.name)
+            return r
+        return single
+
+    def several(*xs):
+        got = checked_outputs(defn, kernel(*xs), specs)
+        for o, v, e in zip(outs, got, expect):
+            if o.list and (len(v) != len(e) or any(a.dtype != d or a.shape != s
+                                                   for a, (d, s) in zip(v, e))) or \
+                    not o.list and (v.dtype != e[0] or v.shape != e[1]):
+                raise Changed(defn.name)
+        return got
+    return several
+
+
+def _lowered_kernel(defn, kernel, call: LowerCall):
+    """One kernel as fn(*inputs): its own specialised form, else its function with the attrs
+    it takes bound (and the CallContext first for context kernels)."""
+    if kernel.lower is not None:
+        fn = kernel.lower(call)
+        if fn is not None:
+            return fn
+    args = kernel.args
+    fixed = {k: v for k, v in call.attrs.items() if args is None or k in args}
+    taken = tuple((i, p) for i, p in enumerate(call.ports) if args is None or p in args)
+    fn, ctx = kernel.fn, call.ctx if defn.context else None
+
+    def generic(*xs):
+        kw = dict(fixed)
+        for i, p in taken:
+            kw[p] = xs[i]
+        return fn(ctx, **kw) if ctx is not None else fn(**kw)
+    return generic
+
+
+def _declining(defn, calls):
+    def first_taker(*xs):
+        for c in calls:
+            r = c(*xs)
+            if r is not DECLINE:
+                return r
+        raise BlockBug(f"{defn.name}: every kernel declined the call")
+    return first_taker
 
 
 def checked_outputs(defn: BlockDef, result, specs) -> list:

@@ -20,7 +20,8 @@ The contracts, documented once:
   reference kernel (numpy); `kernels=[Kernel(...)]` adds faster ones (fused numba loops), tried
   first, each taken when its `accepts(inputs, attrs)` says so. A block declared with
   `context=True` gets a `CallContext` as its first argument (a feed, output specs, the memory
-  limit, state), never module globals.
+  limit, state), never module globals. `lower=` gives the reference kernel a specialised form
+  for many-cycle runs (`Kernel.lower`, `LowerCall`).
 - **pure or stateful**: a pure block's outputs depend only on its inputs and attrs (results may be
   reused); `stateful=True` blocks read or write Variables: a block declared `variable=True` holds
   one (its kernel reads it through `CallContext.state`), and an update block's `ref=True` ports
@@ -113,10 +114,15 @@ class Output:
 @dataclass(frozen=True)
 class Kernel:
     """One implementation of a block. `accepts(inputs, attrs)` says whether it takes this call
-    (None: always); it may also return `DECLINE` from inside when it finds it cannot."""
+    (None: always), from the inputs' dtypes and shapes and the attrs only (a lowered run decides
+    once per signature); the kernel may also return `DECLINE` from inside when it finds it
+    cannot. `lower(call)` (optional) specialises the kernel for one signature of a many-cycle
+    run: given a `LowerCall`, it returns `fn(*inputs)` giving the kernel's bits for every call of
+    that signature, or None to be called as usual."""
     name: str
     fn: Callable
     accepts: Callable | None = None
+    lower: Callable | None = None
 
     @cached_property
     def args(self) -> frozenset | None:
@@ -137,6 +143,32 @@ class Describe:
     input's value (a literal or a saved result) or None."""
     quantizes: dict
     grid: Callable | None = None
+
+
+@dataclass(slots=True, eq=False)
+class LowerCall:
+    """What `Kernel.lower` knows of the calls it specialises: the attrs (type attrs set), the
+    input arrays of the cycle it was lowered from (`sample`, {port: array}; later calls have
+    the same dtypes and shapes), the output Specs, the inputs that are the same in every call
+    (`constants`, {port: array}: literals and what only they feed), the CallContext (context
+    kernels) and `ports`, the order in which the returned function takes the inputs."""
+    attrs: dict
+    sample: dict
+    specs: list
+    constants: dict
+    ctx: Any = None
+
+    @property
+    def ports(self) -> tuple:
+        return tuple(self.sample)
+
+
+def keeps_signature(fn):
+    """Mark a function returned by `Kernel.lower` (one tensor output) that always returns an
+    ndarray of the output dtype and shape of the call it was lowered for: `binding.lower` then
+    does not check its results."""
+    fn.keeps_signature = True
+    return fn
 
 
 #: what a fast kernel returns to hand the call to the next kernel (e.g. a case it does not cover)
@@ -222,18 +254,19 @@ class BlockDef:
 
 def block(name: str, *, inputs=(), attrs=(), outputs=(), shape, prepare=None, feedable=False,
           stateful=False, variable=False, context=False, kernels=(), aliases=(), describe=None,
-          doc=None, **extra):
+          doc=None, lower=None, **extra):
     """Declare the decorated function as the reference kernel of block `name` and register it.
 
     shape: the shape function (see the module docstring). kernels: faster `Kernel`s tried first.
     prepare(attrs, ctx) may rewrite attrs once when the page is built (e.g. Const loading its
     file). feedable: the block takes a feed (`CallContext.feed`). aliases: other names of the op
     (TF's C++ API / enuSpace names). describe: a viewer hook saying what is special about the
-    block's results (see `blockgraph.view.describe`). extra:
+    block's results (see `blockgraph.view.describe`). lower: the reference kernel's specialised
+    form for many-cycle runs (`Kernel.lower`). extra:
     further declarations read by other registries (e.g. gradients).
     """
     def register(fn):
-        ref = Kernel("numpy", fn)
+        ref = Kernel("numpy", fn, lower=lower)
         allowed = {p.name for p in inputs} | {a.name for a in attrs}
         for p in inputs:
             allowed |= {p.type_attr, p.type_list_attr} - {None}

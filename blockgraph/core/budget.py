@@ -95,7 +95,12 @@ def tensor_bytes(dtype: str, shape: tuple, value=None) -> int:
 def check_strings(outputs, specs, max_bytes: int | None) -> None:
     """After a compute: OpError when its string outputs, counted by their real lengths, take
     the outputs over the limit (before they are kept, saved or printed)."""
-    if max_bytes is None or not any(_has_string(s) for s in specs):
+    if max_bytes is None:
+        return
+    for s in specs:
+        if _has_string(s):
+            break
+    else:
         return
     total = 0
     for value, spec in zip(outputs, specs):

@@ -6,10 +6,11 @@ refers to, run once). Each cycle runs every block once with the executor, then c
 cycle's updates. A cycle in which a block fails ends the run (its results are the ones shown).
 `trace` patterns (globs on BLOCK.PORT) record those outputs of every cycle.
 
-With the sequential executor, the cycles between the first and the last are replayed
-(`run.replay`): the same kernels on the same inputs, without the per-run bookkeeping; the
-callbacks of the run (progress) see the first and the last cycle's blocks, `on_cycle` every
-cycle. Any failure in a replayed cycle runs that cycle again the normal way, which reports it.
+With the sequential executor, the cycles between the first and the last are lowered
+(`run.program`): the same seam and kernels, composed once for the run, on slots instead of
+per-block results; the callbacks of the run (progress) see the first and the last cycle's
+blocks, `on_cycle` every cycle. A lowered cycle that raises is run again the normal way, which
+reports its failure; the run lowers again from there (at most LOWERINGS times).
 """
 from __future__ import annotations
 
@@ -22,15 +23,19 @@ from ..core.results import Results
 from ..core.variables import init_blocks
 from . import cancel, sequential
 from .plan import Plan, RunOptions
-from .replay import Fallback, Replay
+from .program import Program
 from .state import State, check_values, commit_updates
+
+#: how many times a run lowers its cycles (again after a lowered cycle fell back)
+LOWERINGS = 4
 
 
 def run(executor, plan: Plan, feeds, options: RunOptions, *, cycles: int = 1, state=None,
         trace=None, on_cycle=None) -> Results:
     """Run `cycles` cycles of `plan`; the Results of the last one, with `.state` (the
     Variables after it), `.cycles` (cycles run) and `.traces`. on_cycle(k, results) is called
-    after each cycle. On dask, the whole run is one task (cycles share state, so they cannot
+    after each cycle (a lowered cycle keeps no results: it gets the last cycle run in full's,
+    under the caller's np.errstate). On dask, the whole run is one task (cycles share state, so they cannot
     spread over a cluster)."""
     if executor.name == "dask":
         job = (plan, feeds, replace(options, callbacks=RunOptions().callbacks), cycles, state, trace)
@@ -38,21 +43,14 @@ def run(executor, plan: Plan, feeds, options: RunOptions, *, cycles: int = 1, st
     st = State(initial_values(plan, feeds, options, state))
     opts = replace(options, state=st, seam=options.seam.with_extra(commit_updates))
     recorder = Trace(trace) if trace else None
-    results, replay = None, None
+    results, program, lowerings = None, None, 0
     k = 0
     while k < cycles:
+        if program is not None and k < cycles - 1:      # the middle cycles, lowered
+            k = _lowered(program, k, cycles - 1, st, recorder, on_cycle, results)
+            program = None
+            continue
         k += 1
-        if replay is not None and k < cycles:       # a middle cycle: replayed
-            try:
-                replay.cycle(recorder.record_values if recorder is not None else None)
-                st.commit()
-                if on_cycle is not None:
-                    on_cycle(k, results)
-                cancel.check()
-                continue
-            except Fallback:          # run this cycle the normal way, which reports the failure
-                st.pending.clear()
-                replay = None
         results = executor.run(plan, feeds, opts)
         st.commit()
         if recorder is not None:
@@ -62,15 +60,42 @@ def run(executor, plan: Plan, feeds, options: RunOptions, *, cycles: int = 1, st
         if not results.ok:
             break
         cancel.check()
-        if replay is None and k < cycles - 1 and _replayable(executor, plan, options):
+        if k < cycles - 1 and lowerings < LOWERINGS and _lowerable(executor, opts):
+            lowerings += 1
             try:
-                replay = Replay(plan, results, feeds, st, options.max_bytes)
-            except Fallback:
-                replay = None
+                program = Program(plan, results, feeds, st, opts.seam, options.max_bytes,
+                                  recorder.wanted if recorder is not None else None)
+            except Exception:     # noqa: BLE001 - not lowerable (Fallback) or a block that
+                program = None    # cannot be bound again: the cycles run in full
     results.cycles = k
     results.state = st.snapshot()
     results.traces = recorder.arrays() if recorder is not None else {}
     return results
+
+
+def _lowered(program: Program, k: int, last: int, st: State, recorder, on_cycle, results) -> int:
+    """Run cycles k+1..last with `program` (under one np.errstate; on_cycle under the caller's);
+    the number of the last cycle it completed (a cycle that raised is left to the caller)."""
+    program.load(st)
+    outer = np.geterr()
+    try:
+        with np.errstate(all="ignore"):
+            while k < last:
+                try:
+                    program.cycle()
+                except Exception:     # noqa: BLE001 - run again the normal way, which reports it
+                    break
+                k += 1
+                if recorder is not None:
+                    recorder.record_pairs(program.traced_values())
+                program.commit()
+                if on_cycle is not None:
+                    with np.errstate(**outer):
+                        on_cycle(k, results)
+                cancel.check()
+    finally:
+        program.store(st)
+    return k
 
 
 def _one_task(plan, feeds, options, cycles, state, trace):
@@ -79,11 +104,11 @@ def _one_task(plan, feeds, options, cycles, state, trace):
                trace=trace)
 
 
-def _replayable(executor, plan: Plan, options: RunOptions) -> bool:
-    """Whether middle cycles may be replayed (`run.replay`): the sequential executor, with the
-    plain seam (a wrapper of the run, such as a cache, sees every block of every cycle), and
-    nothing freed early (--keep)."""
-    return executor.name == "sequential" and options.seam.extra == () and not options.keep
+def _lowerable(executor, options: RunOptions) -> bool:
+    """Whether middle cycles may be lowered (`run.program`): the sequential executor (the
+    others run every cycle as they run a page), a seam whose every wrapper has a lowered form,
+    and nothing freed early (--keep: the lowered cycles read the first cycle's outputs)."""
+    return executor.name == "sequential" and options.seam.lowerable and not options.keep
 
 
 def initial_values(plan: Plan, feeds, options: RunOptions, state=None) -> dict:
@@ -128,20 +153,17 @@ class Trace:
                 continue
             for suffix, _, a in r.items():
                 key = f"{r.id}.{suffix}"
-                if self._wanted(key, r.id):
+                if self.wanted(key, r.id):
                     self.seen.setdefault(key, []).append((self.cycle, a))
 
-    def record_values(self, values: dict) -> None:
-        """Record a replayed cycle's values ({(block, port): array or list of arrays})."""
+    def record_pairs(self, pairs) -> None:
+        """Record a lowered cycle's traced outputs ([(BLOCK.PORT[.I], array)], all wanted)."""
         self.cycle += 1
-        for (bid, port), v in values.items():
-            items = [(f"{bid}.{port}.{i}", a) for i, a in enumerate(v)] if isinstance(v, list) \
-                else [(f"{bid}.{port}", v)]
-            for key, a in items:
-                if self._wanted(key, bid):
-                    self.seen.setdefault(key, []).append((self.cycle, a))
+        for key, a in pairs:
+            self.seen.setdefault(key, []).append((self.cycle, a))
 
-    def _wanted(self, key: str, bid: str) -> bool:
+    def wanted(self, key: str, bid: str) -> bool:
+        """Whether output `key` (BLOCK.PORT[.I]) of block `bid` is traced."""
         hit = self._memo.get(key)
         if hit is None:
             hit = self._memo[key] = any(fnmatchcase(key, p) or fnmatchcase(bid, p)

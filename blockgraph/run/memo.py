@@ -51,6 +51,8 @@ def _without_value(s):
 
 def _signature(inputs: dict, in_dtypes: dict, feed) -> tuple:
     """The memo key of a call: each input's dtype and shape (and a feed's shape)."""
-    key = tuple((p, in_dtypes[p], v.shape) if type(v) is not list else
-                (p, tuple(in_dtypes[p]), tuple(a.shape for a in v)) for p, v in inputs.items())
-    return key if feed is None else key + (("<feed>", np.shape(feed)),)
+    key = [(p, in_dtypes[p], v.shape) if type(v) is not list else
+           (p, tuple(in_dtypes[p]), tuple([a.shape for a in v])) for p, v in inputs.items()]
+    if feed is not None:
+        key.append(("<feed>", np.shape(feed)))
+    return tuple(key)

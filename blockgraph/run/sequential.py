@@ -11,7 +11,7 @@ from ..core.gcpause import paused_gc
 from ..core.results import BlockResult, Results
 from . import cancel
 from .executors import Executor
-from .plan import Plan, RunOptions
+from .plan import Callbacks, Plan, RunOptions
 
 
 class Sequential(Executor):
@@ -43,21 +43,27 @@ def _run_in_order(plan, feeds, options, results):
     all_ok = True      # while every block so far is ok, no upstream check is needed
     blocks = plan.scope.blocks
     cb = options.callbacks
-    execute = options.seam.execute
-    release = plan.release_after() if options.keep else {}
+    on_start = None if type(cb).on_start is Callbacks.on_start else cb.on_start
+    on_block = None if type(cb).on_block is Callbacks.on_block else cb.on_block
+    execute = options.seam.call
+    release = plan.release_after() if options.keep else None
     stop = cancel.STOP
+    task = plan.task
     for bid in plan.order:
         b = blocks[bid]
         r = None if all_ok and b.valid else plan.outcome(bid, results, stopped=failed and options.fail_fast)
         if r is None:
-            cb.on_start(b)
-            r = execute(plan.task(bid, results, feeds, options))
+            if on_start is not None:
+                on_start(b)
+            r = execute(task(bid, results, feeds, options))
         results[bid] = r
         if not r.ok:
             all_ok = False
             failed = failed or r.status == "failed"
-        cb.on_block(r)
+        if on_block is not None:
+            on_block(r)
         if stop.is_set():
             raise KeyboardInterrupt
-        for done in release.get(bid, ()):
-            results[done].drop_outputs(options.keep)
+        if release is not None:
+            for done in release.get(bid, ()):
+                results[done].drop_outputs(options.keep)

@@ -21,7 +21,7 @@ class State:
         self.values: dict[str, np.ndarray] = {}
         self.pending: dict[str, np.ndarray] = {}
         for k, v in (values or {}).items():
-            self.values[k] = _frozen(v)
+            self.values[k] = frozen(v)
 
     def read(self, var: str) -> np.ndarray:
         try:
@@ -36,15 +36,17 @@ class State:
     def commit(self) -> None:
         """End of a cycle: every staged update becomes the Variables' value."""
         for k, v in self.pending.items():
-            self.values[k] = _frozen(v)
+            self.values[k] = frozen(v)
         self.pending = {}
 
     def snapshot(self) -> dict[str, np.ndarray]:
         return dict(self.values)
 
 
-def _frozen(a) -> np.ndarray:
-    a = np.asarray(a)
+def frozen(a) -> np.ndarray:
+    """`a` read-only (a copy when it is a view of memory it does not own)."""
+    if type(a) is not np.ndarray:
+        a = np.asarray(a)
     if a.flags.writeable:
         a = a.copy() if not a.flags.owndata else a
         a.flags.writeable = False
@@ -58,6 +60,13 @@ def commit_updates(task, proceed):
     if r.ok and task.updates:
         task.state.stage(task.updates)
     return r
+
+
+def _lower_commit(call, bound):
+    return call     # lowered: the block's CallContext stages into the program's slots
+
+
+commit_updates.lower = _lower_commit
 
 
 def check_values(scope, values: dict, source: str) -> dict:

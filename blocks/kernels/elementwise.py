@@ -266,6 +266,44 @@ def run(formula, dtype: str, arrays, shape, out_dtype=None, scalar_only=False):
     return out.reshape(shape)
 
 
+def lowered(formula, dtype: str, shapes, shape, out_dtype=None, scalar_only=False):
+    """`run` specialised for inputs of `shapes`: fn(*arrays) with the broadcast, the packet/tail
+    split and the arithmetic worked out once; no np.errstate (a lowered run enters it once)."""
+    shape = tuple(shape)
+    n = int(np.prod(shape)) if shape else 1
+    out_np = dt.to_numpy(out_dtype or dtype)
+    width = WIDTH.get(dtype, 1)
+    k = 0 if scalar_only else n - n % width
+    how = tuple(0 if math_size(s) == 1 and n != 1 else 1 if tuple(s) == shape else 2
+                for s in shapes)
+
+    def flat(arrays):
+        return [a.reshape(()) if h == 0 else a.reshape(-1) if h == 1 else
+                np.broadcast_to(a, shape).reshape(-1) for a, h in zip(arrays, how)]
+    if k == n or k == 0:
+        m = Arith(dtype, k == n)
+
+        def whole(*arrays):
+            res = np.asarray(formula(m, *flat(arrays)))
+            if res.shape != (n,):
+                res = np.broadcast_to(res, (n,))
+            return _as(res, out_np).reshape(shape)
+        return whole
+    packet, scalar = Arith(dtype, True), Arith(dtype, False)
+
+    def split(*arrays):
+        xs = flat(arrays)
+        out = np.empty(n, out_np)
+        out[:k] = formula(packet, *(_part(a, 0, k) for a in xs))
+        out[k:] = formula(scalar, *(_part(a, k, n) for a in xs))
+        return out.reshape(shape)
+    return split
+
+
+def math_size(shape) -> int:
+    return int(np.prod(shape)) if len(shape) else 1
+
+
 def _part(a, lo, hi):
     return a if a.ndim == 0 else a[lo:hi]
 

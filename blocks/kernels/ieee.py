@@ -28,6 +28,28 @@ def daz(a):
 
 ftz = daz   # the same flush, applied to a result
 
+#: arrays up to this size are checked by `clean` in a Python loop (cheaper than numpy's calls)
+SMALL = 32
+_TINY_F = {np.dtype(np.float32): float(np.finfo(np.float32).tiny),
+           np.dtype(np.float64): float(np.finfo(np.float64).tiny)}
+
+
+def clean(a: np.ndarray) -> bool:
+    """Whether float32/float64 array `a` holds no NaN and no denormal: then DAZ and FTZ leave it
+    as is, and no NaN rule applies to an operation on it (the lowered kernels' fast paths are
+    exact on clean values only). Zeros and infinities are clean."""
+    tiny = _TINY_F[a.dtype]
+    if a.size <= SMALL:
+        for v in (a.tolist() if a.ndim == 1 else a.reshape(-1).tolist()):
+            if not (v >= tiny or v <= -tiny or v == 0):
+                return False
+        return True
+    m = np.abs(a)
+    lo = m.min()                      # NaN when there is one
+    if lo >= tiny:
+        return True
+    return not (np.isnan(lo) or ((m < tiny) & (m > 0)).any())
+
 
 def cmul(a, b):
     """Complex `a * b` as Eigen's packets compute it (no fused multiply-add): re = ar*br - ai*bi,

@@ -78,6 +78,13 @@ def out_shape(shape, axes, keep_dims) -> tuple:
 
 
 def plan(shape, axes, keep_dims=False) -> Plan:
+    """TF's simplified reduction of an input of `shape` over `axes` (memoised: a page reduces
+    the same shapes again and again)."""
+    return _plan(tuple(shape), tuple(np.asarray(axes).reshape(-1).tolist()), bool(keep_dims))
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(shape, axes, keep_dims) -> Plan:
     axes = reduced_axes(shape, axes)
     bitmap = [i in axes for i in range(len(shape))]
     dims = list(shape)

@@ -4,7 +4,8 @@ and kept. One instance per run, holding that run's keys (`Keys.of`, worked out b
 and the index rows fetched for them in one go.
 
 Only ok results are kept; failed, skipped and keyless blocks (stateful, downstream of state)
-just run. A served entry bigger than the run's memory limit is not served: the block runs and
+just run. The wrapper has no lowered form (`run.seam`): it sees every block of every cycle, so
+a run with a cache runs each cycle in full. A served entry bigger than the run's memory limit is not served: the block runs and
 fails as it would have.
 """
 from __future__ import annotations
