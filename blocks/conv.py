@@ -14,7 +14,6 @@ import numpy as np
 from blockgraph.core.blockdef import Input, Output, block
 from blockgraph.core.errors import OpError
 from blockgraph.core.gradients import gradient
-from blockgraph.core.shapes import fmt
 
 from ._window import (DILATIONS, EXPLICIT_PADDINGS, STRIDES, USE_CUDNN, Unknown, check_padding,
                       data_format_attr, fallback, explicit_pads, known, nhwc_dims, padding_attr, rank4,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.gradients import gradient
 from blocks._cwise import cwise
 from blocks.nn_activations import ALPHA
 

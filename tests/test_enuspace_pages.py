@@ -11,7 +11,7 @@ import pytest
 from blockgraph import formats
 from blockgraph.api import load_page
 from blockgraph.cli import main
-from blockgraph.formats.enuspace import load, saved
+from blockgraph.formats.enuspace import load
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "enuspace")
 COUNTER = os.path.join(HERE, "project", "picture", "counter.svg")

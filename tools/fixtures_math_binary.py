@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 from math_fixture_util import (COMPLEX, FLOATS, INTS, MathBuilder, Rand, cpu_dtypes, int_extremes,  # noqa: E402
-                               nans, specials, store, storage, tfd, values, FIXTURES)
+                               specials, store, storage, tfd, values, FIXTURES)
 
 NAME = "math_binary"
 ARITH = ["Add", "AddV2", "Sub", "Mul", "Div", "RealDiv", "DivNoNan", "FloorDiv", "FloorMod", "TruncateDiv",
