@@ -3,8 +3,8 @@ BroadcastGradientArgs (the reduction axes of a broadcast, used by the gradients 
 broadcasting binary ops).
 
 Select/SelectV2 pass the chosen operand's bits untouched. ClipByValue is TF's
-`min(t, hi)` then `max(., lo)` (a NaN bound is ignored; the scalar path of the half types
-returns an operand as stored). AddN adds in TF's order (aggregate_ops.cc: the first n % 8
+`min(t, hi)` then `max(., lo)` (a NaN bound is ignored; a scalar bound makes TF use a scalar
+functor, whose half-type results are operands as stored; complex parts are clipped on their own). AddN adds in TF's order (aggregate_ops.cc: the first n % 8
 inputs — 8 if none, 9 if one — left to right, then each further chunk of 8 summed on its own
 and added), so half-type and float sums are TF's bit for bit.
 """
@@ -19,6 +19,7 @@ from blockgraph.core.gradients import gradient, no_gradient
 from blockgraph.core.shapes import fmt, merge
 from blocks._shape_helpers import value_spec
 from blocks.kernels import elementwise as ew
+from blocks.kernels import ieee
 
 SELECT_TYPES = dt.FLOATS + dt.INTEGERS + dt.COMPLEX + ("string", "bool")
 CLIP_TYPES = dt.FLOATS + dt.SIGNED + ("uint8", "uint16") + dt.COMPLEX
@@ -100,7 +101,7 @@ def _clip_shape(ctx):
 
 
 def _clip(m, t, lo, hi):
-    if m.kind in ("int", "complex"):
+    if m.kind == "int":
         r = np.where(hi < t, hi, t)
         return np.where(lo > r, lo, r)
     a, l, h = m.inp(t), m.inp(lo), m.inp(hi)
@@ -115,6 +116,17 @@ def _clip(m, t, lo, hi):
     return r
 
 
+def _clip_box(t, lo, hi):
+    """Complex: the real and imaginary parts clipped on their own (a box in the plane), each by
+    std::min then std::max on the DAZ'd parts."""
+    out = np.empty(t.shape, t.dtype)
+    for part in ("real", "imag"):
+        a, l, h = (ieee.daz(getattr(x, part)) for x in (t, lo, hi))
+        r = np.where(h < a, h, a)
+        setattr(out, part, np.where(r < l, l, r))
+    return out
+
+
 @block("ClipByValue",
        inputs=[Input("t", CLIP_TYPES, type_attr="T"),
                Input("clip_value_min", CLIP_TYPES, type_attr="T", doc="a scalar or t's shape"),
@@ -122,7 +134,12 @@ def _clip(m, t, lo, hi):
        outputs=[Output("output", "T")], shape=_clip_shape)
 def clip_by_value(t, clip_value_min, clip_value_max, T):
     """max(min(t, clip_value_max), clip_value_min), element-wise."""
-    return ew.run(_clip, T, [t, clip_value_min, clip_value_max], t.shape)
+    if T in dt.COMPLEX:
+        return _clip_box(t, clip_value_min, clip_value_max)
+    # bounds of t's shape: Eigen's cwiseMin/cwiseMax (packets and a tail); a scalar bound: a
+    # per-element functor, scalar everywhere
+    ternary = clip_value_min.shape == clip_value_max.shape == t.shape
+    return ew.run(_clip, T, [t, clip_value_min, clip_value_max], t.shape, scalar_only=not ternary)
 
 
 # ----------------------------------------------------------------------------- AddN
