@@ -137,14 +137,13 @@ def _glibc(name):
 
 
 def _complex_sigmoid(m, x):
-    """Eigen's logistic: e / (1 + e) with e = exp(x), 1 where e == inf."""
+    """Eigen's complex logistic (scalar only): e = cexp(x); 1 where e's real part is infinite,
+    else e / (e + 1) (the 1 added as a complex: -0 imaginary parts become +0) by libgcc."""
     z = m.inp(x)
-    flat = np.ascontiguousarray(z).reshape(-1)
-    e = (cplx.exp_packet(flat) if m.packet and x.dtype == np.complex64 else
-         cplx.exp_scalar(flat)).reshape(z.shape)
-    one = z.dtype.type(1)
-    r = m.div(e, m.add(one, e))
-    return np.where(e == np.inf, np.full_like(r, one), r)
+    e = cplx.exp_scalar(np.ascontiguousarray(z).reshape(-1)).reshape(z.shape)
+    ft = e.real.dtype.type
+    r = m.div(e, _complex(m.r(e.real + ft(1)), m.r(e.imag + ft(0)), e.dtype))
+    return np.where(np.isinf(e.real), np.ones_like(r), r)
 
 
 def _rounding(fn):
@@ -181,7 +180,7 @@ cwise("Cos", ("x",), FC, _glibc("ccos"), eigen_op="Cos", doc="cos(x).")
 cwise("Tanh", ("x",), FC, None, eigen_op="Tanh", doc="tanh(x).",
       fused=cwise_fused.kernel("Tanh"))
 cwise("Sigmoid", ("x",), FC, _complex_sigmoid, eigen_op="Sigmoid", doc="1 / (1 + e^-x).",
-      fused=cwise_fused.kernel("Sigmoid"))
+      fused=cwise_fused.kernel("Sigmoid"), scalar_only=True)
 cwise("Erf", ("x",), F, None, eigen_op="Erf", doc="The error function of x.")
 cwise("Floor", ("x",), F, _rounding(np.floor), doc="The largest integer not above x.")
 cwise("Ceil", ("x",), F, _rounding(np.ceil), doc="The smallest integer not below x.")
