@@ -58,14 +58,33 @@ def _sign(m, x):
 
 
 def _complex_sign(m, x):
-    """Eigen's scalar_sign_op<complex>: z * (1 / |z|), 0 for z == 0."""
+    """Eigen's sign of complex: packets divide each part by |z| computed on its own lane
+    (max * sqrt(1 + (min/max)^2), std::max/min keeping the lane's own part where a NaN is
+    met); the scalar tail multiplies by 1 / hypot. 0 for z == 0."""
     z = m.inp(x)
+    if m.packet:
+        re, im = z.real, z.imag
+        ar, ai = np.abs(re), np.abs(im)
+        out = np.empty(x.shape, x.dtype)
+        out.real, out.imag = _sign_lane(m, re, ar, ai), _sign_lane(m, im, ai, ar)
+        return out
     re, im = z.real, z.imag
     hyp = libm.call("hypotf" if x.dtype == np.complex64 else "hypot", re, im).reshape(re.shape)
     inv = m.r(1 / hyp)
     out = np.empty(x.shape, x.dtype)
     out.real, out.imag = m.r(re * inv), m.r(im * inv)
     return np.where(hyp == 0, np.zeros_like(out), out)
+
+
+def _sign_lane(m, v, a, b):
+    """One real lane of Eigen's complex psign: v / l, l = |z| from this lane's |part| a and
+    the other part's b; +0 where max(a, b) is 0."""
+    ft = a.dtype.type
+    mx = np.where(a < b, b, a)                      # pmax(a, b): a when unordered
+    mn = np.where(b < a, b, a)                      # pmin(a, b): a when unordered
+    r = m.r(mn / mx)
+    l = np.where(mn == 0, mx, m.r(mx * np.sqrt(m.r(ft(1) + m.r(r * r)))))
+    return np.where(mx == 0, ft(0), m.r(v / l))
 
 
 @computed
