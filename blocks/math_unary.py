@@ -136,14 +136,14 @@ def _complex_log(z):
 
 
 def _complex_log1p(m, x):
-    """Eigen's std_fallback::log1p: x * (log(1 + x) / ((1 + x) - 1)), x itself where 1 + x is 1
-    or equals its log."""
+    """Eigen's std_fallback::log1p (scalar only): x * (log(1 + x) / ((1 + x) - 1)), x itself
+    where 1 + x is 1 or equals its log; 1 is added to (and taken from) the real part alone."""
     z = m.inp(x)
-    one = z.dtype.type(1)
-    x1p = m.add(z, one)
+    ft = z.real.dtype.type
+    x1p = _complex(m.r(z.real + ft(1)), z.imag, z.dtype)
     lg = _complex_log(x1p)
-    keep = (x1p == one) | (x1p == lg)
-    r = m.mul(z, m.div(lg, m.sub(x1p, one)))
+    keep = (x1p == ft(1)) | (x1p == lg)
+    r = m.mul(z, m.div(lg, _complex(m.r(x1p.real - ft(1)), x1p.imag, z.dtype)))
     return np.where(keep, z, r)
 
 
@@ -193,7 +193,8 @@ cwise("Reciprocal", ("x",), FC, None, eigen_op="Reciprocal", doc="1 / x.")
 cwise("Exp", ("x",), FC, None, eigen_op="Exp", doc="e^x.", fused=cwise_fused.kernel("Exp"))
 cwise("Expm1", ("x",), FC, _complex_expm1, eigen_op="Expm1", doc="e^x - 1.")
 cwise("Log", ("x",), FC, None, eigen_op="Log", doc="The natural logarithm of x.")
-cwise("Log1p", ("x",), FC, _complex_log1p, eigen_op="Log1p", doc="log(1 + x).")
+cwise("Log1p", ("x",), FC, _complex_log1p, eigen_op="Log1p", doc="log(1 + x).",
+      scalar_only=True)
 cwise("Sin", ("x",), FC, _glibc("csin"), eigen_op="Sin", doc="sin(x).")
 cwise("Cos", ("x",), FC, _glibc("ccos"), eigen_op="Cos", doc="cos(x).")
 cwise("Tanh", ("x",), FC, None, eigen_op="Tanh", doc="tanh(x).",
