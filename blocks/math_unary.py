@@ -104,18 +104,9 @@ def _complex(re, im, dtype):
 
 
 def _complex_sqrt(m, x):
-    """Eigen's complex_sqrt: w = sqrt((|x| + hypot(x, y)) / 2), then the branch on x."""
-    z = m.inp(x)
-    re, im = z.real, z.imag
-    ft = re.dtype.type
-    hyp = libm.call("hypotf" if x.dtype == np.complex64 else "hypot", re, im).reshape(re.shape)
-    w = np.sqrt(m.r(ft(0.5) * m.r(np.abs(re) + hyp)))
-    w2 = m.r(ft(2) * w)
-    neg_w = np.where(im < 0, -w, w)
-    r_re = np.where(re == 0, w, np.where(re > 0, w, m.r(np.abs(im) / w2)))
-    r_im = np.where(re == 0, neg_w, np.where(re > 0, m.r(im / w2), neg_w))
-    inf = np.isinf(im)
-    return _complex(np.where(inf, ft(np.inf), r_re), np.where(inf, im, r_im), x.dtype)
+    """Eigen's psqrt_complex on the packet part, complex_sqrt on the tail."""
+    flat = np.ascontiguousarray(x).reshape(-1)
+    return (cplx.sqrt_packet if m.packet else cplx.sqrt_scalar)(flat).reshape(x.shape)
 
 
 def _complex_expm1(m, x):
