@@ -4,14 +4,13 @@ TanhGrad, SqrtGrad, RsqrtGrad, ReciprocalGrad (inputs of one size; y's shape).
 
 Formulas are TF's functors, operand order included (cwise_ops_gradients.h, relu_op_functor.h):
 the packet and scalar variants differ where TF's do (SigmoidGrad's product order, mul_no_nan
-in the packets of Sqrt/Rsqrt/ReciprocalGrad). Their own gradients: math_grad.py's, below.
+in the packets of Sqrt/Rsqrt/ReciprocalGrad). Their own gradients: math_unary_grad.py.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from blockgraph.core import dtypes as dt
-from blockgraph.core.gradients import gradient
 from blocks._cwise import cwise
 from blocks.nn_activations import ALPHA
 

@@ -331,6 +331,49 @@ class Gen:
         self.b(op, {"start": np.int32([0, 1]), "limit": np.int32([3, 4]), "delta": np.int32(1)}, None,
                tags=["rank"], err=True, note="start is checked first")
 
+    def matrix_edges(self):
+        """Appended last too: AddN where two NaNs of different sign and payload meet, at every packet and
+        tail position, for the group sizes whose compiled code keeps the other NaN (Add3..Add9, Add8p, the
+        bfloat16 4-wide tail); ClipByValue of complex parts with denormals and NaNs (scalar and full-shape
+        bounds) and of half types with full-shape bounds."""
+        op = "AddN"
+        nan_bits = {"float16": (0x7e01, 0xfe02), "bfloat16": (0x7fc1, 0xffc2), "float32": (0x7fc00001, 0xffc00002),
+                    "float64": (0x7ff8000000000001, 0xfff8000000000002)}
+        for dt in ("float32", "float64", "float16", "bfloat16"):
+            pos, neg = nan_bits[dt]
+            ut = storage(dt) if dt == "bfloat16" else np.dtype("u%d" % np.dtype(dt).itemsize)
+            for n in (3, 6, 9, 10, 11):
+                pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+                for shift in range(0, len(pairs), 15):
+                    xs = [store(np.full(15, 1.5), dt) for _ in range(n)]
+                    for t in range(15):
+                        i, j = pairs[(shift + t) % len(pairs)]
+                        xs[i].view(ut)[t], xs[j].view(ut)[t] = (pos, neg) if t % 2 else (neg, pos)
+                    self.b(op, {"inputs": xs}, None, tfd=tfd(dt, "inputs"), tags=[dt, "nan"],
+                           note=f"N={n}: NaN pairs from {shift}, 8 packet + 7 tail elements")
+        op = "ClipByValue"
+        den = {"complex64": 1e-40, "complex128": 1e-310}
+        for dt in COMPLEX:
+            d = den[dt]
+            t = np.array([d + 0.5j, -d - 0.5j, 0.25 + 1j * d, np.nan + 0.1j, 0.1 + 1j * np.nan, 3 - 3j,
+                          -3 + 3j, 1e-3 - 1e-3j, -0.0 + 0.0j], dtype=dt)
+            for lo, hi in ((-1 - 0.2j, 1 + 0.2j), (d + 1j * d, 2 * d + 2j * d), (np.nan - 1j, 1 + 1j * np.nan)):
+                self.b(op, {"t": t, "clip_value_min": np.asarray(lo, dt), "clip_value_max": np.asarray(hi, dt)},
+                       None, tags=[dt, "specials", "daz"], note=f"bounds [{lo}, {hi}]: a box, parts DAZ'd")
+                self.b(op, {"t": t, "clip_value_min": np.full(t.shape, lo, dt), "clip_value_max": np.asarray(hi, dt)},
+                       None, tags=[dt, "specials", "daz"], note="a full-shape lower bound")
+                self.b(op, {"t": t, "clip_value_min": np.full(t.shape, lo, dt), "clip_value_max": np.full(t.shape, hi, dt)},
+                       None, tags=[dt, "specials", "daz", "full_shape"], note="full-shape bounds")
+        for dt in ("float16", "bfloat16"):
+            sp = specials(dt)
+            tt = tfd(dt, "t", "clip_value_min", "clip_value_max")
+            for lo_, hi_ in ((-1.0, 1.0), (1e-40, 2e-40), (np.nan, 1.0)):
+                lo, hi = store(np.full(sp.shape, lo_), dt), store(np.full(sp.shape, hi_), dt)
+                self.b(op, {"t": sp, "clip_value_min": lo, "clip_value_max": hi}, None, tfd=tt,
+                       tags=[dt, "specials", "full_shape"], note=f"full-shape bounds [{lo_}, {hi_}]")
+                self.b(op, {"t": sp, "clip_value_min": lo, "clip_value_max": store(hi_, dt)}, None, tfd=tt,
+                       tags=[dt, "specials"], note=f"a full-shape lower bound [{lo_}, {hi_}]")
+
     def build(self):
         self.matmul()
         self.bmm()
@@ -339,6 +382,7 @@ class Gen:
         self.clip()
         self.range_()
         self.range_edges()
+        self.matrix_edges()
         return self.b
 
 
