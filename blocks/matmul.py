@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from blockgraph.core import dtypes as dt
+from blockgraph.core import registry
+from blockgraph.core.binding import kernel_not_found
 from blockgraph.core.blockdef import Attr, Input, Output, block
 from blockgraph.core.errors import OpError
 from blockgraph.core.gradients import gradient
@@ -151,12 +153,7 @@ def _v2_shape(ctx):
 def _v3_shape(ctx):
     key = (ctx.attrs.get("Ta"), ctx.attrs.get("Tb"), ctx.attrs["Tout"])
     if None not in key and key not in _V3_KERNELS:
-        raise OpError("Could not find device for node: {{node BatchMatMulV3}} = BatchMatMulV3["
-                      + ", ".join(f"{k}={v}" for k, v in (
-                          ("Ta", dt.enum_name(key[0])), ("Tb", dt.enum_name(key[1])),
-                          ("Tout", dt.enum_name(key[2])))) + ", "
-                      + ", ".join(f"{k}={str(ctx.attrs[k]).lower()}" for k in (
-                          "adj_x", "adj_y", "grad_x", "grad_y")) + "]", port="x")
+        raise kernel_not_found(registry.get("BatchMatMulV3"), ctx.attrs, port="x")
     ctx.set_output("output", _v2_checks(ctx))
 
 

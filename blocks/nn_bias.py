@@ -89,12 +89,28 @@ def _bias_add_gradient(op, grad):
 
 @gradient("BiasAddGrad")
 def _bias_add_grad_gradient(op, grad):
-    from blocks.array_grad import _i32, _static_shape
-    shape = list(_static_shape(op, "out_backprop"))
-    c = _channel(len(shape), op.attrs["data_format"])
-    expanded = [1] * len(shape)
-    expanded[c] = shape[c]
-    mults = list(shape)
-    mults[c] = 1
-    r = op.add("Reshape", tensor=grad, shape=_i32(expanded))
-    return {"out_backprop": op.add("Tile", input=r, multiples=_i32(mults))}
+    """The bias gradient reshaped to broadcast along the channel dim and tiled over the others
+    (literals when out_backprop's shape is known, else from Shape, as nn_grad.py does)."""
+    from blocks import _grad_shapes as gs
+    nchw = op.attrs["data_format"] == "NCHW"
+    shape = gs.known_shape(op, "out_backprop")
+    if shape is not None:
+        shape = list(shape)
+        c = _channel(len(shape), op.attrs["data_format"])
+        expanded = [1] * len(shape)
+        expanded[c] = shape[c]
+        mults = list(shape)
+        mults[c] = 1
+        r = op.add("Reshape", tensor=grad, shape=gs.i32(expanded))
+        return {"out_backprop": op.add("Tile", input=r, multiples=gs.i32(mults))}
+    s, bias_shape = gs.shape(op, op.input("out_backprop")), gs.shape(op, grad)
+    if nchw:    # [ones_like(s[:1]), bias_shape, ones_like(s[2:])], [s[:1], [1], s[2:]]
+        head, tail = gs.part(op, s, 0, 1), gs.part(op, s, 2)
+        expanded = [op.add("OnesLike", x=head), bias_shape, op.add("OnesLike", x=tail)]
+        mults = [head, gs.i32([1]), tail]
+    else:       # [ones_like(s[:-1]), bias_shape], [s[:-1], [1]]
+        head = gs.part(op, s, 0, -1)
+        expanded, mults = [op.add("OnesLike", x=head), bias_shape], [head, gs.i32([1])]
+    r = op.add("Reshape", tensor=grad, shape=op.add("ConcatV2", values=expanded, axis=gs.i32(0)))
+    return {"out_backprop": op.add("Tile", input=r, multiples=op.add("ConcatV2", values=mults,
+                                                                     axis=gs.i32(0)))}

@@ -18,7 +18,8 @@ from blockgraph.core import dtypes as dt
 from blockgraph.core.blockdef import DECLINE, Attr, Input, Kernel, Output, block
 from blockgraph.core.gradients import gradient, no_gradient
 
-from .array_grad import _i32, _static_shape, _static_value
+from . import _grad_shapes as gs
+from ._grad_shapes import i32
 from .kernels import reduce as red
 from .kernels import reduce_fused as fused
 from .kernels.ieee import bf16_packet_nans, daz
@@ -210,21 +211,36 @@ no_gradient("All", "Any")
 
 
 def _kept(op):
-    """(input shape, reduced axes, the output shape with kept dims): static, as the gradient
-    blocks need them (TF reads them from Shape at run time; the values are the same)."""
-    shape = _static_shape(op, "input")
-    axes = red.reduced_axes(shape, _static_value(op, "axis"))
+    """(input shape, reduced axes, the output shape with kept dims) when the input's shape and
+    the axes are known before the run (the gradient is then built of literals; TF reads them
+    from Shape at run time, the values are the same), else None: then the shapes are computed
+    by blocks, as TF's gradient functions do (`blocks/_grad_shapes.py`)."""
+    shape, axis = gs.known_shape(op, "input"), gs.known_value(op, "axis")
+    if shape is None or axis is None:
+        return None
+    axes = red.reduced_axes(shape, axis)
     return shape, axes, [1 if i in axes else d for i, d in enumerate(shape)]
 
 
 def _to_kept(op, t, kept):
     """`t` (an output-shaped gradient) reshaped to the kept-dims shape unless keep_dims."""
-    return t if op.attrs.get("keep_dims") else op.add("Reshape", tensor=t, shape=_i32(kept))
+    return t if op.attrs.get("keep_dims") else op.add("Reshape", tensor=t, shape=kept)
 
 
 def _sum_grad_of(op, grad):
-    shape, _, kept = _kept(op)
-    return op.add("BroadcastTo", input=_to_kept(op, grad, kept), shape=_i32(shape))
+    known = _kept(op)
+    if known is not None:
+        shape, _, kept = known
+        return op.add("BroadcastTo", input=_to_kept(op, grad, i32(kept)), shape=i32(shape))
+    x_shape = gs.shape(op, op.input("input"))
+    rank, axis = gs.known_rank(op, "input"), gs.known_value(op, "axis")
+    if rank is not None and axis is not None and np.array_equal(axis, np.arange(rank)):
+        # TF's path for a reduction of every dim of a known rank: Reshape, then Tile by Shape
+        return op.add("Tile", input=op.add("Reshape", tensor=grad, shape=i32([1] * rank)),
+                      multiples=x_shape)
+    if not op.attrs.get("keep_dims"):
+        grad = op.add("Reshape", tensor=grad, shape=gs.reduced_shape(op, x_shape))
+    return op.add("BroadcastTo", input=grad, shape=x_shape)
 
 
 @gradient("Sum")
@@ -232,25 +248,48 @@ def _sum_grad(op, grad):
     return {"input": _sum_grad_of(op, grad)}
 
 
+def _fully_known(spec):
+    return spec is not None and spec.shape is not None and None not in spec.shape
+
+
 @gradient("Mean")
 def _mean_grad(op, grad):
-    shape, axes, kept = _kept(op)
-    out_size = math.prod(d for i, d in enumerate(shape) if i not in axes)
-    factor = math.prod(shape) // max(out_size, 1)
-    return {"input": op.add("RealDiv", x=_sum_grad_of(op, grad),
-                            y={"value": factor, "dtype": op.spec("input").dtype})}
+    """The Sum gradient divided by the number of reduced elements: a literal when the input
+    and output shapes are known, else the product of the reduced dims of Shape (TF's way)."""
+    sum_grad, dtype = _sum_grad_of(op, grad), op.spec("input").dtype
+    known = _kept(op)
+    if known is not None:
+        shape, axes, _ = known
+        out_size = math.prod(d for i, d in enumerate(shape) if i not in axes)
+        factor = {"value": math.prod(shape) // max(out_size, 1), "dtype": dtype}
+    elif _fully_known(op.spec("input")) and _fully_known(op.out_spec()):
+        size = math.prod(op.spec("input").shape) // max(math.prod(op.out_spec().shape), 1)
+        factor = {"value": size, "dtype": dtype}
+    else:
+        x_shape, axes = gs.shape(op, op.input("input")), gs.static_axes(op)
+        axes = i32(axes[1]) if axes is not None else gs.normalized(
+            op, op.input("axis"), op.add("Size", input=x_shape), gs.dtype_of(op, "axis"))
+        reduced = op.add("GatherV2", params=x_shape, indices=axes, axis=i32(0))
+        factor = op.add("Cast", x=op.add("Prod", input=reduced, axis=i32([0])), DstT=dtype)
+    return {"input": op.add("RealDiv", x=sum_grad, y=factor)}
 
 
 @gradient("Max", "Min")
 def _min_or_max_grad(op, grad):
     """The gradient goes to the elements equal to the result, divided by their number."""
-    shape, _, kept = _kept(op)
+    known = _kept(op)
+    if known is not None:
+        kept = i32(known[2])
+    elif op.attrs.get("keep_dims"):
+        kept = gs.shape(op, op.output())
+    else:
+        kept = gs.reduced_shape(op, gs.shape(op, op.input("input")))
     y = _to_kept(op, op.output(), kept)
     grad = _to_kept(op, grad, kept)
     indicators = op.add("Cast", x=op.add("Equal", x=y, y=op.input("input")),
                         DstT=op.spec("input").dtype)
     num = op.add("Reshape", tensor=op.add("Sum", input=indicators, axis=op.input("axis")),
-                 shape=_i32(kept))
+                 shape=kept)
     return {"input": op.add("Mul", x=op.add("RealDiv", x=indicators, y=num), y=grad)}
 
 
@@ -258,22 +297,60 @@ def _min_or_max_grad(op, grad):
 def _prod_grad(op, grad):
     """The product of the others as two exclusive Cumprods over the reduced values (TF's way,
     which holds with zeros in the input); complex inputs take their conjugates."""
-    shape, _, kept = _kept(op)
+    known = _kept(op)
+    if known is None:
+        return {"input": _prod_grad_dynamic(op, grad)}
+    shape, _, kept = known
     rank = len(shape)
-    grad = op.add("BroadcastTo", input=_to_kept(op, grad, kept), shape=_i32(shape))
-    reduced = [(int(a) + rank) % rank for a in _static_value(op, "axis").reshape(-1)]
+    grad = op.add("BroadcastTo", input=_to_kept(op, grad, i32(kept)), shape=i32(shape))
+    reduced = [(int(a) + rank) % rank for a in gs.known_value(op, "axis").reshape(-1)]
     other = [i for i in range(rank) if i not in reduced]
     perm = reduced + other
     permuted_shape = [shape[i] for i in perm]
     n_red = math.prod(shape[i] for i in reduced)
-    permuted = op.add("Transpose", x=op.input("input"), perm=_i32(perm))
+    permuted = op.add("Transpose", x=op.input("input"), perm=i32(perm))
     flat = op.add("Reshape", tensor=permuted,
-                  shape=_i32([n_red, math.prod(shape[i] for i in other)]))
+                  shape=i32([n_red, math.prod(shape[i] for i in other)]))
+    y = _others_product(op, flat, i32(permuted_shape))
+    back = op.add("Transpose", x=y, perm=i32(np.argsort(perm)))
+    return {"input": op.add("Reshape", tensor=op.add("Mul", x=grad, y=back), shape=i32(shape))}
+
+
+def _others_product(op, flat, shape):
+    """Per element of `flat` [reduced, other], the product of the other reduced values (complex:
+    conjugated), reshaped to `shape`."""
     zero = {"value": 0, "dtype": "int32"}
     left = op.add("Cumprod", x=flat, axis=zero, exclusive=True)
     right = op.add("Cumprod", x=flat, axis=zero, exclusive=True, reverse=True)
     if op.spec("input").dtype in dt.COMPLEX:
         left, right = op.add("Conj", input=left), op.add("Conj", input=right)
-    y = op.add("Reshape", tensor=op.add("Mul", x=left, y=right), shape=_i32(permuted_shape))
-    back = op.add("Transpose", x=y, perm=_i32(np.argsort(perm)))
-    return {"input": op.add("Reshape", tensor=op.add("Mul", x=grad, y=back), shape=_i32(shape))}
+    return op.add("Reshape", tensor=op.add("Mul", x=left, y=right), shape=shape)
+
+
+def _prod_grad_dynamic(op, grad):
+    """_ProdGrad with the shapes from Shape: the permutation is a literal when the rank and
+    the axes are known, else built as TF builds it (ListDiff of range(rank), ConcatV2)."""
+    x = op.input("input")
+    x_shape = gs.shape(op, x)
+    if not op.attrs.get("keep_dims"):
+        grad = op.add("Reshape", tensor=grad, shape=gs.reduced_shape(op, x_shape))
+    grad = op.add("BroadcastTo", input=grad, shape=x_shape)
+    known = gs.static_axes(op)
+    if known is not None:
+        rank, axes = known
+        others = [i for i in range(rank) if i not in axes]
+        reduced, other = i32(axes), i32(others)
+        perm, inverse = i32(axes + others), i32(np.argsort(axes + others))
+    else:
+        rank = op.add("Rank", input=x)
+        reduced = gs.normalized(op, op.input("axis"), rank, gs.dtype_of(op, "axis"))
+        other = op.add("ListDiff", x=gs.arange(op, x_shape), y=reduced)
+        perm = op.add("ConcatV2", values=[reduced, other], axis=i32(0))
+        inverse = op.add("InvertPermutation", x=perm)
+    nums = [op.add("Prod", input=op.add("GatherV2", params=x_shape, indices=ix, axis=i32(0)),
+                   axis=i32([0])) for ix in (reduced, other)]
+    permuted = op.add("Transpose", x=x, perm=perm)
+    flat = op.add("Reshape", tensor=permuted, shape=op.add("Pack", values=nums))
+    y = _others_product(op, flat, gs.shape(op, permuted))
+    back = op.add("Transpose", x=y, perm=inverse)
+    return op.add("Reshape", tensor=op.add("Mul", x=grad, y=back), shape=x_shape)

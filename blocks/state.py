@@ -71,14 +71,15 @@ def _scalar(ctx, port, sep=""):
         raise OpError(f"{port} is not a scalar{sep}: {fmt(s)}", port=port)
 
 
-def _update_shape(output, slots=(), scalars=(), grad="grad", scalar_sep=""):
+def _update_shape(output, slots=(), scalars=(), grad="grad", spaced=()):
     """Shape function of a training op: slots and grad shaped like var, hyper-parameters 0-d;
-    the output is the updated var."""
+    the output is the updated var. `spaced`: the scalars whose TF text has a space before its
+    colon (RMSProp's "lr is not a scalar : [1]", but "rho is not a scalar: [1]")."""
     def shape(ctx):
         for s in slots:
             _same_shape(ctx, "var", s)
         for s in scalars:
-            _scalar(ctx, s, scalar_sep)
+            _scalar(ctx, s, " " if s in spaced else "")
         _same_shape(ctx, "var", grad)
         ctx.set_output(output, ctx.shape("var"))
     return shape
@@ -290,7 +291,7 @@ def apply_adam(ctx, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsil
                Input("grad", TRAIN_TYPES, type_attr="T", doc="the gradient, shaped like var")],
        attrs=[LOCKING], outputs=[Output("out", "T")],
        shape=_update_shape("out", slots=("ms", "mom"), scalars=("lr", "rho", "momentum", "epsilon"),
-                           scalar_sep=" "), context=True)
+                           spaced=("lr",)), context=True)
 def apply_rms_prop(ctx, var, ms, mom, lr, rho, momentum, epsilon, grad, T):
     """RMSProp: ms += (g^2 - ms)(1 - rho); mom = mom * momentum + g * lr / sqrt(ms + epsilon);
     var -= mom."""

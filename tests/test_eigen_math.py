@@ -66,13 +66,6 @@ def _stats(got, exp):
     return exact, float(d.max())
 
 
-@pytest.fixture(autouse=True)
-def intel_tables(monkeypatch):
-    """The fixtures come from an Intel CPU: rcpps/rsqrtps from the Intel tables, whatever the
-    CPU running the tests (test_cpu_approximations checks the CPU against them)."""
-    monkeypatch.setenv("BLOCKGRAPH_APPROX", "table")
-
-
 @pytest.fixture
 def numpy_path(monkeypatch):
     monkeypatch.setenv("BLOCKGRAPH_NO_FUSED", "1")

@@ -83,7 +83,8 @@ def test_one_hot_is_exact_and_int32_from_the_dat():
 #: the pure-compute step of the MNIST training pages: every pin enuSpace wrote, from the .dat;
 #: subtract100's dW = (prediction - labels)^T . X sums 100 rows of a difference that cancels:
 #: TF 1.5's float32 rounding of the forward MatMul (2.7e-7 off ours) grows past the text's
-#: precision there, and dW recomputed from its inputs' saved values is exact
+#: precision there, and dW recomputed from its inputs' saved values matches within that precision
+#: (exactly with an Intel OpenBLAS kernel, 1.2e-6 off with the AMD Zen one: BLAS's summation order)
 TRAIN_STEPS = [(f"{MNIST}/linear regression/mnistTrain_SoftMax100.svg", 15, set()),
                (f"{MNIST}/linear regression/mnistTrain_subtract100.svg", 16, {"ID_1eHkzO1466"})]
 
@@ -99,7 +100,7 @@ def test_mnist_training_step_from_the_dat(rel, pins, drift):
     assert len(comp.compared) == pins
     off = [r for r in comp.compared if r.status != "match"]
     assert {r.block for r in off} <= drift, comp.table()
-    assert all(r.local == 0.0 for r in off), comp.table()
+    assert all(r.local is not None and r.local <= 3e-6 for r in off), comp.table()
 
 
 def test_cnn_eval_forward_pass_from_the_dat():

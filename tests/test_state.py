@@ -168,3 +168,18 @@ blocks:
     r = page.run(cycles=10)
     assert r.cycles == 4 and r.block("ok").status == "failed"      # w is inf from cycle 4 on
     assert r.block("ok").error.startswith("w overflowed : Tensor had Inf values")
+
+
+def test_an_update_fed_by_a_placeholder_computes_one_step(tmp_path):
+    """A Placeholder into `var` (one optimizer step on given values, as the TF golden cases of the
+    training ops are written): the block outputs the updated value, nothing is kept, a warning says so."""
+    page = _page(tmp_path, """format: 1
+blocks:
+  v: {op: Placeholder, attrs: {dtype: float32, shape: [3]}}
+  s: {op: ApplyGradientDescent, inputs: {var: v, alpha: 0.5, delta: [1.0, 2.0, 4.0]}}
+""")
+    warn = [d for d in page.diagnostics if d.port == "var"]
+    assert [d.severity for d in warn] == ["warning"] and "not a Variable" in warn[0].message
+    r = page.run({"v": np.ones(3, np.float32)}, cycles=3)
+    assert r.block("s").status == "ok" and r.state == {}
+    assert r.block("s").outputs["out"].tolist() == [0.5, 0.0, -1.0]

@@ -1,5 +1,5 @@
 """Write `blockgraph/core/tf_opdefs.json` and `blockgraph/core/tf_kernels.json` for every op of
-`tests/fixtures/tf_ops.json` (dev-only: needs TF):
+`tests/fixtures/tf_ops.json` and of `blocks/index.json` that TF knows (dev-only: needs TF):
 
     TF_ENABLE_ONEDNN_OPTS=0 python tools/tf_opdefs.py
 
@@ -65,11 +65,13 @@ def _write(name: str, table: dict) -> None:
 
 def main():
     with open(os.path.join(ROOT, "tests", "fixtures", "tf_ops.json")) as fh:
-        ops = sorted(op for op, e in json.load(fh).items() if not op.startswith("_"))
+        ops = {op for op in json.load(fh) if not op.startswith("_")}
+    with open(os.path.join(ROOT, "blocks", "index.json")) as fh:
+        ops |= {op for op in json.load(fh) if not op.startswith("grad:")}
+    ops = sorted(op for op in ops if op_def_registry.get(op) is not None)
     _write("tf_opdefs.json", {op: allowed(op) for op in ops})
     tf.zeros([1]) + 1               # an eager op: XLA's JIT kernels register now
-    _write("tf_kernels.json", {op: kernel_lines(op) for op in ops
-                               if op_def_registry.get(op) is not None})
+    _write("tf_kernels.json", {op: kernel_lines(op) for op in ops})
 
 
 if __name__ == "__main__":

@@ -82,7 +82,15 @@ def _unregistered(defn, p, d, attrs, attr_name=None):
 
 def kernel_not_found(defn, attrs: dict, port: str | None = None) -> OpError:
     """TF's error when no CPU kernel registers a node's dtypes or attr values (SpaceToDepth's
-    data_format NCHW): the node, then TF's list of the op's kernels when the table has it."""
+    data_format NCHW): the node, then TF's list of the op's kernels when the table has it. The
+    training ops run as TF 2 runs them, by their ResourceApply* kernels: TF's "No OpKernel" text,
+    with that kernel's list under the op's own name."""
+    resource = opdefs.kernels("Resource" + defn.name) if defn.ref_ports else None
+    if resource is not None:       # a training op: TF 2 runs its ResourceApply* kernel
+        return OpError(f"No OpKernel was registered to support Op '{defn.name}' used by "
+                       f"{{{{node {defn.name}}}}} with these attrs: [{_node_attrs(defn, attrs)}]\n"
+                       f"Registered devices: [CPU]\nRegistered kernels:\n{resource}\n\n"
+                       f"\t [[{defn.name}]]", port=port)
     text = (f"Could not find device for node: {{{{node {defn.name}}}}} = "
             f"{defn.name}[{_node_attrs(defn, attrs)}]")
     listed = opdefs.kernels(defn.name)

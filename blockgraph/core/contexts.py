@@ -151,8 +151,11 @@ class CallContext:
 
     def assign(self, port: str, value) -> None:
         """Stage the new value of the Variable that ref port `port` names; the run commits every
-        update of a cycle together at its end."""
-        self.updates[self.refs[port]] = value
+        update of a cycle together at its end. A port fed by a Placeholder names no
+        Variable: the value is only output."""
+        var = self.refs.get(port)
+        if var is not None:
+            self.updates[var] = value
 
     def check_bytes(self, need: int) -> None:
         """OpError when outputs of `need` bytes exceed the limit; for kernels whose output size

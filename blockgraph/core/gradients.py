@@ -111,8 +111,8 @@ class _Builder:
 
 
 def _input_value(v):
-    if isinstance(v, (list, tuple)) and v and all(isinstance(x, str) for x in v):
-        return list(v)
+    if isinstance(v, (list, tuple)):
+        return [_input_value(x) for x in v]
     if isinstance(v, dict) and "value" in v:
         return TensorLiteral.model_construct(value=v["value"], dtype=v.get("dtype"))
     return v
@@ -217,6 +217,9 @@ def _backprop(scope, g, builder: _Builder) -> list:
     for x in xs:
         down |= nx.descendants(graph, x.block) | {x.block}
     between = up & down
+    bad = next((b for b in scope.order if b in up and not scope.blocks[b].valid), None)
+    if bad is not None:
+        raise GradientError(f"gradients not built: block '{bad}' on the path is invalid (see its error)", bad)
     order = [b for b in scope.order if b in between]
     # gradient contributions per output: {(block, port, index): [refs]}
     pending: dict = {}

@@ -57,13 +57,14 @@ class Scope:
             path = ("blocks", self.origin[path[1]])
         return self.source.mark(path, key=key)
 
-    def _diag(self, block: Block | None, path: tuple, message: str, hint=None, key=True, port=None):
+    def _diag(self, block: Block | None, path: tuple, message: str, hint=None, key=True, port=None,
+              severity="error"):
         line, col = self.mark(path, key=key)
         d = Diagnostic(self.path, line, col, message, block=block.id if block else None,
-                       op=block.op if block else None, hint=hint, port=port)
+                       op=block.op if block else None, hint=hint, port=port, severity=severity)
         if d not in self.diagnostics:
             self.diagnostics.append(d)
-        if block is not None and block.valid:
+        if block is not None and block.valid and d.is_error:
             block.valid = False
             block.error = message
             block.error_port = port

@@ -3,7 +3,9 @@ file, or another block evaluated once before the first cycle), which update bloc
 each one, and the checks that make cycles well defined:
 
 - an update block's ref port (`var`, `ref`, `accum`, `m`, ...) must be fed directly by a
-  Variable block (it is updated in place);
+  Variable block (it is updated in place), or by a value fed from outside the page (a Placeholder:
+  the block then computes one update of that value and outputs it, keeping
+  nothing: a warning says so);
 - a Variable is updated by at most one block (TF leaves the order of two updates undefined);
 - an `init:` block must not depend on a Variable (it is evaluated before any cycle).
 """
@@ -11,6 +13,9 @@ from __future__ import annotations
 
 from .nodes import REF, Block, Ref
 from .page import FileValue, TensorLiteral
+
+#: Blocks fed from outside the page: an update fed by one computes a single step of that value.
+VALUE_SOURCES = ("Placeholder", "PlaceholderWithDefault")
 
 
 def take_init(scope, b: Block, spec, path: tuple):
@@ -53,6 +58,12 @@ def check(scope) -> None:
                 if not isinstance(ref, Ref):
                     scope._diag(b, path, f"input '{port}' is updated in place: it must be a Variable "
                                 "block (VariableV2), not a literal", key=False, port=port)
+                continue
+            if src.op in VALUE_SOURCES:
+                scope._diag(b, path, f"input '{port}' is {src.op} '{ref.block}', not a Variable: "
+                            "the block outputs one update of its value and keeps nothing",
+                            key=False, port=port, severity="warning",
+                            hint="feed it from a VariableV2 block to train across cycles")
                 continue
             if not src.defn.variable:
                 scope._diag(b, path, f"input '{port}' is updated in place: it must be a Variable "

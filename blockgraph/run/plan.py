@@ -62,7 +62,7 @@ class Plan:
         self.order = [b for b in scope.run_order() if only is None or b in only]
         self.runnable = scope.order is not None
         self.pos = {b: i for i, b in enumerate(self.order)}
-        self.steps = {bid: _step(scope.blocks[bid]) for bid in self.order}
+        self.steps = {bid: _step(scope.blocks[bid], scope.blocks) for bid in self.order}
         consumers = scope.consumers()
         self.succs = {b: {c for c in consumers[b] if c in self.pos} for b in self.order}
         self.preds = {b: set() for b in self.succs}
@@ -97,17 +97,20 @@ class Plan:
         return self._release
 
 
-def _step(b: Block) -> Step:
+def _step(b: Block, blocks: dict) -> Step:
+    """A block's step; an update's `refs` name the Variables its ref ports are fed by (a port fed
+    by a Placeholder names none: its update is only output)."""
     constant = [p for p, v in b.inputs.items()
                 if all(isinstance(x, Literal) for x in (v if isinstance(v, list) else [v]))]
     refs = None
     if b.defn is not None and b.defn.ref_ports:
-        refs = {p: b.inputs[p].block for p in b.defn.ref_ports if isinstance(b.inputs.get(p), Ref)}
+        refs = {p: b.inputs[p].block for p in b.defn.ref_ports
+                if isinstance(b.inputs.get(p), Ref) and _is_variable(blocks.get(b.inputs[p].block))}
     return Step(b, RunMemo(constant), refs)
 
 
-def _is_variable(b: Block) -> bool:
-    return b.defn is not None and b.defn.variable
+def _is_variable(b: Block | None) -> bool:
+    return b is not None and b.defn is not None and b.defn.variable
 
 
 def static_outcome(b: Block, results: dict, stopped: bool = False) -> BlockResult | None:
