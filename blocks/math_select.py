@@ -3,10 +3,11 @@ BroadcastGradientArgs (the reduction axes of a broadcast, used by the gradients 
 broadcasting binary ops).
 
 Select/SelectV2 pass the chosen operand's bits untouched. ClipByValue is TF's
-`min(t, hi)` then `max(., lo)` (a NaN bound is ignored; the scalar path of the half types
-returns an operand as stored). AddN adds in TF's order (aggregate_ops.cc: the first n % 8
+`min(t, hi)` then `max(., lo)` (a NaN bound is ignored; a scalar bound makes TF use a scalar
+functor, whose half-type results are operands as stored; complex parts are clipped on their own). AddN adds in TF's order (aggregate_ops.cc: the first n % 8
 inputs — 8 if none, 9 if one — left to right, then each further chunk of 8 summed on its own
-and added), so half-type and float sums are TF's bit for bit.
+and added), so half-type and float sums are TF's bit for bit, and where two NaNs meet, the one
+TF's compiled code keeps (`_swaps`).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from blockgraph.core.gradients import gradient, no_gradient
 from blockgraph.core.shapes import fmt, merge
 from blocks._shape_helpers import value_spec
 from blocks.kernels import elementwise as ew
+from blocks.kernels import ieee
 
 SELECT_TYPES = dt.FLOATS + dt.INTEGERS + dt.COMPLEX + ("string", "bool")
 CLIP_TYPES = dt.FLOATS + dt.SIGNED + ("uint8", "uint16") + dt.COMPLEX
@@ -100,7 +102,7 @@ def _clip_shape(ctx):
 
 
 def _clip(m, t, lo, hi):
-    if m.kind in ("int", "complex"):
+    if m.kind == "int":
         r = np.where(hi < t, hi, t)
         return np.where(lo > r, lo, r)
     a, l, h = m.inp(t), m.inp(lo), m.inp(hi)
@@ -115,6 +117,17 @@ def _clip(m, t, lo, hi):
     return r
 
 
+def _clip_box(t, lo, hi):
+    """Complex: the real and imaginary parts clipped on their own (a box in the plane), each by
+    std::min then std::max on the DAZ'd parts."""
+    out = np.empty(t.shape, t.dtype)
+    for part in ("real", "imag"):
+        a, l, h = (ieee.daz(getattr(x, part)) for x in (t, lo, hi))
+        r = np.where(h < a, h, a)
+        setattr(out, part, np.where(r < l, l, r))
+    return out
+
+
 @block("ClipByValue",
        inputs=[Input("t", CLIP_TYPES, type_attr="T"),
                Input("clip_value_min", CLIP_TYPES, type_attr="T", doc="a scalar or t's shape"),
@@ -122,7 +135,12 @@ def _clip(m, t, lo, hi):
        outputs=[Output("output", "T")], shape=_clip_shape)
 def clip_by_value(t, clip_value_min, clip_value_max, T):
     """max(min(t, clip_value_max), clip_value_min), element-wise."""
-    return ew.run(_clip, T, [t, clip_value_min, clip_value_max], t.shape)
+    if T in dt.COMPLEX:
+        return _clip_box(t, clip_value_min, clip_value_max)
+    # bounds of t's shape: Eigen's cwiseMin/cwiseMax (packets and a tail); a scalar bound: a
+    # per-element functor, scalar everywhere
+    ternary = clip_value_min.shape == clip_value_max.shape == t.shape
+    return ew.run(_clip, T, [t, clip_value_min, clip_value_max], t.shape, scalar_only=not ternary)
 
 
 # ----------------------------------------------------------------------------- AddN
@@ -145,17 +163,46 @@ def add_n_order(n):
     return groups
 
 
+def _swaps(m, size, chunk):
+    """Per add of a group (the add bringing in its input k, k >= 1) whether TF's compiled code
+    has the operands swapped, so that where both are NaN the incoming input's NaN wins (found
+    by probing TF 2.21; only NaN bits depend on it), and whether `total + chunk` is swapped."""
+    steps = range(1, size)
+    if m.dtype in ("float32", "float64"):
+        return [False for _ in steps], True
+    if m.dtype == "float16" and not m.packet:
+        return [k >= 2 for k in steps], False
+    if m.dtype == "bfloat16" and not m.packet:
+        return [k == 5 and (chunk or size == 9) for k in steps], False
+    return [False for _ in steps], False
+
+
+def _add(m, a, b, swapped):
+    return m.add(b, a) if swapped else m.add(a, b)
+
+
+def _group_sum(m, vals, group, swaps):
+    s = vals[group[0]]
+    for i, sw in zip(group[1:], swaps):
+        s = _add(m, s, vals[i], sw)
+    return s
+
+
 def _add_n(m, *xs):
     vals = [m.inp(x) for x in xs]
     if len(vals) == 1:
         return xs[0]
     groups = add_n_order(len(vals))
-    total = None
-    for g in groups:
-        s = vals[g[0]]
-        for i in g[1:]:
-            s = m.add(s, vals[i])
-        total = s if total is None else m.add(total, s)
+    swaps, _ = _swaps(m, len(groups[0]), chunk=False)
+    total = _group_sum(m, vals, groups[0], swaps)
+    n = np.size(total)
+    if m.dtype == "bfloat16" and not m.packet and 3 <= len(groups[0]) <= 7 and n >= 4:
+        # the compiler runs the first 4 tail elements of Add3..Add7 4 wide, every add swapped
+        wide = _group_sum(m, vals, groups[0], [True] * len(swaps))
+        total = np.where(np.arange(n) < 4, wide, total)
+    chunk_swaps, out_swapped = _swaps(m, 8, chunk=True)
+    for g in groups[1:]:
+        total = _add(m, total, _group_sum(m, vals, g, chunk_swaps), out_swapped)
     return m.out(total)
 
 

@@ -58,14 +58,33 @@ def _sign(m, x):
 
 
 def _complex_sign(m, x):
-    """Eigen's scalar_sign_op<complex>: z * (1 / |z|), 0 for z == 0."""
+    """Eigen's sign of complex: packets divide each part by |z| computed on its own lane
+    (max * sqrt(1 + (min/max)^2), std::max/min keeping the lane's own part where a NaN is
+    met); the scalar tail multiplies by 1 / hypot. 0 for z == 0."""
     z = m.inp(x)
+    if m.packet:
+        re, im = z.real, z.imag
+        ar, ai = np.abs(re), np.abs(im)
+        out = np.empty(x.shape, x.dtype)
+        out.real, out.imag = _sign_lane(m, re, ar, ai), _sign_lane(m, im, ai, ar)
+        return out
     re, im = z.real, z.imag
     hyp = libm.call("hypotf" if x.dtype == np.complex64 else "hypot", re, im).reshape(re.shape)
     inv = m.r(1 / hyp)
     out = np.empty(x.shape, x.dtype)
     out.real, out.imag = m.r(re * inv), m.r(im * inv)
     return np.where(hyp == 0, np.zeros_like(out), out)
+
+
+def _sign_lane(m, v, a, b):
+    """One real lane of Eigen's complex psign: v / l, l = |z| from this lane's |part| a and
+    the other part's b; +0 where max(a, b) is 0."""
+    ft = a.dtype.type
+    mx = np.where(a < b, b, a)                      # pmax(a, b): a when unordered
+    mn = np.where(b < a, b, a)                      # pmin(a, b): a when unordered
+    r = m.r(mn / mx)
+    l = np.where(mn == 0, mx, m.r(mx * np.sqrt(m.r(ft(1) + m.r(r * r)))))
+    return np.where(mx == 0, ft(0), m.r(v / l))
 
 
 @computed
@@ -85,18 +104,9 @@ def _complex(re, im, dtype):
 
 
 def _complex_sqrt(m, x):
-    """Eigen's complex_sqrt: w = sqrt((|x| + hypot(x, y)) / 2), then the branch on x."""
-    z = m.inp(x)
-    re, im = z.real, z.imag
-    ft = re.dtype.type
-    hyp = libm.call("hypotf" if x.dtype == np.complex64 else "hypot", re, im).reshape(re.shape)
-    w = np.sqrt(m.r(ft(0.5) * m.r(np.abs(re) + hyp)))
-    w2 = m.r(ft(2) * w)
-    neg_w = np.where(im < 0, -w, w)
-    r_re = np.where(re == 0, w, np.where(re > 0, w, m.r(np.abs(im) / w2)))
-    r_im = np.where(re == 0, neg_w, np.where(re > 0, m.r(im / w2), neg_w))
-    inf = np.isinf(im)
-    return _complex(np.where(inf, ft(np.inf), r_re), np.where(inf, im, r_im), x.dtype)
+    """Eigen's psqrt_complex on the packet part, complex_sqrt on the tail."""
+    flat = np.ascontiguousarray(x).reshape(-1)
+    return (cplx.sqrt_packet if m.packet else cplx.sqrt_scalar)(flat).reshape(x.shape)
 
 
 def _complex_expm1(m, x):
@@ -117,14 +127,14 @@ def _complex_log(z):
 
 
 def _complex_log1p(m, x):
-    """Eigen's std_fallback::log1p: x * (log(1 + x) / ((1 + x) - 1)), x itself where 1 + x is 1
-    or equals its log."""
+    """Eigen's std_fallback::log1p (scalar only): x * (log(1 + x) / ((1 + x) - 1)), x itself
+    where 1 + x is 1 or equals its log; 1 is added to (and taken from) the real part alone."""
     z = m.inp(x)
-    one = z.dtype.type(1)
-    x1p = m.add(z, one)
+    ft = z.real.dtype.type
+    x1p = _complex(m.r(z.real + ft(1)), z.imag, z.dtype)
     lg = _complex_log(x1p)
-    keep = (x1p == one) | (x1p == lg)
-    r = m.mul(z, m.div(lg, m.sub(x1p, one)))
+    keep = (x1p == ft(1)) | (x1p == lg)
+    r = m.mul(z, m.div(lg, _complex(m.r(x1p.real - ft(1)), x1p.imag, z.dtype)))
     return np.where(keep, z, r)
 
 
@@ -137,14 +147,13 @@ def _glibc(name):
 
 
 def _complex_sigmoid(m, x):
-    """Eigen's logistic: e / (1 + e) with e = exp(x), 1 where e == inf."""
+    """Eigen's complex logistic (scalar only): e = cexp(x); 1 where e's real part is infinite,
+    else e / (e + 1) (the 1 added as a complex: -0 imaginary parts become +0) by libgcc."""
     z = m.inp(x)
-    flat = np.ascontiguousarray(z).reshape(-1)
-    e = (cplx.exp_packet(flat) if m.packet and x.dtype == np.complex64 else
-         cplx.exp_scalar(flat)).reshape(z.shape)
-    one = z.dtype.type(1)
-    r = m.div(e, m.add(one, e))
-    return np.where(e == np.inf, np.full_like(r, one), r)
+    e = cplx.exp_scalar(np.ascontiguousarray(z).reshape(-1)).reshape(z.shape)
+    ft = e.real.dtype.type
+    r = m.div(e, _complex(m.r(e.real + ft(1)), m.r(e.imag + ft(0)), e.dtype))
+    return np.where(np.isinf(e.real), np.ones_like(r), r)
 
 
 def _rounding(fn):
@@ -177,13 +186,14 @@ cwise("Reciprocal", ("x",), FC, None, eigen_op="Reciprocal", doc="1 / x.")
 cwise("Exp", ("x",), FC, None, eigen_op="Exp", doc="e^x.", fused=cwise_fused.kernel("Exp"))
 cwise("Expm1", ("x",), FC, _complex_expm1, eigen_op="Expm1", doc="e^x - 1.")
 cwise("Log", ("x",), FC, None, eigen_op="Log", doc="The natural logarithm of x.")
-cwise("Log1p", ("x",), FC, _complex_log1p, eigen_op="Log1p", doc="log(1 + x).")
+cwise("Log1p", ("x",), FC, _complex_log1p, eigen_op="Log1p", doc="log(1 + x).",
+      scalar_only=True)
 cwise("Sin", ("x",), FC, _glibc("csin"), eigen_op="Sin", doc="sin(x).")
 cwise("Cos", ("x",), FC, _glibc("ccos"), eigen_op="Cos", doc="cos(x).")
 cwise("Tanh", ("x",), FC, None, eigen_op="Tanh", doc="tanh(x).",
       fused=cwise_fused.kernel("Tanh"))
 cwise("Sigmoid", ("x",), FC, _complex_sigmoid, eigen_op="Sigmoid", doc="1 / (1 + e^-x).",
-      fused=cwise_fused.kernel("Sigmoid"))
+      fused=cwise_fused.kernel("Sigmoid"), scalar_only=True)
 cwise("Erf", ("x",), F, None, eigen_op="Erf", doc="The error function of x.")
 cwise("Floor", ("x",), F, _rounding(np.floor), doc="The largest integer not above x.")
 cwise("Ceil", ("x",), F, _rounding(np.ceil), doc="The smallest integer not below x.")

@@ -4,7 +4,7 @@ TanhGrad, SqrtGrad, RsqrtGrad, ReciprocalGrad (inputs of one size; y's shape).
 
 Formulas are TF's functors, operand order included (cwise_ops_gradients.h, relu_op_functor.h):
 the packet and scalar variants differ where TF's do (SigmoidGrad's product order, mul_no_nan
-in the packets of Sqrt/Rsqrt/ReciprocalGrad). Their own gradients: math_grad.py's, below.
+in the packets of Sqrt/Rsqrt/ReciprocalGrad). Their own gradients: math_unary_grad.py.
 """
 from __future__ import annotations
 
@@ -82,9 +82,12 @@ def _tanh_grad(m, y, dy):
 
 def _reciprocal_grad(m, y, dy):
     """-conj(y)^2 * dy, 0 where dy == 0. TF's compiled code negates the product, not a NaN:
-    a NaN from y or dy comes out with its own sign (float16 packets: y*y negated first)."""
+    a NaN from y or dy comes out with its own sign (float16 packets: y*y negated first, and
+    multiplied as dy * (-y*y), so dy's NaN wins where both are NaN)."""
     c, dy = _conj(m, m.inp(y)), m.inp(dy)
-    if m.kind == "complex" or (m.packet and m.dtype == "float16"):
+    if m.packet and m.dtype == "float16":
+        r = m.mul(dy, -m.mul(c, c))
+    elif m.kind == "complex":
         r = m.mul(-m.mul(c, c), dy)
     else:
         r = m.mul(m.mul(c, c), dy)

@@ -107,9 +107,29 @@ class _Arith:
         a = np.asarray(a, self.t)
         return daz(a) if self.flush else a
 
-    def mul(self, a, b):
-        """a * b (complex as Eigen's packets multiply: no fused multiply-add)."""
-        return cmul(a, b) if self.complex else self(a * b)
+    def mul(self, a, b, scalar=False):
+        """a * b (complex as Eigen's packets multiply: no fused multiply-add; `scalar`: as
+        compiled C does, with C99's recovery of infinities)."""
+        if self.complex:
+            from blocks.kernels.elementwise import cmul_c99     # complex only: no ml_dtypes import
+            return cmul_c99(a, b) if scalar else cmul(a, b)
+        return self(a * b)
+
+    def sqrt(self, a, scalar=False):
+        """sqrt (complex as Eigen: psqrt_complex on the packets, complex_sqrt on the tail of
+        the flat array, or everywhere when `scalar`)."""
+        if not self.complex:
+            return self(np.sqrt(a))
+        from blocks.kernels.eigen import cplx             # complex only: no ml_dtypes import
+        from blocks.kernels.elementwise import WIDTH
+        flat = np.ascontiguousarray(a).reshape(-1)
+        k = 0 if scalar else flat.size - flat.size % WIDTH[flat.dtype.name]
+        out = np.empty_like(flat)
+        if k:
+            out[:k] = cplx.sqrt_packet(flat[:k])
+        if k < flat.size:
+            out[k:] = cplx.sqrt_scalar(flat[k:])
+        return out.reshape(np.shape(a))
 
     def div(self, a, b):
         """a / b (complex as TF divides: Eigen's packets, libgcc's scalar tail)."""
@@ -330,10 +350,10 @@ def apply_adam(ctx, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsil
         T, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad)
     one = ar.c(1)
     with np.errstate(all="ignore"):
-        alpha = ar.div(ar.mul(lr, ar(np.sqrt(ar(one - b2p)))), ar(one - b1p))
+        alpha = ar.div(ar.mul(lr, ar.sqrt(ar(one - b2p), scalar=True), scalar=True), ar(one - b1p))
         m_new = ar(m + ar.mul(ar(g - m), ar(one - b1)))
         v_new = ar(v + ar.mul(ar(ar.mul(g, g) - v), ar(one - b2)))
-        den = ar(ar(np.sqrt(v_new)) + eps)
+        den = ar(ar.sqrt(v_new) + eps)
         if use_nesterov:
             num = ar.mul(ar(ar.mul(g, ar(one - b1)) + ar.mul(b1, m_new)), alpha)
         else:
@@ -363,7 +383,7 @@ def apply_rms_prop(ctx, var, ms, mom, lr, rho, momentum, epsilon, grad, T):
     var, ms, mom, lr, rho, momentum, eps, g = _inputs(T, var, ms, mom, lr, rho, momentum, epsilon, grad)
     with np.errstate(all="ignore"):
         ms_new = ar(ms + ar.mul(ar(ar.mul(g, g) - ms), ar(ar.c(1) - rho)))
-        mom_new = ar(ar.mul(mom, momentum) + ar.div(ar.mul(g, lr), ar(np.sqrt(ar(ms_new + eps)))))
+        mom_new = ar(ar.mul(mom, momentum) + ar.div(ar.mul(g, lr), ar.sqrt(ar(ms_new + eps))))
         out = ar.result(ar(var - mom_new))
         ms_new, mom_new = ar.result(ms_new), ar.result(mom_new)
     ctx.assign("ms", ms_new)

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 from math_fixture_util import (COMPLEX, FIXTURES, FLOATS, INTS, MathBuilder, Rand, cpu_dtypes,  # noqa: E402
-                               f64, int_extremes, specials, store, storage, tfd)
+                               f64, int_extremes, specials, store, storage, tfd, tiny)
 
 NAME = "math_matrix"
 FAMILY = {"MatMul": "matrix", "BatchMatMulV2": "matrix", "AddN": "addn", "Select": "select",
@@ -282,6 +282,98 @@ class Gen:
             self.b.dtype_errors(op, lambda d: ({"start": store(0, d), "limit": store(3, d), "delta": store(1, d)},
                                                None, tfd(d, "start", "limit", "delta")), attr="Tidx")
 
+    def range_edges(self):
+        """Range at its edges (appended last, so every earlier case keeps its id): exact integer sizes
+        where |limit - start| overflows the type, wrapping elements, a float size of exactly 2**63, denormal
+        inputs (read as zero), -0 in the texts, float16 sizes overflowing, T(i) rounding in the half types,
+        a flushed result."""
+        op = "Range"
+        i64, i32 = np.iinfo(np.int64), np.iinfo(np.int32)
+        k = 2 ** 61 + 1
+        for s, l, d in ((i64.min, i64.max, i64.max), (0, 3 * k, k), (int(5e18), int(-5e18), -1),
+                        (i64.max, i64.min, -2 ** 62), (i64.max, 0, i64.min)):
+            e = None if (s, l, d) != (int(5e18), int(-5e18), -1) else True
+            self.b(op, {"start": np.int64(s), "limit": np.int64(l), "delta": np.int64(d)}, None,
+                   tags=["int64", "int_extremes"], err=e, note=f"({s}, {l}, {d})")
+        for s, l, d in ((i32.max, i32.min, i32.min), (i32.max, i32.min, -2 ** 30), (0, 5, i32.min)):
+            self.b(op, {"start": np.int32(s), "limit": np.int32(l), "delta": np.int32(d)}, None,
+                   tags=["int32", "int_extremes"], err=None, note=f"({s}, {l}, {d})")
+        for dt in ("float32", "float64"):
+            self.b(op, {"start": store(0, dt), "limit": store(2.0 ** 63, dt), "delta": store(1, dt)}, None,
+                   tags=[dt, "specials"], err=True, note="size 2**63 -> int64 lowest")
+        for dt in FLOATS:
+            t = tfd(dt, "start", "limit", "delta")
+            den = tiny(dt) / 4
+            for s, l, d, note in ((0, 1, den, "denormal delta"), (0, 1, -den, "negative denormal delta"),
+                                  (0, 1, -0.0, "-0 delta"), (-0.0, -1, 1, "-0 start"),
+                                  (den, 3, 1, "denormal start"), (0, den, 1, "denormal limit"),
+                                  (den, -1, 1, "denormal start, wrong direction"),
+                                  (5.123456789, 0, 1, "six digits"), (0.001, 0, 1, "six digits"),
+                                  (np.nan, 1, -1, "NaN start"), (0, 1, np.inf, "infinite delta"),
+                                  (np.inf, np.inf, 1, "inf - inf"),
+                                  (1.5 * tiny(dt), -3 * tiny(dt), -tiny(dt), "flushed elements")):
+                self.b(op, {"start": store(s, dt), "limit": store(l, dt), "delta": store(d, dt)}, None, tfd=t,
+                       tags=[dt, "specials"], err=None, note=note)
+        self.b(op, {"start": store(0, "float16"), "limit": store(60000, "float16"), "delta": store(0.5, "float16")},
+               None, tags=["float16", "specials"], err=True, note="the size overflows float16")
+        self.b(op, {"start": store(0, "float16"), "limit": store(4100, "float16"), "delta": store(1, "float16")},
+               None, tags=["float16"], note="T(i) rounds above 2048")
+        self.b(op, {"start": store(-7, "bfloat16"), "limit": store(180, "bfloat16"), "delta": store(0.3, "bfloat16")},
+               None, tfd=tfd("bfloat16", "start", "limit", "delta"), tags=["bfloat16"], note="T(i) rounds above 256")
+        self.b(op, {"start": store(0.1, "float32"), "limit": store(3000, "float32"), "delta": store(0.37, "float32")},
+               None, tags=["float32"], note="start + T(i) * delta, not fused, not accumulated")
+        self.b(op, {"start": store(0.1, "float64"), "limit": store(3000, "float64"), "delta": store(0.37, "float64")},
+               None, tags=["float64"], note="start + T(i) * delta, not fused, not accumulated")
+        self.b(op, {"start": np.int32([[0]]), "limit": np.int32(3), "delta": np.int32(1)}, None, tags=["rank"],
+               err=True)
+        self.b(op, {"start": np.int32(0), "limit": np.int32(3), "delta": np.int32([1, 1])}, None, tags=["rank"],
+               err=True)
+        self.b(op, {"start": np.int32([0, 1]), "limit": np.int32([3, 4]), "delta": np.int32(1)}, None,
+               tags=["rank"], err=True, note="start is checked first")
+
+    def matrix_edges(self):
+        """Appended last too: AddN where two NaNs of different sign and payload meet, at every packet and
+        tail position, for the group sizes whose compiled code keeps the other NaN (Add3..Add9, Add8p, the
+        bfloat16 4-wide tail); ClipByValue of complex parts with denormals and NaNs (scalar and full-shape
+        bounds) and of half types with full-shape bounds."""
+        op = "AddN"
+        nan_bits = {"float16": (0x7e01, 0xfe02), "bfloat16": (0x7fc1, 0xffc2), "float32": (0x7fc00001, 0xffc00002),
+                    "float64": (0x7ff8000000000001, 0xfff8000000000002)}
+        for dt in ("float32", "float64", "float16", "bfloat16"):
+            pos, neg = nan_bits[dt]
+            ut = storage(dt) if dt == "bfloat16" else np.dtype("u%d" % np.dtype(dt).itemsize)
+            for n in (3, 6, 9, 10, 11):
+                pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+                for shift in range(0, len(pairs), 15):
+                    xs = [store(np.full(15, 1.5), dt) for _ in range(n)]
+                    for t in range(15):
+                        i, j = pairs[(shift + t) % len(pairs)]
+                        xs[i].view(ut)[t], xs[j].view(ut)[t] = (pos, neg) if t % 2 else (neg, pos)
+                    self.b(op, {"inputs": xs}, None, tfd=tfd(dt, "inputs"), tags=[dt, "nan"],
+                           note=f"N={n}: NaN pairs from {shift}, 8 packet + 7 tail elements")
+        op = "ClipByValue"
+        den = {"complex64": 1e-40, "complex128": 1e-310}
+        for dt in COMPLEX:
+            d = den[dt]
+            t = np.array([d + 0.5j, -d - 0.5j, 0.25 + 1j * d, np.nan + 0.1j, 0.1 + 1j * np.nan, 3 - 3j,
+                          -3 + 3j, 1e-3 - 1e-3j, -0.0 + 0.0j], dtype=dt)
+            for lo, hi in ((-1 - 0.2j, 1 + 0.2j), (d + 1j * d, 2 * d + 2j * d), (np.nan - 1j, 1 + 1j * np.nan)):
+                self.b(op, {"t": t, "clip_value_min": np.asarray(lo, dt), "clip_value_max": np.asarray(hi, dt)},
+                       None, tags=[dt, "specials", "daz"], note=f"bounds [{lo}, {hi}]: a box, parts DAZ'd")
+                self.b(op, {"t": t, "clip_value_min": np.full(t.shape, lo, dt), "clip_value_max": np.asarray(hi, dt)},
+                       None, tags=[dt, "specials", "daz"], note="a full-shape lower bound")
+                self.b(op, {"t": t, "clip_value_min": np.full(t.shape, lo, dt), "clip_value_max": np.full(t.shape, hi, dt)},
+                       None, tags=[dt, "specials", "daz", "full_shape"], note="full-shape bounds")
+        for dt in ("float16", "bfloat16"):
+            sp = specials(dt)
+            tt = tfd(dt, "t", "clip_value_min", "clip_value_max")
+            for lo_, hi_ in ((-1.0, 1.0), (1e-40, 2e-40), (np.nan, 1.0)):
+                lo, hi = store(np.full(sp.shape, lo_), dt), store(np.full(sp.shape, hi_), dt)
+                self.b(op, {"t": sp, "clip_value_min": lo, "clip_value_max": hi}, None, tfd=tt,
+                       tags=[dt, "specials", "full_shape"], note=f"full-shape bounds [{lo_}, {hi_}]")
+                self.b(op, {"t": sp, "clip_value_min": lo, "clip_value_max": store(hi_, dt)}, None, tfd=tt,
+                       tags=[dt, "specials"], note=f"a full-shape lower bound [{lo_}, {hi_}]")
+
     def build(self):
         self.matmul()
         self.bmm()
@@ -289,6 +381,8 @@ class Gen:
         self.select()
         self.clip()
         self.range_()
+        self.range_edges()
+        self.matrix_edges()
         return self.b
 
 

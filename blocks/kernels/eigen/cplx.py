@@ -222,3 +222,72 @@ def rsqrt(z):
     r_re = np.where(zero, ft(np.inf), r_re)
     r_im = np.where(zero, ft(np.nan), r_im)
     return _join(r_re, r_im, z.dtype)
+
+
+# ----------------------------------------------------------------- sqrt
+
+def _std_max(a, b):
+    return np.where(a < b, b, a)          # std::max / pmax: a when unordered
+
+
+def _std_min(a, b):
+    return np.where(b < a, b, a)          # std::min / pmin: a when unordered
+
+
+def sqrt_packet(z):
+    """psqrt_complex: |z| per lane as max * sqrt(1 + (min/max)^2), rho = sqrt((|x| + l) / 2),
+    eta = (y / rho) / 2, the branch on x < 0, then infinities; a result with a NaN part
+    becomes all ones in both parts (-NaN, full payload)."""
+    ft, ftz, fk, t = _kit(z.dtype)
+    ui = np.uint32 if ft is F32 else np.uint64
+    re, im = _parts(z)
+    x, y = ftz(re), ftz(im)
+    ax, ay = np.abs(x), np.abs(y)
+    half, one, inf = ft(0.5), ft(1), ft(np.inf)
+
+    def hyp(a, b):                        # this lane's l from its |part| a and the other's b
+        mx, mn = _std_max(a, b), _std_min(a, b)
+        r = ftz(mn / mx)
+        return np.where(mn == 0, mx, ftz(mx * np.sqrt(ftz(one + ftz(r * r))))), mx == 0
+
+    l0, _ = hyp(ax, ay)
+    _, max0_1 = hyp(ay, ax)
+    rho0 = np.sqrt(ftz(half * ftz(ax + l0)))
+    eta1 = np.where(max0_1, ft(0), ftz(half * ftz(y / rho0)))
+    neg = x < 0
+    sign_y = im.view(ui) & ui(1 << (8 * ft().itemsize - 1))
+    n_im = (np.abs(rho0).view(ui) | sign_y).view(ft)
+    r_re = np.where(neg, np.abs(eta1), rho0)
+    r_im = np.where(neg, n_im, eta1)
+    all_ones = np.full(r_re.shape, ~ui(0), ui).view(ft)
+    nan = np.isnan(r_re) | np.isnan(r_im)  # pisnan of a complex packet: pcmp_eq of both parts
+    r_re, r_im = np.where(nan, all_ones, r_re), np.where(nan, all_ones, r_im)
+    inf_re, inf_im = ax == inf, ay == inf
+    zero_y = ftz(ay * ft(0))
+    ri_re = np.where(neg, zero_y, ax)     # (+inf, 0*|y|), flipped for -inf
+    ri_im = np.where(neg, ax, zero_y)
+    r_re = np.where(inf_im, inf, np.where(inf_re, ri_re, r_re))
+    r_im = np.where(inf_im, y, np.where(inf_re, ri_im, r_im))
+    return _join(r_re, r_im, z.dtype)
+
+
+def sqrt_scalar(z):
+    """Eigen's complex_sqrt with its own hypot (positive_real_hypot): w = sqrt((|x| + h) / 2),
+    then (inf, y) for infinite y, (w, +-w) for x == 0, (w, y / 2w) for x > 0, else
+    (|y| / 2w, +-w)."""
+    ft, ftz, fk, t = _kit(z.dtype)
+    re, im = _parts(z)
+    x, y = ftz(re), ftz(im)
+    ax, ay = np.abs(x), np.abs(y)
+    p = _std_max(ax, ay)
+    qp = ftz(_std_min(ay, ax) / p)
+    h = np.where(p == 0, ft(0), ftz(p * np.sqrt(ftz(ft(1) + ftz(qp * qp)))))
+    h = np.where(np.isnan(ax) | np.isnan(ay), ft(np.nan), h)
+    h = np.where(np.isinf(ax) | np.isinf(ay), ft(np.inf), h)
+    w = np.sqrt(ftz(ft(0.5) * ftz(ax + h)))
+    w2 = ftz(ft(2) * w)
+    pm_w = np.where(y < 0, -w, w)
+    r_re = np.where(x == 0, w, np.where(x > 0, w, ftz(ay / w2)))
+    r_im = np.where(x == 0, pm_w, np.where(x > 0, ftz(y / w2), pm_w))
+    inf_y = np.isinf(y)
+    return _join(np.where(inf_y, ft(np.inf), r_re), np.where(inf_y, y, r_im), z.dtype)
