@@ -172,6 +172,30 @@ def test_large_quick_outputs_stay_in_memory(tmp_path):
     assert store.INLINE < 4_000_000 and _blob_files(folder) == []
 
 
+def test_an_entry_read_back_slower_than_computed_is_dropped(tmp_path, monkeypatch):
+    """A large entry stored after a slow first run (its recorded compute time is tiny here)
+    is served once from disk, then dropped: the next process computes it again."""
+    import blockgraph.run.cache as cache_module
+    folder = str(tmp_path / "c")
+    feed = _feed(1_000_000)
+    with monkeypatch.context() as m:
+        m.setattr(cache_module, "DISK_RATE", 1e18)        # as if the first run had been slow
+        with Cache(folder, memory_bytes=0) as c:
+            _page(tmp_path).run({"x": feed}, cache=c)
+    stored = Cache(folder).info()["entries"]
+    db = sqlite3.connect(os.path.join(folder, "index.db"))
+    with db:
+        db.execute("UPDATE entries SET seconds = 1e-9 WHERE size >= ?", (1 << 20,))
+    db.close()
+    with Cache(folder, memory_bytes=0) as c:
+        r = _page(tmp_path).run({"x": feed}, cache=c)
+        assert {b.status for b in r} == {"cached"}
+    assert Cache(folder).info()["entries"] < stored
+    with Cache(folder, memory_bytes=0) as c:
+        r = {b.id: b.status for b in _page(tmp_path).run({"x": feed}, cache=c)}
+    assert r["fq"] == "ok" and r["small"] == "cached"
+
+
 def test_cli_run_cache_only_and_cache_commands(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("BLOCKGRAPH_CACHE", str(tmp_path / "home-cache"))
     page = os.path.join(os.path.dirname(__file__), "..", "examples", "fake_quant_vars_gradient.yaml")

@@ -15,7 +15,8 @@ sweeps use it alike. Its parts:
     wrapper.py  the seam wrapper
 
 On disk, an output of a MiB or more that computes faster than it could be read back (at about
-DISK_RATE bytes a second) is kept in memory only: storing it would cost more than it saves.
+DISK_RATE bytes a second) is kept in memory only: storing it would cost more than it saves; one
+whose reading back took longer than its computing did is dropped from the disk once served.
 Results of a run with a cache are read-only arrays, since the cache may serve them again.
 Needs the `cache` extra (xxhash, platformdirs): pip install 'blockgraph[cache]'.
 """
@@ -141,6 +142,7 @@ class Cache:
             return None
         from .memory import Entry
         from .store import Corrupt
+        started = time.perf_counter()
         try:
             outputs, dtypes = self.store.read(row)
         except FileNotFoundError:          # evicted by another run meanwhile
@@ -154,7 +156,12 @@ class Cache:
             self.warn(f"cannot read the cache entry of block '{block.id}': {err}; recomputed")
             return None
         e = Entry(outputs, dtypes, row.seconds, _nbytes(outputs))
-        self._used(key)
+        if e.nbytes >= LARGE and time.perf_counter() - started > row.seconds:
+            # read back slower than it was computed (it was stored after a slow first run, or
+            # this disk is slower than DISK_RATE): served this once, then recomputed from now on
+            self._disk_call(self.store.drop, key)
+        else:
+            self._used(key)
         self.memory.put(key, e)
         return e
 
