@@ -152,6 +152,35 @@ def test_one_feed(setup):
     assert r.block("x").status == "failed" and "expects float32" in r.block("x").error
 
 
+def test_a_large_feed_is_hashed_in_pieces_on_every_core(tmp_path, monkeypatch):
+    """A feed of several CHUNK pieces: one changed byte in any piece (the first, one in the
+    middle, the short last one) changes its key; the digest is the same whichever thread
+    hashes which piece, and on one core."""
+    from blockgraph.run.cache import keys
+    monkeypatch.setattr(keys, "CHUNK", 4096)
+    data = np.arange(5 * 4096 + 123, dtype=np.uint8)
+    d0 = keys.values_digest(data)
+    assert len(d0) == 16 and d0 != keys._digest(data)
+    seen = {d0}
+    for i in (0, 4096 * 2 + 7, data.size - 1):
+        edited = data.copy()
+        edited[i] ^= 1
+        seen.add(keys.values_digest(edited))
+    assert len(seen) == 4
+    monkeypatch.setattr(keys, "_POOL", [None])          # one core: the calling thread alone
+    assert keys.values_digest(data) == d0
+    page = tmp_path / "p.yaml"
+    page.write_text("format: 1\nblocks:\n  x: {op: Placeholder, attrs: {dtype: float32}}\n"
+                    "  y: {op: Neg, inputs: {x: x}}\n")
+    feed = np.linspace(-1, 1, 3 * 4096, dtype=np.float32)
+    with Cache(str(tmp_path / "c")) as c:
+        p = blockgraph.load_page(str(page))
+        assert ran(p.run({"x": feed}, cache=c)) == {"x", "y"}
+        assert ran(p.run({"x": feed.copy()}, cache=c)) == set()
+        feed[-1] = 2.0
+        assert ran(p.run({"x": feed}, cache=c)) == {"x", "y"}
+
+
 def test_one_file(setup, tmp_path):
     setup.run()
     np.save(tmp_path / "c.npy", C)             # rewritten, same content: still served

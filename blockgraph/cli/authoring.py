@@ -10,6 +10,7 @@ the work is in `run.cache`, `view.watch` and `view.serve`, imported when a comma
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 PAGE_SUFFIXES = (".yaml", ".yml")
@@ -154,27 +155,45 @@ def _loop_setup(args, paths):
     c = open_cache(args.cache)
     if c is None:
         return None
-    many = len(paths) > 1
-
-    def feeds(page):
-        """The feeds of `page`, read again (their files may have changed), literals converted
-        (PageError, located, when one cannot be)."""
-        from ..core import feeding
-        from ..core.errors import UsageError
-        from . import feeds as feed_args
-        sources = feed_args.open_feeds(args)
-        mine = feed_args.feeds_for(page, sources or {}, many)
-        got = None if sources is None else feed_args.load_feeds(
-            sources, [k for b, k in mine.items() if b in page.scope.feedable()],
-            feed_args.limit(args.max_bytes))
-        if got is None:
-            raise UsageError("the feeds could not be read (see above)")
-        return feeding.convert(page.scope, {b: got[k] for b, k in mine.items() if k in got},
-                               cast=args.cast_feeds, style="cli")
+    feeds = LoopFeeds(args, c, many=len(paths) > 1)
     from .feeds import is_file
     files = ([args.feeds] if args.feeds else []) + [
         text for text in (f.partition("=")[2] for f in args.feed) if text and is_file(text)]
     return c, feeds, files
+
+
+class LoopFeeds:
+    """`feeds(page)` of watch/serve: the feeds of `page` (literals converted; PageError, located,
+    when one cannot be). A file is read once and its arrays kept, read-only, until the session
+    says it changed (`forget`) or its signature does; the cache remembers their digests, so a
+    re-run neither reads nor hashes a feed that did not change."""
+
+    def __init__(self, args, cache, many: bool):
+        self.args, self.cache, self.many = args, cache, many
+        self.kept: dict = {}         # (file, member) -> (signature, array)
+
+    def __call__(self, page) -> dict:
+        from ..core import feeding
+        from ..core.errors import UsageError
+        from . import feeds as feed_args
+        args = self.args
+        sources = feed_args.open_feeds(args)
+        mine = feed_args.feeds_for(page, sources or {}, self.many)
+        got = None if sources is None else feed_args.load_feeds(
+            sources, [k for b, k in mine.items() if b in page.scope.feedable()],
+            feed_args.limit(args.max_bytes), kept=self.kept)
+        if got is None:
+            raise UsageError("the feeds could not be read (see above)")
+        for _, a in self.kept.values():
+            self.cache.keys.remember(a)
+        return feeding.convert(page.scope, {b: got[k] for b, k in mine.items() if k in got},
+                               cast=args.cast_feeds, style="cli")
+
+    def forget(self, paths) -> None:
+        """Read these files again next time (the watcher saw them change)."""
+        real = {os.path.realpath(p) for p in paths}
+        for key in [k for k in self.kept if os.path.realpath(k[0]) in real]:
+            del self.kept[key]
 
 
 def watch(args) -> int:

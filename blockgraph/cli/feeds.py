@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from ..core import feeding, npyio
 from ..core.budget import default_max_bytes
 from ..core.errors import FileReadError, PageError, UsageError
@@ -62,9 +64,11 @@ def open_feeds(args):
     return sources
 
 
-def load_feeds(sources, keys, max_bytes):
+def load_feeds(sources, keys, max_bytes, kept=None):
     """{key: array or literal} for `keys` (each member read only if asked for, checked against
-    max_bytes from its header first); prints and returns None on error."""
+    max_bytes from its header first); prints and returns None on error. kept: {(file, member):
+    (stat signature, array)} of arrays read before (watch/serve): one whose file has the same
+    signature is not read again; what is read is added, made read-only."""
     feeds = {}
     try:
         files = [sources[k][0] for k in keys if sources[k][0] is not LITERAL]
@@ -73,18 +77,40 @@ def load_feeds(sources, keys, max_bytes):
                 feeds[k] = sources[k][1]
         for path in dict.fromkeys(files):
             members = [k for k in keys if sources[k][0] == path]
-            if sources[members[0]][1] is None:
-                feeds[members[0]] = npyio.load_npy(path, max_bytes)
-                for k in members[1:]:
-                    feeds[k] = feeds[members[0]]
+            sig = _signature(path) if kept is not None else None
+            todo = []
+            for k in members:
+                old = kept.get((path, sources[k][1])) if kept is not None else None
+                if old is not None and old[0] == sig:
+                    feeds[k] = old[1]
+                else:
+                    todo.append(k)
+            if not todo:
                 continue
-            with npyio.Npz(path) as z:
-                for k in members:
-                    feeds[k] = z.load(sources[k][1], max_bytes)
+            if sources[todo[0]][1] is None:
+                a = npyio.load_npy(path, max_bytes)
+                got = {k: a for k in todo}
+            else:
+                with npyio.Npz(path) as z:
+                    got = {k: z.load(sources[k][1], max_bytes) for k in todo}
+            for k, a in got.items():
+                feeds[k] = a
+                if kept is not None and sig is not None and isinstance(a, np.ndarray):
+                    a.flags.writeable = False
+                    kept[(path, sources[k][1])] = (sig, a)
     except FileReadError as e:
         err(f"blockgraph: error: cannot read feeds from {e.filename}: {e}")
         return None
     return feeds
+
+
+def _signature(path):
+    """What tells a file was rewritten (its identity, size and times), or None."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def feeds_for(page, keys, many):

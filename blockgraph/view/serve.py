@@ -173,7 +173,7 @@ def main(args, cache, feeds, feed_files, out=None, err=None) -> int:
         since.update({k: v for k, v in file_stats(session.files()).items() if k not in since})
         for changed in changes(session.files, since=since):
             names = ", ".join(sorted(os.path.relpath(p) for p in changed))
-            state = _refresh(session, live, state, err)
+            state = _refresh(session, live, state, err, changed)
             print(f"[{time.strftime('%H:%M:%S')}] changed: {names}; version {live.version}",
                   file=out, flush=True)
     finally:
@@ -183,8 +183,8 @@ def main(args, cache, feeds, feed_files, out=None, err=None) -> int:
     return 0
 
 
-def _refresh(session, live, previous, err) -> dict:
-    (o,) = session.refresh()
+def _refresh(session, live, previous, err, changed=None) -> dict:
+    (o,) = session.refresh(changed)
     for line in o.new_problems:
         print(line, file=err)
     err.flush()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..core.diagnostics import Diagnostic
 from ..core.errors import BlockgraphError, PageError
+from ..run.cache.keys import array
 
 
 @dataclass
@@ -32,7 +33,8 @@ class Outcome:
 class Session:
     """paths: the pages. cache: a `run.cache.Cache`. run: keyword arguments of `Page.run`
     (executor, only, cycles, ...). load: of `load_page` (allow_outside, max_bytes).
-    feeds(page) -> {placeholder id: array} (may raise BlockgraphError or OSError);
+    feeds(page) -> {placeholder id: array} (may raise BlockgraphError or OSError; when it
+    keeps what it read, `feeds.forget(paths)` is told of the files that changed);
     feed_files: the files feeds are read from (watched too). params: {name: value} set on each
     page that defines the parameter (`--param`)."""
 
@@ -46,6 +48,7 @@ class Session:
         self.params = dict(params or {})
         self.last: dict = {}                 # path -> Outcome
         self._rows: dict = {}                # path -> {(block, suffix): fingerprint}
+        self._digests: dict = {}             # id(read-only array) -> (array, its digest)
 
     def files(self) -> set:
         """Every file the pages' results depend on: the pages, their Const (and other path
@@ -56,7 +59,12 @@ class Session:
                 out |= page_files(o.page)
         return out
 
-    def refresh(self) -> list:
+    def refresh(self, changed=None) -> list:
+        """Load and run every page again; changed: the files the watcher saw change (feeds
+        read from them are read again)."""
+        forget = getattr(self.feeds, "forget", None)
+        if changed and forget is not None:
+            forget(changed)
         return [self._one(path) for path in self.paths]
 
     def _one(self, path) -> Outcome:
@@ -74,7 +82,7 @@ class Session:
         before = self.last.get(path)
         seen = set(before.problems) if before is not None else set()
         o.new_problems = [p for p in o.problems if p not in seen]
-        rows = _fingerprints(o.results) if o.results is not None else None
+        rows = self._fingerprints(o.results) if o.results is not None else None
         if rows is not None:
             old = self._rows.get(path, {})
             o.changed = {k for k, v in rows.items() if old.get(k) != v}
@@ -98,6 +106,27 @@ class Session:
                 line, col = page.locate(r.id, r.error_port)
                 o.problems.append(Diagnostic(page.path, line, col, r.error, block=r.id,
                                              op=r.op).format())
+
+    def _fingerprints(self, results) -> dict:
+        """{(block, PORT[.I] or "-"): what the row shows}, values by digest. A read-only
+        array seen in the previous refresh (a result the cache keeps and serves again, never
+        changed) keeps its digest: a re-run hashes only what it computed."""
+        out, seen = {}, {}
+        for r in results:
+            if r.ok and r.outputs:
+                for suffix, d, a in r.items():
+                    got = self._digests.get(id(a))
+                    if got is None or got[0] is not a or a.flags.writeable:
+                        buf = bytearray()
+                        array(a, buf)
+                        got = (a, bytes(buf))
+                    if not a.flags.writeable:
+                        seen[id(a)] = got
+                    out[(r.id, suffix)] = ("ok", d, got[1])
+            else:
+                out[(r.id, "-")] = (r.status, r.error)
+        self._digests = seen
+        return out
 
 
 def _with_params(page, params, many):
@@ -132,16 +161,3 @@ def page_files(page) -> set:
     return out
 
 
-def _fingerprints(results) -> dict:
-    """{(block, PORT[.I] or "-"): what the row shows}, values by digest."""
-    from ..run.cache.keys import array
-    out = {}
-    for r in results:
-        if r.ok and r.outputs:
-            for suffix, d, a in r.items():
-                buf = bytearray()
-                array(a, buf)
-                out[(r.id, suffix)] = ("ok", d, bytes(buf))
-        else:
-            out[(r.id, "-")] = (r.status, r.error)
-    return out

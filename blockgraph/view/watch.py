@@ -35,7 +35,7 @@ def main(args, cache, feeds, feed_files, out=None, err=None) -> int:
         names = ", ".join(sorted(os.path.relpath(p) for p in changed))
         print(f"\n[{time.strftime('%H:%M:%S')}] changed: {names}", file=out, flush=True)
         t0 = time.perf_counter()
-        for o in session.refresh():
+        for o in session.refresh(changed):
             _print(o, out, err, first=False, many=many, seconds=time.perf_counter() - t0)
         out.flush()
         err.flush()

@@ -32,9 +32,11 @@ import threading
 import numpy as np
 import xxhash
 
-SCHEMA = b"blockgraph-cache/1"
+SCHEMA = b"blockgraph-cache/2"
 
 _digest = xxhash.xxh3_128_digest
+#: arrays of more bytes than this are hashed in CHUNK pieces on every core (`values_digest`)
+CHUNK = 4 << 20
 
 
 class Uncacheable(Exception):
@@ -114,7 +116,72 @@ def array(a: np.ndarray, out: bytearray) -> None:
             canon(x, items)
         out += _digest(items)
     else:
-        out += _digest(np.ascontiguousarray(a).reshape(-1).view(np.uint8))
+        out += values_digest(np.ascontiguousarray(a).reshape(-1).view(np.uint8))
+
+
+def values_digest(data: np.ndarray) -> bytes:
+    """The digest of a byte array: xxh3_128 of it, or, beyond CHUNK bytes, of the digests of its
+    CHUNK-byte pieces, which the calling thread and a helper thread per other core hash side
+    by side (xxhash releases the GIL). The pieces depend on the size alone, never on the
+    threads, so the digest does too."""
+    n = data.size
+    if n <= CHUNK:
+        return _digest(data)
+    pieces = [data[i:i + CHUNK] for i in range(0, n, CHUNK)]
+    digests = [b""] * len(pieces)
+    _hash_pieces(pieces, digests)
+    return _digest(b"".join(digests))
+
+
+def _hash_pieces(pieces, digests) -> None:
+    """digests[i] = xxh3_128(pieces[i]) for every piece, the calling thread taking the first
+    pieces and the pool's threads the rest (a helper that is slow to start costs at most the
+    pieces it has taken)."""
+    pool = _pool()
+    if pool is None:
+        for i, p in enumerate(pieces):
+            digests[i] = _digest(p)
+        return
+    lock = threading.Lock()
+    state = [0]
+
+    def work():
+        while True:
+            with lock:
+                i = state[0]
+                if i >= len(pieces):
+                    return
+                state[0] = i + 1
+            digests[i] = _digest(pieces[i])
+
+    futures = [pool.submit(work) for _ in range(pool._max_workers)]
+    work()
+    for f in futures:
+        f.result()
+
+
+_POOL: list = []
+
+
+def _pool():
+    """The helper threads of `values_digest` (one per core beyond the first, started on first
+    use; BLOCKGRAPH_THREADS bounds them), or None on one core."""
+    if not _POOL:
+        with _POOL_LOCK:
+            if not _POOL:
+                import os
+                env = os.environ.get("BLOCKGRAPH_THREADS", "")
+                n = int(env) if env.isdigit() and int(env) > 0 else len(os.sched_getaffinity(0)) \
+                    if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+                if n <= 1:
+                    _POOL.append(None)
+                else:
+                    from concurrent.futures import ThreadPoolExecutor
+                    _POOL.append(ThreadPoolExecutor(n - 1, thread_name_prefix="blockgraph-hash"))
+    return _POOL[0]
+
+
+_POOL_LOCK = threading.Lock()
 
 
 # ------------------------------------------------------------------ the keys of a run
@@ -125,11 +192,39 @@ class Keys:
 
     MAX_MEMO = 200_000
 
+    #: arrays whose digests `remember` keeps at most
+    MAX_KNOWN = 64
+
     def __init__(self, versions=None):
         from .versions import Versions
         self.versions = versions or Versions()
         self._static: dict[int, tuple] = {}
+        self._known: dict[int, tuple] = {}      # id(array) -> (array, its feed part)
         self._lock = threading.Lock()
+
+    def remember(self, a: np.ndarray) -> None:
+        """Keep the feed part of `a`, an array its owner has made read-only and will never
+        change (watch/serve's feed files, read once): fed again, or a view of it showing the
+        same memory the same way (a run feeds a read-only view), it is not hashed again. The
+        array is held (so its id, and its base's, are not reused); the oldest are forgotten
+        beyond MAX_KNOWN."""
+        with self._lock:
+            if id(a) in self._known:
+                return
+            while len(self._known) >= 2 * self.MAX_KNOWN:
+                self._known.pop(next(iter(self._known)))
+            got = (a, feed_part(a))
+            self._known[id(a)] = (a,) + got
+            if a.base is not None:
+                self._known[id(a.base)] = (a.base,) + got
+
+    def _feed_part(self, feed) -> bytes:
+        """feed_part(feed), remembered (`remember`)."""
+        for anchor in (feed, getattr(feed, "base", None)):
+            got = self._known.get(id(anchor)) if anchor is not None else None
+            if got is not None and got[0] is anchor and _same_view(feed, got[1]):
+                return got[2]
+        return feed_part(feed)
 
     def of(self, plan, feeds: dict) -> dict:
         """{block id: 16-byte key, or None when the block must run} for every block of `plan`."""
@@ -165,7 +260,7 @@ class Keys:
                 keys[bid] = None
                 continue
             if feedable:
-                parts.append(feed_part(feeds.get(bid)))
+                parts.append(self._feed_part(feeds.get(bid)))
             keys[bid] = _digest(b"".join(parts))
         return keys
 
@@ -203,6 +298,12 @@ class Keys:
         except (Uncacheable, AttributeError, TypeError):
             return None
         return _digest(out), tuple(refs), defn.feedable
+
+
+def _same_view(a, b) -> bool:
+    """True when arrays a and b show the same memory the same way."""
+    return (a.dtype == b.dtype and a.shape == b.shape and a.strides == b.strides
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
 def feed_part(feed) -> bytes:

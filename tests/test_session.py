@@ -1,0 +1,107 @@
+"""The authoring loop's re-run (watch/serve's Session) costs only what changed: a feed file that
+did not change is neither read nor hashed again, and the rows of blocks served from the cache
+are not hashed again to find what changed; a feed file that changed is read again (whether the
+watcher says so or only its signature does) and everything downstream of it runs."""
+import argparse
+
+import numpy as np
+import pytest
+
+from blockgraph.cli.authoring import LoopFeeds
+from blockgraph.core import npyio
+from blockgraph.run.cache import Cache, keys
+from blockgraph.view import session as session_module
+from blockgraph.view.session import Session
+
+pytest.importorskip("xxhash")
+
+PAGE = """format: 1
+blocks:
+  x: {op: Placeholder, attrs: {dtype: float32, shape: [null]}}
+  y: {op: Neg, inputs: {x: x}}
+  z: {op: FakeQuantWithMinMaxVars, inputs: {inputs: y, min: -1.0, max: MAX}}
+"""
+
+
+class Counts:
+    """How often the session reads a feed file, hashes a feed, hashes a row's values."""
+
+    def __init__(self, monkeypatch):
+        self.loads = self.feeds = self.rows = 0
+        load, feed, array = npyio.load_npy, keys.feed_part, session_module.array
+
+        def count_load(*a, **k):
+            self.loads += 1
+            return load(*a, **k)
+
+        def count_feed(f):
+            self.feeds += f is not None
+            return feed(f)
+
+        def count_array(a, out):
+            self.rows += 1
+            return array(a, out)
+        monkeypatch.setattr(npyio, "load_npy", count_load)
+        monkeypatch.setattr(keys, "feed_part", count_feed)
+        monkeypatch.setattr(session_module, "array", count_array)
+
+    def take(self):
+        got = (self.loads, self.feeds, self.rows)
+        self.loads = self.feeds = self.rows = 0
+        return got
+
+
+def ran(outcome):
+    return {r.id for r in outcome.results if r.status == "ok"}
+
+
+def test_a_rerun_reads_and_hashes_only_what_changed(tmp_path, monkeypatch):
+    page, feed = tmp_path / "p.yaml", tmp_path / "x.npy"
+    page.write_text(PAGE.replace("MAX", "1.0"))
+    x = np.linspace(-2, 2, 1000, dtype=np.float32)
+    np.save(feed, x)
+    args = argparse.Namespace(feeds=None, feed=[f"x={feed}"], max_bytes=-1, cast_feeds=False)
+    counts = Counts(monkeypatch)
+    with Cache(str(tmp_path / "c")) as cache:
+        s = Session([str(page)], cache, feeds=LoopFeeds(args, cache, many=False),
+                    feed_files=[str(feed)])
+        (o,) = s.refresh()
+        assert ran(o) == {"x", "y", "z"} and not o.problems
+        assert counts.take() == (1, 1, 3)
+        page.write_text(PAGE.replace("MAX", "0.5"))
+        (o,) = s.refresh({str(page)})
+        assert ran(o) == {"z"}
+        assert o.changed == {("z", "-")} or {b for b, _ in o.changed} == {"z"}
+        assert counts.take() == (0, 0, 1)     # no read, no feed hash, z's row alone
+        np.testing.assert_array_equal(o.results.block("x").outputs["output"], x)
+
+        np.save(feed, x[::-1].copy())             # same size, new values; the watcher saw it
+        (o,) = s.refresh({str(feed)})
+        assert ran(o) == {"x", "y", "z"}
+        assert {b for b, _ in o.changed} == {"x", "y", "z"}
+        assert counts.take() == (1, 1, 3)
+        np.testing.assert_array_equal(o.results.block("x").outputs["output"], x[::-1])
+
+        np.save(feed, x)                          # the watcher did not say: the signature does
+        (o,) = s.refresh()
+        assert ran(o) == set() and {b for b, _ in o.changed} == {"x", "y", "z"}
+        np.testing.assert_array_equal(o.results.block("x").outputs["output"], x)
+        assert counts.take()[:2] == (1, 1)
+
+
+def test_kept_feeds_are_read_only_and_remembered_by_identity(tmp_path):
+    """The arrays kept are read-only (nothing can change them under the cache) and the cache
+    knows their feed parts by identity only: an equal array of its own is hashed."""
+    with Cache(str(tmp_path / "c")) as cache:
+        a = np.arange(10, dtype=np.float32)
+        a.flags.writeable = False
+        cache.keys.remember(a)
+        assert cache.keys._feed_part(a) == keys.feed_part(a)
+        b = a.copy()
+        b[0] = 7
+        assert cache.keys._feed_part(b) == keys.feed_part(b) != keys.feed_part(a)
+        v = a.view()
+        assert cache.keys._feed_part(v) == keys.feed_part(a)      # a whole view of it
+        for i in range(2 * cache.keys.MAX_KNOWN):
+            cache.keys.remember(np.full(1, i))
+        assert id(a) not in cache.keys._known          # the oldest forgotten
