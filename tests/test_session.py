@@ -1,6 +1,6 @@
 """The authoring loop's re-run (watch/serve's Session) costs only what changed: a feed file that
 did not change is neither read nor hashed again, and the rows of blocks served from the cache
-are not hashed again to find what changed; a feed file that changed is read again (whether the
+are not read again to find what changed; a feed file that changed is read again (whether the
 watcher says so or only its signature does) and everything downstream of it runs."""
 import argparse
 
@@ -24,11 +24,12 @@ blocks:
 
 
 class Counts:
-    """How often the session reads a feed file, hashes a feed, hashes a row's values."""
+    """How often the session reads a feed file, hashes a feed, reads a row's values to compare
+    them with the last refresh's."""
 
     def __init__(self, monkeypatch):
         self.loads = self.feeds = self.rows = 0
-        load, feed, array = npyio.load_npy, keys.feed_part, session_module.array
+        load, feed, same = npyio.load_npy, keys.feed_part, session_module._same_row
 
         def count_load(*a, **k):
             self.loads += 1
@@ -38,12 +39,12 @@ class Counts:
             self.feeds += f is not None
             return feed(f)
 
-        def count_array(a, out):
-            self.rows += 1
-            return array(a, out)
+        def count_same(old, new):
+            self.rows += old[0] == new[0] == "ok" and old[2] is not new[2]
+            return same(old, new)
         monkeypatch.setattr(npyio, "load_npy", count_load)
         monkeypatch.setattr(keys, "feed_part", count_feed)
-        monkeypatch.setattr(session_module, "array", count_array)
+        monkeypatch.setattr(session_module, "_same_row", count_same)
 
     def take(self):
         got = (self.loads, self.feeds, self.rows)
@@ -67,12 +68,12 @@ def test_a_rerun_reads_and_hashes_only_what_changed(tmp_path, monkeypatch):
                     feed_files=[str(feed)])
         (o,) = s.refresh()
         assert ran(o) == {"x", "y", "z"} and not o.problems
-        assert counts.take() == (1, 1, 3)
+        assert counts.take() == (1, 1, 0)
         page.write_text(PAGE.replace("MAX", "0.5"))
         (o,) = s.refresh({str(page)})
         assert ran(o) == {"z"}
         assert o.changed == {("z", "-")} or {b for b, _ in o.changed} == {"z"}
-        assert counts.take() == (0, 0, 1)     # no read, no feed hash, z's row alone
+        assert counts.take() == (0, 0, 1)     # no read, no feed hash, z's values alone
         np.testing.assert_array_equal(o.results.block("x").outputs["output"], x)
 
         np.save(feed, x[::-1].copy())             # same size, new values; the watcher saw it
@@ -105,3 +106,25 @@ def test_kept_feeds_are_read_only_and_remembered_by_identity(tmp_path):
         for i in range(2 * cache.keys.MAX_KNOWN):
             cache.keys.remember(np.full(1, i))
         assert id(a) not in cache.keys._known          # the oldest forgotten
+
+
+def test_rows_compare_by_bytes():
+    """What counts as a changed row: another outcome or error, TF dtype, numpy dtype, shape,
+    or any byte (-0.0 is not 0.0, a NaN equals the same NaN), wherever it is."""
+    same = session_module._same_row
+    a = np.zeros(3 * session_module.PIECE // 4 + 5, np.float32)
+    assert same(("ok", "float32", a), ("ok", "float32", a.copy()))
+    b = a.copy()
+    b[-1] = -0.0
+    assert not same(("ok", "float32", a), ("ok", "float32", b))
+    n = np.array([np.nan, 1.0])
+    assert same(("ok", "float64", n), ("ok", "float64", n.copy()))
+    assert not same(("ok", "float64", n), ("ok", "double", n))
+    assert not same(("ok", "float32", a[:4]), ("ok", "float32", a[:4].reshape(2, 2)))
+    assert not same(("ok", "int32", np.int32([1])), ("ok", "int32", np.uint32([1])))
+    assert same(("ok", "string", np.array(["a", "b"], object)),
+                ("ok", "string", np.array(["a", "b"], object)))
+    assert not same(("failed", "x"), ("failed", "y")) and same(("skipped", None), ("skipped", None))
+    assert not same(("ok", "float32", a), ("failed", "x"))
+    t = np.arange(6.0).reshape(2, 3)
+    assert same(("ok", "float64", t.T), ("ok", "float64", t.T.copy()))

@@ -2,18 +2,19 @@
 change, every run served from one cache, and what changed since the previous run.
 
 A refresh never raises for a bad page: an unreadable or invalid page (half typed) gives its
-problems as located lines and the loop goes on. Rows are compared by value (dtype, shape and a
-digest of the bytes) and by outcome, "cached" counting as "ok": a block served from the cache
-with the values it had is no change.
+problems as located lines and the loop goes on. Rows are compared by value (dtype, shape and
+bytes) and by outcome, "cached" counting as "ok": a block served from the cache with the
+values it had is no change.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..core.diagnostics import Diagnostic
 from ..core.errors import BlockgraphError, PageError
-from ..run.cache.keys import array
 
 
 @dataclass
@@ -47,8 +48,7 @@ class Session:
         self.feed_files = [os.path.abspath(f) for f in feed_files]
         self.params = dict(params or {})
         self.last: dict = {}                 # path -> Outcome
-        self._rows: dict = {}                # path -> {(block, suffix): fingerprint}
-        self._digests: dict = {}             # id(read-only array) -> (array, its digest)
+        self._rows: dict = {}                # path -> {(block, suffix): what the row shows}
 
     def files(self) -> set:
         """Every file the pages' results depend on: the pages, their Const (and other path
@@ -82,10 +82,10 @@ class Session:
         before = self.last.get(path)
         seen = set(before.problems) if before is not None else set()
         o.new_problems = [p for p in o.problems if p not in seen]
-        rows = self._fingerprints(o.results) if o.results is not None else None
+        rows = _rows(o.results) if o.results is not None else None
         if rows is not None:
             old = self._rows.get(path, {})
-            o.changed = {k for k, v in rows.items() if old.get(k) != v}
+            o.changed = {k for k, v in rows.items() if k not in old or not _same_row(old[k], v)}
             o.removed = sorted({b for b, _ in old} - {b for b, _ in rows})
             self._rows[path] = rows
         self.last[path] = o
@@ -107,27 +107,6 @@ class Session:
                 o.problems.append(Diagnostic(page.path, line, col, r.error, block=r.id,
                                              op=r.op).format())
 
-    def _fingerprints(self, results) -> dict:
-        """{(block, PORT[.I] or "-"): what the row shows}, values by digest. A read-only
-        array seen in the previous refresh (a result the cache keeps and serves again, never
-        changed) keeps its digest: a re-run hashes only what it computed."""
-        out, seen = {}, {}
-        for r in results:
-            if r.ok and r.outputs:
-                for suffix, d, a in r.items():
-                    got = self._digests.get(id(a))
-                    if got is None or got[0] is not a or a.flags.writeable:
-                        buf = bytearray()
-                        array(a, buf)
-                        got = (a, bytes(buf))
-                    if not a.flags.writeable:
-                        seen[id(a)] = got
-                    out[(r.id, suffix)] = ("ok", d, got[1])
-            else:
-                out[(r.id, "-")] = (r.status, r.error)
-        self._digests = seen
-        return out
-
 
 def _with_params(page, params, many):
     """(`page` with the parameters of `params` it defines set, a problem line for a name it
@@ -141,6 +120,43 @@ def _with_params(page, params, many):
         why = (f"blockgraph: error: --param {unknown[0]}: page '{page.name}' has no such parameter"
                + (f" ({hint})" if hint else ""))
     return (page.variant(params=mine, origin="--param") if mine else page), why
+
+
+def _rows(results) -> dict:
+    """{(block, PORT[.I] or "-"): what the row shows: ("ok", TF dtype, the array) or (status,
+    error)}."""
+    out = {}
+    for r in results:
+        if r.ok and r.outputs:
+            for suffix, d, a in r.items():
+                out[(r.id, suffix)] = ("ok", d, a)
+        else:
+            out[(r.id, "-")] = (r.status, r.error)
+    return out
+
+
+#: bytes compared at a time (a difference is usually found in the first piece)
+PIECE = 1 << 20
+
+
+def _same_row(old, new) -> bool:
+    """True when two rows show the same: outcome and error, or TF dtype, numpy dtype, shape
+    and bytes. The same array (served from the cache again) is not read; two arrays are
+    compared piece by piece, stopping at the first difference."""
+    if old[0] != "ok" or new[0] != "ok":
+        return old == new
+    if old[1] != new[1]:
+        return False
+    a, b = old[2], new[2]
+    if a is b:
+        return True
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype.hasobject:
+        return a.tolist() == b.tolist()
+    x = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+    y = np.ascontiguousarray(b).reshape(-1).view(np.uint8)
+    return all(np.array_equal(x[i:i + PIECE], y[i:i + PIECE]) for i in range(0, x.size, PIECE))
 
 
 def page_files(page) -> set:
