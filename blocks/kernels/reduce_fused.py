@@ -3,16 +3,21 @@
 Sum and Mean add in Eigen's order: the reduction is cut into the leaves of Eigen's tree
 (`reduce.tree_plan`, `full_plan`: worked out in Python from the shape, cached), the leaves are summed
 in parallel, each as InnerMostDimReducer's leaf loop (four packet accumulators, the remaining
-packets, a scalar tail, the lanes halved; written out with one local per lane, `_leaf8`/
-`_leaf4`, so they stay in registers), and the leaf sums are combined in the tree's and the
-thread shards' order: the result does not depend on the number of threads. The kernels run
-with FTZ|DAZ set in MXCSR, as TF's threads do, so denormals are flushed by the hardware.
+packets, a scalar tail, the lanes halved: `reduce_simd._vsum`, LLVM vector IR computing what
+the plain loops `_leaf8`/`_leaf4` spell out lane by lane), and the leaf sums are combined in
+the tree's and the thread shards' order: the result does not depend on the number of threads.
+The kernels run with FTZ|DAZ set in MXCSR, as TF's threads do, so denormals are flushed by
+the hardware.
 
 Max and Min are order-free where the result is a nonzero normal number or an infinity: the
-kernels find the largest (smallest) value from the floats' bit patterns (integer max/min
-reductions vectorise; float ones do not without fast-math) and leave to numpy the results
-that are NaN, zero or denormal (whose bits depend on the order). ArgMax/ArgMin: the first
-index of the best value in parallel chunks, comparisons under DAZ, NaN never winning.
+kernels find the largest (smallest) value with vector compares (`reduce_simd._vmax`/`_vmin`,
+which also report a NaN) and leave to numpy the results that are NaN, zero or denormal (whose
+bits depend on the order). ArgMax/ArgMin: the first index of the best value in parallel
+chunks, comparisons under DAZ, NaN never winning.
+
+Threads: Sum/Mean/Max/Min cut their work into at most BLOCKS blocks by the shape alone, which
+the calling thread and `workshare`'s helper threads take in turn (the kernels release the
+GIL); ArgMax/ArgMin run numba's parallel loop (one at a time: `_LOCK`).
 
 Taken for float32/float64 tensors of at least MIN_ELEMENTS elements reduced over all their
 axes or over trailing axes (`accepts` and the `fused_*` functions, which return None to hand
@@ -21,6 +26,7 @@ the call back), when numba is installed (BLOCKGRAPH_NO_FUSED=1 disables).
 from __future__ import annotations
 
 import functools
+import os
 import threading
 
 import numpy as np
@@ -109,16 +115,17 @@ def _combine(vals, prog):
 
 
 # ----------------------------------------------------------------- kernels (jitted)
-# Each runs on one thread under FTZ|DAZ (MXCSR is per thread) over its work items lo..hi-1;
-# `_share` spreads the items over the threads.
+# Kernel(bounds, ...) runs the work items of blocks bounds[g]..bounds[g+1]-1, each block on one
+# thread under FTZ|DAZ (MXCSR is per thread); `_share` spreads the blocks over the threads.
 
-def _sum_leaves(lo, hi, x, starts, lens, vals):
+def _sum_leaves(bounds, x, starts, lens, vals):
     """vals[i] = leaf i of a full reduction of x (starts: absolute)."""
-    old = _stmxcsr()
-    _ldmxcsr(old | FTZ_DAZ)
-    for i in range(lo, hi):
-        vals[i] = _vsum(x, starts[i], lens[i])
-    _ldmxcsr(old)
+    for g in prange(bounds.size - 1):
+        old = _stmxcsr()
+        _ldmxcsr(old | FTZ_DAZ)
+        for i in range(bounds[g], bounds[g + 1]):
+            vals[i] = _vsum(x, starts[i], lens[i])
+        _ldmxcsr(old)
 
 
 def _combine_ftz(vals, prog, out):
@@ -128,29 +135,34 @@ def _combine_ftz(vals, prog, out):
     _ldmxcsr(old)
 
 
-def _sum_rows(lo, hi, x, C, starts, lens, prog, out):
-    """out[r] = row r of x (flat, rows of C) through the leaves at starts (relative to the
-    row) and the program."""
-    old = _stmxcsr()
-    _ldmxcsr(old | FTZ_DAZ)
-    vals = np.empty(starts.size, x.dtype)
-    for r in range(lo, hi):
-        for i in range(starts.size):
-            vals[i] = _vsum(x, r * C + starts[i], lens[i])
-        out[r] = _combine(vals, prog)
-    _ldmxcsr(old)
+def _sum_rows(bounds, x, C, P, starts, lens, prog, leaf_at, prog_at, out):
+    """out[r] = row r of x (flat, rows of C) through the leaves and program of `row_plans`
+    for the row's packet offset f: leaves leaf_at[f].. (starts relative to the row), program
+    prog_at[f].. (leaf numbers from 0)."""
+    for g in prange(bounds.size - 1):
+        old = _stmxcsr()
+        _ldmxcsr(old | FTZ_DAZ)
+        vals = np.empty(starts.size, x.dtype)
+        for r in range(bounds[g], bounds[g + 1]):
+            f = (r * C) % P
+            first = leaf_at[f]
+            for i in range(leaf_at[f + 1] - first):
+                vals[i] = _vsum(x, r * C + starts[first + i], lens[first + i])
+            out[r] = _combine(vals, prog[prog_at[f]:prog_at[f + 1]])
+        _ldmxcsr(old)
 
 
-def _best(lo, hi, x, seg, is_max, out):
+def _best(bounds, x, seg, is_max, out):
     """out[i] = the largest (smallest) value of x[i*seg:(i+1)*seg] (flat; the last segment
     may be short), NaN when it holds one."""
-    old = _stmxcsr()
-    _ldmxcsr(old | FTZ_DAZ)
-    for i in range(lo, hi):
-        s = i * seg
-        n = min(seg, x.size - s)
-        out[i] = _vmax(x, s, n) if is_max else _vmin(x, s, n)
-    _ldmxcsr(old)
+    for g in prange(bounds.size - 1):
+        old = _stmxcsr()
+        _ldmxcsr(old | FTZ_DAZ)
+        for i in range(bounds[g], bounds[g + 1]):
+            s = i * seg
+            n = min(seg, x.size - s)
+            out[i] = _vmax(x, s, n) if is_max else _vmin(x, s, n)
+        _ldmxcsr(old)
 
 
 def _arg_chunks(x, chunk, is_max, best, where):
@@ -213,7 +225,7 @@ def _mxcsr_intrinsics():
 
 
 _JIT = Jit(globals(), ("_leaf8", "_leaf4", "_leaf", "_combine", "_lanes_max", "_lanes_min"),
-           ("_arg_chunks",), serial_only=("_combine_ftz", "_sum_leaves", "_sum_rows", "_best"),
+           ("_sum_leaves", "_sum_rows", "_best", "_arg_chunks"), serial_only=("_combine_ftz",),
            extra=_mxcsr_intrinsics)
 
 
@@ -226,16 +238,17 @@ def _run(name, *args):
 
 
 def _share(name, items, *args):
-    """Kernel `name`(lo, hi, *args) over items 0..items-1 in at most BLOCKS blocks, which the
-    calling thread and `workshare`'s helpers take in turn (the kernels release the GIL)."""
+    """Kernel `name` over items 0..items-1 cut into at most BLOCKS blocks."""
     _JIT.load()
-    fn = _JIT.serial[name]
     count = max(1, min(items, BLOCKS))
+    bounds = np.array([items * i // count for i in range(count + 1)], np.int64)
     if count == 1 or workshare.threads() <= 1:
-        fn(0, items, *args)
-        return
-    bounds = [items * i // count for i in range(count + 1)]
-    workshare.run(count, lambda i: fn(bounds[i], bounds[i + 1], *args), blas=False)
+        _JIT.serial[name](bounds, *args)
+    elif os.environ.get("BLOCKGRAPH_REDUCE_POOL") == "omp":
+        _run(name, bounds, *args)
+    else:
+        fn = _JIT.serial[name]
+        workshare.run(count, lambda i: fn(bounds[i:i + 2], *args), blas=False)
 
 
 # ----------------------------------------------------------------- plans (Python)
@@ -265,6 +278,18 @@ def full_plan(n: int, P: int, leaf: int, nthreads: int):
         add(i * bs, bs)
         prog.append(-2)
     return (np.array(starts, np.int64), np.array(lens, np.int64), np.array(prog, np.int64))
+
+
+@functools.lru_cache(maxsize=64)
+def row_plans(C: int, P: int, leaf: int):
+    """Eigen's tree of a row of C values for each packet offset f of its start (the halves
+    split on packet boundaries of the flat index): (starts, lens, programs, leaf_at, prog_at),
+    offset f's leaves at leaf_at[f]..leaf_at[f+1]-1 and its program at prog_at[f]..."""
+    plans = [red.tree_plan(C, f, P, leaf) for f in range(P)]
+    cat = [np.concatenate([pl[k] for pl in plans]) for k in range(3)]
+    leaf_at = np.cumsum([0] + [pl[0].size for pl in plans]).astype(np.int64)
+    prog_at = np.cumsum([0] + [pl[2].size for pl in plans]).astype(np.int64)
+    return (*cat, leaf_at, prog_at)
 
 
 # ----------------------------------------------------------------- dispatch
@@ -303,11 +328,8 @@ def fused_sum(x, axis, keep_dims):
         out = np.empty(1, x.dtype)
         _JIT.serial["_combine_ftz"](vals, prog, out)
     else:
-        if C % P and R > 1:
-            return None          # rows starting at different packet offsets: left to numpy
         out = np.empty(R, x.dtype)
-        starts, lens, prog = red.tree_plan(C, 0, P, 1024)
-        _share("_sum_rows", R, flat, C, starts, lens, prog, out)
+        _share("_sum_rows", R, flat, C, P, *row_plans(C, P, 1024), out)
     if np.isnan(out).any():
         return None              # NaN payloads: numpy's reference follows TF's operand order
     return daz(out).reshape(p.out_shape), C
