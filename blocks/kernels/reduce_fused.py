@@ -26,7 +26,6 @@ the call back), when numba is installed (BLOCKGRAPH_NO_FUSED=1 disables).
 from __future__ import annotations
 
 import functools
-import os
 import threading
 
 import numpy as np
@@ -115,12 +114,12 @@ def _combine(vals, prog):
 
 
 # ----------------------------------------------------------------- kernels (jitted)
-# Kernel(bounds, ...) runs the work items of blocks bounds[g]..bounds[g+1]-1, each block on one
-# thread under FTZ|DAZ (MXCSR is per thread); `_share` spreads the blocks over the threads.
+# Kernel(bounds, ...) runs the work items of blocks bounds[g]..bounds[g+1]-1 under FTZ|DAZ (set
+# on the thread that runs it: MXCSR is per thread); `_share` spreads the blocks over threads.
 
 def _sum_leaves(bounds, x, starts, lens, vals):
     """vals[i] = leaf i of a full reduction of x (starts: absolute)."""
-    for g in prange(bounds.size - 1):
+    for g in range(bounds.size - 1):
         old = _stmxcsr()
         _ldmxcsr(old | FTZ_DAZ)
         for i in range(bounds[g], bounds[g + 1]):
@@ -139,7 +138,7 @@ def _sum_rows(bounds, x, C, P, starts, lens, prog, leaf_at, prog_at, out):
     """out[r] = row r of x (flat, rows of C) through the leaves and program of `row_plans`
     for the row's packet offset f: leaves leaf_at[f].. (starts relative to the row), program
     prog_at[f].. (leaf numbers from 0)."""
-    for g in prange(bounds.size - 1):
+    for g in range(bounds.size - 1):
         old = _stmxcsr()
         _ldmxcsr(old | FTZ_DAZ)
         vals = np.empty(starts.size, x.dtype)
@@ -155,7 +154,7 @@ def _sum_rows(bounds, x, C, P, starts, lens, prog, leaf_at, prog_at, out):
 def _best(bounds, x, seg, is_max, out):
     """out[i] = the largest (smallest) value of x[i*seg:(i+1)*seg] (flat; the last segment
     may be short), NaN when it holds one."""
-    for g in prange(bounds.size - 1):
+    for g in range(bounds.size - 1):
         old = _stmxcsr()
         _ldmxcsr(old | FTZ_DAZ)
         for i in range(bounds[g], bounds[g + 1]):
@@ -225,7 +224,7 @@ def _mxcsr_intrinsics():
 
 
 _JIT = Jit(globals(), ("_leaf8", "_leaf4", "_leaf", "_combine", "_lanes_max", "_lanes_min"),
-           ("_sum_leaves", "_sum_rows", "_best", "_arg_chunks"), serial_only=("_combine_ftz",),
+           ("_arg_chunks",), serial_only=("_sum_leaves", "_sum_rows", "_best", "_combine_ftz"),
            extra=_mxcsr_intrinsics)
 
 
@@ -238,16 +237,17 @@ def _run(name, *args):
 
 
 def _share(name, items, *args):
-    """Kernel `name` over items 0..items-1 cut into at most BLOCKS blocks."""
+    """Kernel `name` over items 0..items-1 cut into at most BLOCKS blocks (by their number
+    alone), which the calling thread and `workshare`'s helpers take in turn: a helper the
+    machine has not scheduled holds up at most the block it claimed (numba's parallel loop
+    gives each thread a fixed share and waits for the slowest; measured slower on a busy VM)."""
     _JIT.load()
+    fn = _JIT.serial[name]
     count = max(1, min(items, BLOCKS))
     bounds = np.array([items * i // count for i in range(count + 1)], np.int64)
     if count == 1 or workshare.threads() <= 1:
-        _JIT.serial[name](bounds, *args)
-    elif os.environ.get("BLOCKGRAPH_REDUCE_POOL") == "omp":
-        _run(name, bounds, *args)
+        fn(bounds, *args)
     else:
-        fn = _JIT.serial[name]
         workshare.run(count, lambda i: fn(bounds[i:i + 2], *args), blas=False)
 
 
