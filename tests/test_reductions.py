@@ -8,6 +8,7 @@ from blockgraph.core.blockdef import DECLINE
 from blockgraph.core.errors import OpError
 from blocks.kernels import reduce as red
 from blocks.kernels import reduce_fused as fused
+from blocks.kernels.ieee import daz
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -110,3 +111,81 @@ def test_fused_arg_reductions(op, dtype):
         assert np.array_equal(got, ref(x, np.int32(d), "int64"))
     flat = x.reshape(-1)
     assert np.array_equal(fast(flat, np.int32(0), "int32"), ref(flat, np.int32(0), "int32"))
+
+
+def _leaf_values(dtype, n, rng):
+    """Values whose leaf sums round at every step: mixed magnitudes and signs, denormals,
+    tiny normals (partial sums that flush), -0.0, and a run of -0.0 (a -0.0 + -0.0 lane)."""
+    x = _specials(n, dtype, rng)
+    if n > 40:
+        x[rng.integers(0, n, 4)] = np.finfo(dtype).tiny * rng.choice([-1.5, 1.25], 4)
+        x[:9] = -0.0
+    return x
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_vector_leaf_is_eigens_leaf(dtype):
+    """The LLVM vector leaf (`_vsum`) against the numpy reference's leaf, for every length
+    around the packet, 4-packet and leaf boundaries and at unaligned starts."""
+    from blocks.kernels.reduce_ops import arith
+    rng = np.random.default_rng(5)
+    sizes = list(range(0, 70)) + [255, 256, 257, 8191, 8192, 8193, 12_345]
+    kernel = (fused._JIT.load(), fused._JIT.serial["_sum_leaves"])[1]
+    for n in sizes:
+        x = _leaf_values(dtype, n + 3, rng)
+        for s in (0, 1, 3):
+            vals = np.empty(1, dtype)
+            kernel(np.array([0, 1]), x, np.array([s]), np.array([n]), vals)
+            ref = red._leaf(arith("sum", dtype, x), daz(x)[None, s:s + n])[0]
+            assert vals.tobytes() == daz(np.asarray(ref, dtype)).tobytes(), (n, s)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("is_max", [True, False])
+def test_vector_best_finds_the_value_or_nan(dtype, is_max):
+    """`_best` segments of every length: the extreme value, -inf/+inf when all values are,
+    and NaN whichever lane or tail position (or sign) the NaN has."""
+    rng = np.random.default_rng(9)
+    kernel = (fused._JIT.load(), fused._JIT.serial["_best"])[1]
+    for n in list(range(1, 70)) + [1000, 4099]:
+        x = rng.standard_normal(n).astype(dtype)
+        out = np.empty(1, dtype)
+        kernel(np.array([0, 1]), x, n, is_max, out)
+        assert out[0] == (x.max() if is_max else x.min())
+        for pos in {0, n // 2, n - 1}:
+            y = x.copy()
+            y[pos] = -np.nan if pos % 2 else np.nan
+            kernel(np.array([0, 1]), y, n, is_max, out)
+            assert np.isnan(out[0]), (n, pos)
+    inf = np.full(77, -np.inf if is_max else np.inf, dtype)
+    kernel(np.array([0, 1]), inf, 77, is_max, out)
+    assert out[0] == inf[0]
+
+
+@needs_numba
+@pytest.mark.parametrize("op", ["Sum", "Mean", "Max", "Min"])
+@pytest.mark.parametrize("shape,axis,fill", [
+    ((7, 10_001), [1], None), ((9, 1_003), [1], None), ((65_536,), [0], None), ((2, 65_537), [0, 1], None),
+    ((70_000,), [0], -0.0), ((70_000,), [0], np.inf), ((3, 40_000), [1], -np.inf),
+    ((70_000,), [0], -7.5)])
+def test_fused_edges_give_the_reference_bits(monkeypatch, op, shape, axis, fill):
+    """Odd row lengths, the size threshold, all -0.0 / infinities / negatives, on 1 and 2
+    threads: the fused kernel gives the reference's bits or hands the call back."""
+    rng = np.random.default_rng(2)
+    x = _specials(int(np.prod(shape)), "float32", rng).reshape(shape)
+    if fill is not None:
+        x[...] = fill
+        x.reshape(-1)[rng.integers(0, x.size, 5)] = fill * 2 if fill else 0.0
+    fast, ref = _kernels(op)
+    ax = np.array(axis, np.int32)
+    kw = {"T": "float32"} if op == "Mean" else {}
+    want = ref(x, ax, False, "float32")
+    for threads in ("1", "2"):
+        monkeypatch.setenv("BLOCKGRAPH_THREADS", threads)
+        got = fast(x, ax, False, **kw)
+        if got is DECLINE:      # zero results (Max/Min)
+            assert op in ("Max", "Min") and fill == 0
+            continue
+        assert got.shape == want.shape and got.tobytes() == want.tobytes(), threads

@@ -3,16 +3,21 @@
 Sum and Mean add in Eigen's order: the reduction is cut into the leaves of Eigen's tree
 (`reduce.tree_plan`, `full_plan`: worked out in Python from the shape, cached), the leaves are summed
 in parallel, each as InnerMostDimReducer's leaf loop (four packet accumulators, the remaining
-packets, a scalar tail, the lanes halved; written out with one local per lane, `_leaf8`/
-`_leaf4`, so they stay in registers), and the leaf sums are combined in the tree's and the
-thread shards' order: the result does not depend on the number of threads. The kernels run
-with FTZ|DAZ set in MXCSR, as TF's threads do, so denormals are flushed by the hardware.
+packets, a scalar tail, the lanes halved: `reduce_simd._vsum`, LLVM vector IR computing what
+the plain loops `_leaf8`/`_leaf4` spell out lane by lane), and the leaf sums are combined in
+the tree's and the thread shards' order: the result does not depend on the number of threads.
+The kernels run with FTZ|DAZ set in MXCSR, as TF's threads do, so denormals are flushed by
+the hardware.
 
 Max and Min are order-free where the result is a nonzero normal number or an infinity: the
-kernels find the largest (smallest) value from the floats' bit patterns (integer max/min
-reductions vectorise; float ones do not without fast-math) and leave to numpy the results
-that are NaN, zero or denormal (whose bits depend on the order). ArgMax/ArgMin: the first
-index of the best value in parallel chunks, comparisons under DAZ, NaN never winning.
+kernels find the largest (smallest) value with vector compares (`reduce_simd._vmax`/`_vmin`,
+which also report a NaN) and leave to numpy the results that are NaN, zero or denormal (whose
+bits depend on the order). ArgMax/ArgMin: the first index of the best value in parallel
+chunks, comparisons under DAZ, NaN never winning.
+
+Threads: Sum/Mean/Max/Min cut their work into at most BLOCKS blocks by the shape alone, which
+the calling thread and `workshare`'s helper threads take in turn (the kernels release the
+GIL); ArgMax/ArgMin run numba's parallel loop (one at a time: `_LOCK`).
 
 Taken for float32/float64 tensors of at least MIN_ELEMENTS elements reduced over all their
 axes or over trailing axes (`accepts` and the `fused_*` functions, which return None to hand
@@ -26,6 +31,7 @@ import threading
 import numpy as np
 
 from . import reduce as red
+from . import reduce_simd, workshare
 from .ieee import daz
 from .jit import Jit
 from .reduce_ops import WIDTH
@@ -33,11 +39,12 @@ from .reduce_ops import WIDTH
 MIN_ELEMENTS = 1 << 16
 #: elements per parallel work item of Max/Min/ArgMax over a whole tensor
 CHUNK = 1 << 16
-MAG32, MAG64 = np.int32(0x7fffffff), np.int64(0x7fffffffffffffff)
+#: work blocks a kernel call is cut into (whoever runs takes the next one)
+BLOCKS = 16
 #: MXCSR flush-to-zero (bit 15) and denormals-are-zero (bit 6)
 FTZ_DAZ = np.uint32(0x8040)
 prange = range          # numba.prange in the parallel=True versions
-_stmxcsr = _ldmxcsr = None   # numba intrinsics, in the jitted namespace only
+_stmxcsr = _ldmxcsr = _vsum = _vmax = _vmin = None   # numba intrinsics, in the jitted namespace only
 _LOCK = threading.Lock()     # one parallel kernel at a time (numba's workqueue is not thread-safe)
 
 
@@ -84,7 +91,8 @@ for _src in (_leaf_source(8), _leaf_source(4), _lanes_source(True), _lanes_sourc
 
 
 def _leaf(x, P):
-    return _leaf8(x) if P == 8 else _leaf4(x)
+    """Eigen's leaf over all of x (P: x's packet width), as `_leaf8`/`_leaf4` compute it."""
+    return _vsum(x, 0, x.size)
 
 
 def _combine(vals, prog):
@@ -106,16 +114,16 @@ def _combine(vals, prog):
 
 
 # ----------------------------------------------------------------- kernels (jitted)
+# Kernel(bounds, ...) runs the work items of blocks bounds[g]..bounds[g+1]-1 under FTZ|DAZ (set
+# on the thread that runs it: MXCSR is per thread); `_share` spreads the blocks over threads.
 
-def _sum_leaves(x, starts, lens, P, groups, vals):
-    """Every leaf of a full reduction (starts/lens: absolute), under FTZ|DAZ; work item g
-    takes leaves groups[g]..groups[g+1]-1."""
-    for g in prange(groups.size - 1):
+def _sum_leaves(bounds, x, starts, lens, vals):
+    """vals[i] = leaf i of a full reduction of x (starts: absolute)."""
+    for g in range(bounds.size - 1):
         old = _stmxcsr()
         _ldmxcsr(old | FTZ_DAZ)
-        for i in range(groups[g], groups[g + 1]):
-            s = starts[i]
-            vals[i] = _leaf(x[s:s + lens[i]], P)
+        for i in range(bounds[g], bounds[g + 1]):
+            vals[i] = _vsum(x, starts[i], lens[i])
         _ldmxcsr(old)
 
 
@@ -126,53 +134,34 @@ def _combine_ftz(vals, prog, out):
     _ldmxcsr(old)
 
 
-def _sum_rows(x, starts, lens, prog, P, out):
-    """Row r of x [R, C] through the leaves at starts (relative) and the program."""
-    for r in prange(x.shape[0]):
+def _sum_rows(bounds, x, C, P, starts, lens, prog, leaf_at, prog_at, out):
+    """out[r] = row r of x (flat, rows of C) through the leaves and program of `row_plans`
+    for the row's packet offset f: leaves leaf_at[f].. (starts relative to the row), program
+    prog_at[f].. (leaf numbers from 0)."""
+    for g in range(bounds.size - 1):
         old = _stmxcsr()
         _ldmxcsr(old | FTZ_DAZ)
-        row = x[r]
         vals = np.empty(starts.size, x.dtype)
-        for i in range(starts.size):
-            s = starts[i]
-            vals[i] = _leaf(row[s:s + lens[i]], P)
-        out[r] = _combine(vals, prog)
+        for r in range(bounds[g], bounds[g + 1]):
+            f = (r * C) % P
+            first = leaf_at[f]
+            for i in range(leaf_at[f + 1] - first):
+                vals[i] = _vsum(x, r * C + starts[first + i], lens[first + i])
+            out[r] = _combine(vals, prog[prog_at[f]:prog_at[f + 1]])
         _ldmxcsr(old)
 
 
-def _bits32(b, top, low, mag):
-    """Per row of 32-bit float patterns b [R, C] (viewed signed or unsigned): the largest and
-    the smallest pattern, and the largest magnitude pattern (a NaN's exceeds inf's)."""
-    for r in prange(b.shape[0]):
-        row = b[r]
-        hi = row[0]
-        lo = hi
-        a = MAG32 & 0
-        for j in range(row.size):
-            v = row[j]
-            hi = max(hi, v)
-            lo = min(lo, v)
-            a = max(a, v & MAG32)
-        top[r] = hi
-        low[r] = lo
-        mag[r] = a
-
-
-def _bits64(b, top, low, mag):
-    """`_bits32` for 64-bit patterns."""
-    for r in prange(b.shape[0]):
-        row = b[r]
-        hi = row[0]
-        lo = hi
-        a = MAG64 & 0
-        for j in range(row.size):
-            v = row[j]
-            hi = max(hi, v)
-            lo = min(lo, v)
-            a = max(a, v & MAG64)
-        top[r] = hi
-        low[r] = lo
-        mag[r] = a
+def _best(bounds, x, seg, is_max, out):
+    """out[i] = the largest (smallest) value of x[i*seg:(i+1)*seg] (flat; the last segment
+    may be short), NaN when it holds one."""
+    for g in range(bounds.size - 1):
+        old = _stmxcsr()
+        _ldmxcsr(old | FTZ_DAZ)
+        for i in range(bounds[g], bounds[g + 1]):
+            s = i * seg
+            n = min(seg, x.size - s)
+            out[i] = _vmax(x, s, n) if is_max else _vmin(x, s, n)
+        _ldmxcsr(old)
 
 
 def _arg_chunks(x, chunk, is_max, best, where):
@@ -202,7 +191,8 @@ def _arg_chunks(x, chunk, is_max, best, where):
 
 
 def _mxcsr_intrinsics():
-    """numba intrinsics reading and writing MXCSR (`_stmxcsr()`, `_ldmxcsr(v)`)."""
+    """numba intrinsics reading and writing MXCSR (`_stmxcsr()`, `_ldmxcsr(v)`), and the vector
+    loops of `reduce_simd` (`_vsum`, `_vmax`, `_vmin`)."""
     import llvmlite.ir as ir
     from numba import types as nt
     from numba.core import cgutils
@@ -230,12 +220,12 @@ def _mxcsr_intrinsics():
             return context.get_dummy_value()
         return nt.void(nt.uint32), codegen
 
-    return {"_stmxcsr": _stmxcsr, "_ldmxcsr": _ldmxcsr}
+    return {"_stmxcsr": _stmxcsr, "_ldmxcsr": _ldmxcsr, **reduce_simd.intrinsics()}
 
 
 _JIT = Jit(globals(), ("_leaf8", "_leaf4", "_leaf", "_combine", "_lanes_max", "_lanes_min"),
-           ("_sum_leaves", "_sum_rows", "_bits32", "_bits64", "_arg_chunks"),
-           serial_only=("_combine_ftz",), extra=_mxcsr_intrinsics)
+           ("_arg_chunks",), serial_only=("_sum_leaves", "_sum_rows", "_best", "_combine_ftz"),
+           extra=_mxcsr_intrinsics)
 
 
 def _run(name, *args):
@@ -244,6 +234,21 @@ def _run(name, *args):
         return _JIT.serial[name](*args)
     with _LOCK:
         return _JIT.parallel[name](*args)
+
+
+def _share(name, items, *args):
+    """Kernel `name` over items 0..items-1 cut into at most BLOCKS blocks (by their number
+    alone), which the calling thread and `workshare`'s helpers take in turn: a helper the
+    machine has not scheduled holds up at most the block it claimed (numba's parallel loop
+    gives each thread a fixed share and waits for the slowest; measured slower on a busy VM)."""
+    _JIT.load()
+    fn = _JIT.serial[name]
+    count = max(1, min(items, BLOCKS))
+    bounds = np.array([items * i // count for i in range(count + 1)], np.int64)
+    if count == 1 or workshare.threads() <= 1:
+        fn(bounds, *args)
+    else:
+        workshare.run(count, lambda i: fn(bounds[i:i + 2], *args), blas=False)
 
 
 # ----------------------------------------------------------------- plans (Python)
@@ -275,6 +280,18 @@ def full_plan(n: int, P: int, leaf: int, nthreads: int):
     return (np.array(starts, np.int64), np.array(lens, np.int64), np.array(prog, np.int64))
 
 
+@functools.lru_cache(maxsize=64)
+def row_plans(C: int, P: int, leaf: int):
+    """Eigen's tree of a row of C values for each packet offset f of its start (the halves
+    split on packet boundaries of the flat index): (starts, lens, programs, leaf_at, prog_at),
+    offset f's leaves at leaf_at[f]..leaf_at[f+1]-1 and its program at prog_at[f]..."""
+    plans = [red.tree_plan(C, f, P, leaf) for f in range(P)]
+    cat = [np.concatenate([pl[k] for pl in plans]) for k in range(3)]
+    leaf_at = np.cumsum([0] + [pl[0].size for pl in plans]).astype(np.int64)
+    prog_at = np.cumsum([0] + [pl[2].size for pl in plans]).astype(np.int64)
+    return (*cat, leaf_at, prog_at)
+
+
 # ----------------------------------------------------------------- dispatch
 
 def accepts(inputs, attrs) -> bool:
@@ -302,64 +319,36 @@ def fused_sum(x, axis, keep_dims):
         return None
     P = WIDTH[x.dtype.name]
     R, C = v.shape
+    flat = v.reshape(-1)
     if kind == "full":
         nt = red.threads(C, red.coeff_cost(x.dtype.itemsize, P), red.tf_threads())
         starts, lens, prog = full_plan(C, P, 1024, nt)
         vals = np.empty(starts.size, x.dtype)
-        groups = np.linspace(0, starts.size, min(starts.size, 8 * _JIT.threads) + 1).astype(np.int64)
-        _run("_sum_leaves", v[0], starts, lens, P, groups, vals)
+        _share("_sum_leaves", starts.size, flat, starts, lens, vals)
         out = np.empty(1, x.dtype)
         _JIT.serial["_combine_ftz"](vals, prog, out)
     else:
-        if C % P and R > 1:
-            return None          # rows starting at different packet offsets: left to numpy
         out = np.empty(R, x.dtype)
-        starts, lens, prog = red.tree_plan(C, 0, P, 1024)
-        _run("_sum_rows", v, starts, lens, prog, P, out)
+        _share("_sum_rows", R, flat, C, P, *row_plans(C, P, 1024), out)
     if np.isnan(out).any():
         return None              # NaN payloads: numpy's reference follows TF's operand order
     return daz(out).reshape(p.out_shape), C
 
 
-#: float dtype -> (signed and unsigned views, the kernel, inf's pattern, the sign bit)
-_BITS = {np.dtype(np.float32): (np.int32, np.uint32, "_bits32", 0x7f800000, 1 << 31),
-         np.dtype(np.float64): (np.int64, np.uint64, "_bits64", 0x7ff0000000000000, 1 << 63)}
-
-
 def fused_minmax(is_max, x, axis, keep_dims):
-    """Max/Min in the output shape, or None (a NaN, or a result that is zero or denormal).
-
-    From the bit patterns: viewed signed, the largest pattern is the largest float when it is
-    not negative, else (all negative) the smallest pattern is; viewed unsigned, the largest is
-    the smallest float when it has the sign bit (some value is negative), else the smallest
-    pattern is. A magnitude pattern above inf's is a NaN."""
+    """Max/Min in the output shape, or None (a NaN, or a result that is zero or denormal):
+    the best value of each row (of each CHUNK of a full reduction, then of those)."""
     kind, p, v = _view(x, axis, keep_dims)
     if kind is None:
         return None
-    signed, unsigned, kernel, inf_bits, sign = _BITS[x.dtype]
-    b = v.view(signed if is_max else unsigned)
-    if kind == "full":
-        n = b.shape[1] // CHUNK * CHUNK
-        parts = [b[0, :n].reshape(-1, CHUNK), b[:, n:]]
-    else:
-        parts = [b]
-    tops, lows, mags = [], [], []
-    for part in parts:
-        if part.size == 0:
-            continue
-        t, lo, m = (np.empty(part.shape[0], b.dtype) for _ in range(3))
-        _run(kernel, part, t, lo, m)
-        tops.append(t), lows.append(lo), mags.append(m)
-    top, low, mag = (np.concatenate(a) for a in (tops, lows, mags))
-    if kind == "full":
-        top, low, mag = top.max(keepdims=True), low.min(keepdims=True), mag.max(keepdims=True)
-    if (mag.astype(np.uint64) > inf_bits).any():
+    R, C = v.shape
+    seg = CHUNK if kind == "full" else C
+    out = np.empty(-(-v.size // seg), x.dtype)
+    _share("_best", out.size, v.reshape(-1), seg, is_max, out)
+    if np.isnan(out).any():
         return None
-    if is_max:
-        best = np.where(top >= 0, top, low)
-    else:
-        best = np.where(top >= sign, top, low)
-    out = best.astype(b.dtype).view(x.dtype)
+    if kind == "full":
+        out = out.max(keepdims=True) if is_max else out.min(keepdims=True)
     if (np.abs(out) < np.finfo(x.dtype).tiny).any():
         return None
     return out.reshape(p.out_shape)

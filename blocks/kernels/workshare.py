@@ -90,10 +90,11 @@ def single_blas() -> bool:
     return _STATE["blas"]
 
 
-def helpers() -> int:
-    """Helper threads in use (0: everything on the calling thread)."""
+def helpers(blas: bool = True) -> int:
+    """Helper threads in use (0: everything on the calling thread); `blas=False` for work that
+    makes no BLAS call (numpy's BLAS threads are then left as they are)."""
     n = threads() - 1
-    if n <= 0 or not single_blas():
+    if n <= 0 or (blas and not single_blas()):
         return 0
     if len(_HELPERS) < n:
         with _LOCK:
@@ -142,10 +143,11 @@ class _Job:
                 self.cond.wait()
 
 
-def run(n: int, fn) -> None:
+def run(n: int, fn, blas: bool = True) -> None:
     """fn(i) for every i in range(n), spread over the calling thread and the helpers (in no
-    particular order); the first exception raised is raised here once all calls are over."""
-    k = min(helpers(), n - 1) if n > 1 else 0
+    particular order); the first exception raised is raised here once all calls are over.
+    `blas=False`: fn makes no BLAS call (see `helpers`)."""
+    k = min(helpers(blas), n - 1) if n > 1 else 0
     if k <= 0:
         for i in range(n):
             fn(i)
