@@ -147,14 +147,14 @@ def _ldexp32(prims):
     wide). ldexp is a cheaper pldexp for exp's own range (y in [0.5, 2), m in [-151, 129]
     when the result is kept): y * 2^floor(m / 2) is exact and normal, so one rounding by
     2^(m - floor(m / 2)) gives the bits of Eigen's four-step pldexp; other m only reach lanes
-    exp replaces. The clamps send a NaN m (a NaN result, redone by numpy) to a number, as
-    fptosi of NaN is undefined in LLVM."""
+    exp replaces. exp's m is at most 128 (x clamped to 88.723), so only the lower clamp is
+    needed; it also sends a NaN m (a NaN result, redone by numpy) to a number, as fptosi of
+    NaN is undefined in LLVM."""
     F32 = np.float32
     exp_bits, floor, ftz32 = (prims[k] for k in ("exp_bits", "floor", "ftz32"))
 
     def ldexp(a, m):
         e = m if m > F32(-151.0) else F32(-151.0)
-        e = e if e < F32(129.0) else F32(129.0)
         h = floor(e * F32(0.5))
         return ftz32((a * exp_bits(h + F32(127.0))) * exp_bits(e - h + F32(127.0)))
 
