@@ -191,7 +191,7 @@ class _Job:
     """Chunks [lo, hi) of one call, taken in turn by whichever thread asks next."""
 
     def __init__(self, fn, n):
-        self.fn, self.n = fn, n
+        self.fn, self.n, self.chunk = fn, n, CHUNK
         self.count = -(-n // CHUNK)
         self.next = itertools.count()        # next() is atomic under the GIL
         self.left = self.count
@@ -204,7 +204,7 @@ class _Job:
             if i >= self.count:
                 return
             try:
-                if self.error is None and self.fn(i * CHUNK, min(self.n, (i + 1) * CHUNK)):
+                if self.error is None and self.fn(i * self.chunk, min(self.n, (i + 1) * self.chunk)):
                     self.bad = True
             except BaseException as e:       # re-raised by the calling thread
                 self.error = e
