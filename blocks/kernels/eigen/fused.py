@@ -1,30 +1,36 @@
 """numba versions of the float32 and float64 packet kernels, for large arrays: the functions
 of f32.py / f64.py recompiled per element (their globals rebound to the scalar primitives
-below), driven by a parallel loop over the packet part. No fastmath, so LLVM keeps every
-rounding (no FMA contraction) and the results are bit-identical to the numpy path (tests).
+below), driven by a serial loop that LLVM vectorizes, over chunks of the array that the calling
+thread and one helper thread per other core take in turn (`_spread`; not numba's prange, whose
+OpenMP threads each wait for the slowest on a shared VM). No fastmath, so LLVM keeps every
+rounding (no FMA contraction) and the results are bit-identical to the numpy path (tests);
+being element-wise they do not depend on the chunks or the threads.
 
 numba is imported on the first call that reaches `packet_fn` (never at import) and each op
 compiles on its first large array (about 1 s; the functions are built at run time, so numba's
 disk cache does not apply). BLOCKGRAPH_NO_FUSED=1, or numba missing, keeps the numpy path.
-LLVM does not keep x86's NaN operand order (nor sNaN quieting), so the driver counts NaN
+LLVM does not keep x86's NaN operand order (nor sNaN quieting), so the driver reports NaN
 results and `run` redoes those elements with the numpy kernel, which spells the order out.
 """
 from __future__ import annotations
 
+import itertools
 import os
+import queue
 import threading
 import types
 
 import numpy as np
 
 from . import f32, f64
+from ..workshare import threads
 
 _UNARY = ("Exp", "Expm1", "Log", "Log1p", "Tanh", "Sigmoid", "Erf", "Elu", "Selu", "Softplus")
 #: ops with a numba packet kernel, per dtype: op -> (function name in f32/f64, arity)
 KERNELS = {op: (op.lower(), 1) for op in _UNARY}
 KERNELS["SoftplusGrad"] = ("softplus_grad", 2)
 MODULES = {"float32": f32, "float64": f64}
-_HELPERS = {"float32": ("ldexp_fast", "exp", "log", "log1p"),
+_HELPERS = {"float32": ("exp", "log", "log1p"),
             "float64": ("ldexp", "exp", "log", "_log1p", "log1p", "log1p_xfirst", "_polevl",
                         "_split", "sigmoid_e", "erf_e", "elu_e", "selu_e", "softplus_e",
                         "softplus_grad_e")}
@@ -32,24 +38,17 @@ _STATE = {}
 #: numba-IR inlining of the helpers: "never" compiles faster but LLVM then vectorizes less
 INLINE = "always"
 _LOCK = threading.Lock()
+#: elements a chunk (the unit a thread takes)
+CHUNK = 1 << 18
 
-_DRIVER1 = """
-def drive(x, out):
-    nans = 0
-    for i in prange(x.size):
-        r = kern(x[i])
+_DRIVER = """
+def drive({args}, out):
+    bad = False
+    for i in range(out.size):
+        r = kern({elems})
         out[i] = r
-        nans += r != r
-    return nans
-"""
-_DRIVER2 = """
-def drive(x, y, out):
-    nans = 0
-    for i in prange(x.size):
-        r = kern(x[i], y[i])
-        out[i] = r
-        nans += r != r
-    return nans
+        bad |= r != r
+    return bad
 """
 
 
@@ -85,6 +84,19 @@ def _scalar_prims(numba, dtype):
             return builder.bitcast(v, context.get_value_type(nft))
         return nft(i), codegen
 
+    @intrinsic
+    def _exp_bits(typingctx, c):
+        """A biased exponent c (a float holding an integer in [0, 2^11) or [0, 2^8)) -> the float
+        with bits c << mantissa bits, in integers of the float's width (numba's own int32
+        arithmetic widens to int64, which halves the vector width)."""
+        def codegen(context, builder, signature, args):
+            import llvmlite.ir as ir
+            it = ir.IntType(bits)
+            e = builder.fptosi(args[0], it)
+            return builder.bitcast(builder.shl(e, ir.Constant(it, 52 if wide else 23)),
+                                   context.get_value_type(nft))
+        return nft(nft), codegen
+
     ZERO, TINY = FT(0.0), FT(np.finfo(FT).tiny)
     LIMIT = FT(2.0 ** (bits - 1))
     INT_MIN = IT(np.iinfo(IT).min)
@@ -118,48 +130,122 @@ def _scalar_prims(numba, dtype):
     def to_f(i):
         return FT(i)
 
+    def exp_bits(c):
+        return _exp_bits(c)
+
     def nan_first(a, b, r):
         return a + a if a != a else (b + b if b != b else r)
     s = "64" if wide else "32"
     fns = {"where": where, "fmin": fmin, "fmax": fmax, "floor": floor, "bits" + s: bits_,
            "from_bits" + s: from_bits, "cvtt" + s: cvtt, "ftz" + s: ftz, "to_f" + s: to_f,
-           "nan_first": nan_first}
+           "nan_first": nan_first, "exp_bits": exp_bits}
     return {n: njit(inline=INLINE)(f) for n, f in fns.items()}
 
 
-def _exp_ldexp32(prims):
-    """A cheaper pldexp for float32 exp's own range (y in [0.5, 2), m in [-151, 129] when the
-    result is kept): y * 2^(m >> 1) is exact and normal, so one rounding by 2^(m - (m >> 1))
-    gives the bits of Eigen's four-step pldexp; other m only reach lanes exp replaces."""
+def _ldexp32(prims):
+    """float32 ldexp and ldexp_fast in float32 and int32 lanes only (LLVM then vectorizes 8
+    wide). ldexp is a cheaper pldexp for exp's own range (y in [0.5, 2), m in [-151, 129]
+    when the result is kept): y * 2^floor(m / 2) is exact and normal, so one rounding by
+    2^(m - floor(m / 2)) gives the bits of Eigen's four-step pldexp; other m only reach lanes
+    exp replaces. exp's m is at most 128 (x clamped to 88.723), so only the lower clamp is
+    needed; it also sends a NaN m (a NaN result, redone by numpy) to a number, as fptosi of
+    NaN is undefined in LLVM."""
     F32 = np.float32
-    cvtt32, fmin, fmax, from_bits32, ftz32 = (prims[k] for k in (
-        "cvtt32", "fmin", "fmax", "from_bits32", "ftz32"))
+    exp_bits, floor, ftz32 = (prims[k] for k in ("exp_bits", "floor", "ftz32"))
 
     def ldexp(a, m):
-        e = cvtt32(fmin(fmax(m, F32(-151.0)), F32(129.0)))
-        m1 = e >> 1
-        return ftz32((a * from_bits32((m1 + 127) << 23)) * from_bits32((e - m1 + 127) << 23))
-    return ldexp
+        e = m if m > F32(-151.0) else F32(-151.0)
+        h = floor(e * F32(0.5))
+        return ftz32((a * exp_bits(h + F32(127.0))) * exp_bits(e - h + F32(127.0)))
+
+    def ldexp_fast(a, m):
+        e = m + F32(127.0)
+        e = e if e > F32(0.0) else F32(0.0)
+        return ftz32(a * exp_bits(e if e < F32(255.0) else F32(255.0)))
+    return ldexp, ldexp_fast
 
 
 def _compile(dtype):
-    """{op: parallel driver} for one dtype."""
+    """{op: chunk driver} for one dtype."""
     import numba
     from numba import njit
     mod = MODULES[dtype]
     g = dict(vars(mod))
     g.update(_scalar_prims(numba, dtype))
     if dtype == "float32":
-        g["ldexp"] = njit(inline=INLINE)(_exp_ldexp32(g))
+        g["ldexp"], g["ldexp_fast"] = (njit(inline=INLINE)(f) for f in _ldexp32(g))
     for name in _HELPERS[dtype] + tuple(v[0] for v in KERNELS.values()):
         fn = getattr(mod, name)
         g[name] = njit(inline=INLINE)(types.FunctionType(fn.__code__, g, name))
     drivers = {}
     for op, (name, arity) in KERNELS.items():
-        dg = {"prange": numba.prange, "kern": g[name]}
-        exec(_DRIVER1 if arity == 1 else _DRIVER2, dg)
-        drivers[op] = njit(parallel=True)(dg["drive"])
+        args = ("x", "y")[:arity]
+        dg = {"kern": g[name]}
+        exec(_DRIVER.format(args=", ".join(args), elems=", ".join(a + "[i]" for a in args)), dg)
+        # error_model="numpy": no division-by-zero branch, which stops vectorization
+        drivers[op] = njit(nogil=True, error_model="numpy")(dg["drive"])
     return drivers
+
+
+class _Job:
+    """Chunks [lo, hi) of one call, taken in turn by whichever thread asks next."""
+
+    def __init__(self, fn, n):
+        self.fn, self.n, self.chunk = fn, n, CHUNK
+        self.count = -(-n // CHUNK)
+        self.next = itertools.count()        # next() is atomic under the GIL
+        self.left = self.count
+        self.bad = False
+        self.error = None
+        self.cond = threading.Condition(threading.Lock())
+
+    def work(self):
+        for i in self.next:
+            if i >= self.count:
+                return
+            try:
+                if self.error is None and self.fn(i * self.chunk, min(self.n, (i + 1) * self.chunk)):
+                    self.bad = True
+            except BaseException as e:       # re-raised by the calling thread
+                self.error = e
+            with self.cond:
+                self.left -= 1
+                if not self.left:
+                    self.cond.notify_all()
+
+    def wait(self):
+        with self.cond:
+            while self.left:
+                self.cond.wait()
+
+
+_QUEUE: queue.SimpleQueue = queue.SimpleQueue()
+_THREADS: list = []
+
+
+def _helper():
+    while True:
+        _QUEUE.get().work()
+
+
+def _spread(n, fn):
+    """fn(lo, hi) over chunks of range(n), on the calling thread and the helpers (a helper that
+    is not scheduled holds up at most the chunk it took); True when any call returned True."""
+    job = _Job(fn, n)
+    k = min(threads() - 1, job.count - 1)
+    if k > 0:
+        with _LOCK:
+            while len(_THREADS) < k:
+                _THREADS.append(threading.Thread(target=_helper, daemon=True,
+                                                 name=f"blockgraph-eigen-{len(_THREADS)}"))
+                _THREADS[-1].start()
+        for _ in range(k):
+            _QUEUE.put(job)
+    job.work()
+    job.wait()
+    if job.error is not None:
+        raise job.error
+    return job.bad
 
 
 def packet_fn(op, dtype="float32"):
@@ -182,7 +268,7 @@ def packet_fn(op, dtype="float32"):
         arrays = [np.ascontiguousarray(a, ft) for a in arrays]
         if out is None:
             out = np.empty(arrays[0].size, ft)
-        if drive(*arrays, out):
+        if _spread(out.size, lambda lo, hi: drive(*(a[lo:hi] for a in arrays), out[lo:hi])):
             # LLVM does not keep x86's NaN operand order or sNaN quieting: NaN results (rare)
             # are redone element-wise by the numpy kernel, which spells those rules out.
             bad = np.isnan(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import buffers
 from . import binary, cplx, f32, f64, halfops, halfs, libm
 from .prims import F32, F64, ftz32, ftz64
 
@@ -135,7 +136,8 @@ def apply(op, dtype_name, *arrays):
     flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
     n = flat[0].size
     k = n - n % WIDTH[dtype_name] if packet is not None else 0
-    out = np.empty(n, dt)
+    # a fused call's output is recycled memory (buffers.py): fresh pages cost about as much
+    out = buffers.empty((n,), dt) if fast is not None else np.empty(n, dt)
     with np.errstate(all="ignore"):
         if k and fast is not None:
             fast(*(a[:k] for a in flat), out=out[:k])
