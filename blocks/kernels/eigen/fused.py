@@ -1,7 +1,7 @@
 """numba versions of the float32 and float64 packet kernels, for large arrays: the functions
 of f32.py / f64.py recompiled per element (their globals rebound to the scalar primitives
 below), driven by a serial loop that LLVM vectorizes, over chunks of the array that the calling
-thread and one helper thread per other core take in turn (`_spread`; not numba's prange, whose
+thread and workshare's helper threads take in turn (`_spread`; not numba's prange, whose
 OpenMP threads each wait for the slowest on a shared VM). No fastmath, so LLVM keeps every
 rounding (no FMA contraction) and the results are bit-identical to the numpy path (tests);
 being element-wise they do not depend on the chunks or the threads.
@@ -14,16 +14,14 @@ results and `run` redoes those elements with the numpy kernel, which spells the 
 """
 from __future__ import annotations
 
-import itertools
 import os
-import queue
 import threading
 import types
 
 import numpy as np
 
 from . import f32, f64
-from ..workshare import threads
+from .. import workshare
 
 _UNARY = ("Exp", "Expm1", "Log", "Log1p", "Tanh", "Sigmoid", "Erf", "Elu", "Selu", "Softplus")
 #: ops with a numba packet kernel, per dtype: op -> (function name in f32/f64, arity)
@@ -187,65 +185,17 @@ def _compile(dtype):
     return drivers
 
 
-class _Job:
-    """Chunks [lo, hi) of one call, taken in turn by whichever thread asks next."""
-
-    def __init__(self, fn, n):
-        self.fn, self.n, self.chunk = fn, n, CHUNK
-        self.count = -(-n // CHUNK)
-        self.next = itertools.count()        # next() is atomic under the GIL
-        self.left = self.count
-        self.bad = False
-        self.error = None
-        self.cond = threading.Condition(threading.Lock())
-
-    def work(self):
-        for i in self.next:
-            if i >= self.count:
-                return
-            try:
-                if self.error is None and self.fn(i * self.chunk, min(self.n, (i + 1) * self.chunk)):
-                    self.bad = True
-            except BaseException as e:       # re-raised by the calling thread
-                self.error = e
-            with self.cond:
-                self.left -= 1
-                if not self.left:
-                    self.cond.notify_all()
-
-    def wait(self):
-        with self.cond:
-            while self.left:
-                self.cond.wait()
-
-
-_QUEUE: queue.SimpleQueue = queue.SimpleQueue()
-_THREADS: list = []
-
-
-def _helper():
-    while True:
-        _QUEUE.get().work()
-
-
 def _spread(n, fn):
-    """fn(lo, hi) over chunks of range(n), on the calling thread and the helpers (a helper that
-    is not scheduled holds up at most the chunk it took); True when any call returned True."""
-    job = _Job(fn, n)
-    k = min(threads() - 1, job.count - 1)
-    if k > 0:
-        with _LOCK:
-            while len(_THREADS) < k:
-                _THREADS.append(threading.Thread(target=_helper, daemon=True,
-                                                 name=f"blockgraph-eigen-{len(_THREADS)}"))
-                _THREADS[-1].start()
-        for _ in range(k):
-            _QUEUE.put(job)
-    job.work()
-    job.wait()
-    if job.error is not None:
-        raise job.error
-    return job.bad
+    """fn(lo, hi) over CHUNK-element chunks of range(n), on the calling thread and workshare's
+    helpers (a helper that is not scheduled holds up at most the chunk it took); True when
+    any call returned True."""
+    bad = []
+
+    def one(i):
+        if fn(i * CHUNK, min(n, (i + 1) * CHUNK)):
+            bad.append(True)
+    workshare.run(-(-n // CHUNK), one, blas=False)
+    return bool(bad)
 
 
 def packet_fn(op, dtype="float32"):
