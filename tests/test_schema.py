@@ -22,15 +22,18 @@ PAGES = sorted(glob.glob(os.path.join(ROOT, "examples", "*.yaml"))) + [
 
 
 @pytest.fixture(scope="module")
-def validator():
-    with open(SCHEMA_FILE, encoding="utf-8") as fh:
-        schema = json.load(fh)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+def validator(page_schema_validator):
+    assert isinstance(page_schema_validator, jsonschema.Draft202012Validator)
+    return page_schema_validator
 
 
 def schema_errors(validator, data):
     return [e.message for e in validator.iter_errors(data)]
+
+
+def schema_rejects(validator, data) -> bool:
+    """The schema finds an error in `data` (its first one: no need to list them all)."""
+    return next(validator.iter_errors(data), None) is not None
 
 
 def check_errors(data, name="mutant.yaml"):
@@ -98,7 +101,7 @@ def test_the_schema_catches_every_typo_check_catches(validator):
         for what, mutant in _mutants(data):
             found = check_errors(mutant)
             assert found, f"{os.path.basename(path)} {what}: check found nothing"
-            assert schema_errors(validator, mutant), f"{os.path.basename(path)} {what}: " \
+            assert schema_rejects(validator, mutant), f"{os.path.basename(path)} {what}: " \
                 f"check says {found[0]!r}, the schema found nothing"
             seen += 1
     assert seen > 150
