@@ -12,6 +12,7 @@ import yaml
 import blockgraph
 from blockgraph.cli import main
 from blockgraph.core import registry
+from fixture_cases import dump_yaml
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -37,7 +38,7 @@ def schema_rejects(validator, data) -> bool:
 
 
 def check_errors(data, name="mutant.yaml"):
-    page = blockgraph.load_page(os.path.join(ROOT, "examples", name), text=yaml.safe_dump(data))
+    page = blockgraph.load_page(os.path.join(ROOT, "examples", name), text=dump_yaml(data))
     return [d.message for d in page.errors]
 
 
