@@ -7,7 +7,7 @@ by zero, ...), and a formula evaluated along TF's packet/tail split; or one of t
 """
 from __future__ import annotations
 
-import inspect
+import sys
 
 import numpy as np
 
@@ -81,7 +81,7 @@ def cwise(name, ports, dtypes, formula=None, *, eigen_op=None, out=None, out_dty
     plain: the numpy ufunc equal to the formula on clean float32/float64 values (no NaN, no
     denormal in or out: `ieee.clean`), and on every integer value when `plain_ints`; lowered
     runs call it directly (`lowering`), the formula otherwise."""
-    caller = inspect.stack()[1].frame.f_globals
+    caller = sys._getframe(1).f_globals        # the declaring module (inspect.stack reads every frame's source)
     module = caller["__name__"]
     out = out or ("z" if len(ports) > 1 else "y")
     fixed = isinstance(dtypes, str)

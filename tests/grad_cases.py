@@ -9,7 +9,7 @@ import re
 import numpy as np
 
 import blockgraph
-from fixture_cases import FIXTURES, const_folder, safe_id
+from fixture_cases import FIXTURES, Arrays, const_folder, safe_id
 
 
 def grad_sets() -> list[str]:
@@ -27,7 +27,7 @@ def load(name):
         d = os.path.join(FIXTURES, name)
         with open(os.path.join(d, "cases.json")) as fh:
             man = json.load(fh)
-        _CACHE[name] = (man, np.load(os.path.join(d, man["npz"]), allow_pickle=False))
+        _CACHE[name] = (man, Arrays(os.path.join(d, man["npz"])))
     return _CACHE[name]
 
 

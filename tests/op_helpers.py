@@ -91,9 +91,8 @@ def bounded(fn, *args, seconds=90, **kwargs):
 def op_page(op, inputs, attrs=None):
     """A page with one block `c` of `op`. inputs: port -> ("ph", dtype, shape) for a Placeholder
     (dims may be None), an array or (array, tf dtype) for a Const, or a list of those."""
-    import yaml
-
     import blockgraph
+    from fixture_cases import dump_yaml
     blocks, refs = {}, {}
 
     def add(name, v):
@@ -113,7 +112,7 @@ def op_page(op, inputs, attrs=None):
         else:
             refs[port] = add(f"in_{port}", v)
     blocks["c"] = {"op": op, "inputs": refs, "attrs": attrs or {}}
-    text = yaml.safe_dump({"format": 1, "page": "t", "blocks": blocks}, sort_keys=False)
+    text = dump_yaml({"format": 1, "page": "t", "blocks": blocks}, sort_keys=False)
     return blockgraph.load_page("t.yaml", text=text)
 
 

@@ -46,22 +46,23 @@ def needs(scope, ids=None) -> list[Need]:
     """The placeholders `ids` (default: those a run of the page runs, its `fetch:` closure), in
     page order."""
     only = scope.fetch_closure() if ids is None else set(ids)
-    out = []
-    for bid in scope.feedable():
-        if only is not None and bid not in only:
-            continue
-        b = scope.blocks[bid]
-        spec = b.specs[0] if b.specs else None
-        dtype = spec.dtype if spec is not None else b.attrs.get("dtype")
-        shape = b.attrs.get("shape") if "shape" in b.attrs else (spec.shape if spec else None)
-        out.append(Need(bid, b.op, dtype if isinstance(dtype, str) else None, shape,
-                        required=not b.defn.inputs))
-    return out
+    return [_need(scope.blocks[bid]) for bid in scope.feedable() if only is None or bid in only]
+
+
+def _need(b) -> Need:
+    spec = b.specs[0] if b.specs else None
+    dtype = spec.dtype if spec is not None else b.attrs.get("dtype")
+    shape = b.attrs.get("shape") if "shape" in b.attrs else (spec.shape if spec else None)
+    return Need(b.id, b.op, dtype if isinstance(dtype, str) else None, shape, required=not b.defn.inputs)
 
 
 def placeholder_dtype(scope, bid: str) -> str | None:
-    """The TF dtype placeholder `bid` takes (None when it is not known before the run)."""
-    return next((n.dtype for n in needs(scope, [bid])), None)
+    """The TF dtype placeholder `bid` takes (None when it is not known before the run). One
+    block's lookup, not `needs`'s scan of the page: feeding thousands of placeholders stays linear."""
+    b = scope.blocks.get(bid)
+    if b is None or b.defn is None or not b.defn.feedable:
+        return None
+    return _need(b).dtype
 
 
 def literal(value, dtype: str | None) -> np.ndarray:
