@@ -128,3 +128,26 @@ def test_rows_compare_by_bytes():
     assert not same(("ok", "float32", a), ("failed", "x"))
     t = np.arange(6.0).reshape(2, 3)
     assert same(("ok", "float64", t.T), ("ok", "float64", t.T.copy()))
+
+
+def test_values_an_edit_replaced_leave_the_memory_cache(tmp_path):
+    """After each edit the cache's memory holds what the page shows now, not every value an
+    edited block ever had (their memory goes to the next computation); going back to an
+    older value computes it again, with the same bits."""
+    page, feed = tmp_path / "p.yaml", tmp_path / "x.npy"
+    np.save(feed, np.linspace(-2, 2, 1000, dtype=np.float32))
+    args = argparse.Namespace(feeds=None, feed=[f"x={feed}"], max_bytes=-1, cast_feeds=False)
+    with Cache(str(tmp_path / "c"), max_bytes=0) as cache:     # nothing kept on disk
+        s = Session([str(page)], cache, feeds=LoopFeeds(args, cache, many=False),
+                    feed_files=[str(feed)])
+        page.write_text(PAGE.replace("MAX", "1.0"))
+        (first,) = s.refresh()
+        z1 = first.results.block("z").outputs["outputs"].copy()
+        for m in ("0.5", "0.25", "0.125"):
+            page.write_text(PAGE.replace("MAX", m))
+            (o,) = s.refresh({str(page)})
+            assert ran(o) == {"z"} and len(cache.memory) == 3
+        page.write_text(PAGE.replace("MAX", "1.0"))
+        (o,) = s.refresh({str(page)})
+        assert ran(o) == {"z"}
+        assert o.results.block("z").outputs["outputs"].tobytes() == z1.tobytes()

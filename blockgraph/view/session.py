@@ -8,6 +8,7 @@ values it had is no change.
 """
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass, field
 
@@ -65,7 +66,12 @@ class Session:
         forget = getattr(self.feeds, "forget", None)
         if changed and forget is not None:
             forget(changed)
-        return [self._one(path) for path in self.paths]
+        out = [self._one(path) for path in self.paths]
+        # cyclic garbage a kernel call leaves (numba's) can hold a run's output buffers; a
+        # refresh allocates too little for a collection to come by itself, so the memory of
+        # results released above would stay taken. A young collection takes well under 1 ms.
+        gc.collect(0)
+        return out
 
     def _one(self, path) -> Outcome:
         from ..api import load_page
@@ -86,6 +92,7 @@ class Session:
         if rows is not None:
             old = self._rows.get(path, {})
             o.changed = {k for k, v in rows.items() if k not in old or not _same_row(old[k], v)}
+            self._release(old, rows)
             o.removed = sorted({b for b, _ in old} - {b for b, _ in rows})
             self._rows[path] = rows
         self.last[path] = o
@@ -106,6 +113,16 @@ class Session:
                 line, col = page.locate(r.id, r.error_port)
                 o.problems.append(Diagnostic(page.path, line, col, r.error, block=r.id,
                                              op=r.op).format())
+
+    def _release(self, old: dict, new: dict) -> None:
+        """The results the previous refresh showed and this one does not (an edited block's
+        old values) leave the cache's memory, so the next edit's outputs reuse their memory
+        instead of fresh pages; going back to them computes them again."""
+        if self.cache is None:
+            return
+        kept = {id(v[2]) for v in new.values() if v[0] == "ok"}
+        self.cache.memory.release(
+            [v[2] for v in old.values() if v[0] == "ok" and id(v[2]) not in kept])
 
 
 def _with_params(page, params, many):

@@ -54,6 +54,21 @@ class Memory:
                 _, e = self._entries.popitem(last=False)
                 self.nbytes -= e.nbytes
 
+    def release(self, arrays) -> int:
+        """Drop the entries holding any of `arrays` (results the authoring loop has moved on
+        from: their memory goes back to the output buffers the next computation takes, where
+        fresh memory costs as much as a fast kernel); the entries dropped."""
+        ids = {id(a) for a in arrays}
+        if not ids:
+            return 0
+        with self._lock:
+            gone = [k for k, e in self._entries.items()
+                    if any(id(a) in ids for v in e.outputs.values()
+                           for a in (v if type(v) is list else (v,)))]
+            for k in gone:
+                self.nbytes -= self._entries.pop(k).nbytes
+            return len(gone)
+
     def __len__(self):
         return len(self._entries)
 
