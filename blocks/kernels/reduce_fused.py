@@ -3,9 +3,8 @@
 Sum and Mean add in Eigen's order: the reduction is cut into the leaves of Eigen's tree
 (`reduce.tree_plan`, `full_plan`: worked out in Python from the shape, cached), the leaves are summed
 in parallel, each as InnerMostDimReducer's leaf loop (four packet accumulators, the remaining
-packets, a scalar tail, the lanes halved: `reduce_simd._vsum`, LLVM vector IR computing what
-the plain loops `_leaf8`/`_leaf4` spell out lane by lane), and the leaf sums are combined in
-the tree's and the thread shards' order: the result does not depend on the number of threads.
+packets, a scalar tail, the lanes halved: `reduce_simd._vsum`, as LLVM vector IR), and the
+leaf sums are combined in the tree's and the thread shards' order: the result does not depend on the number of threads.
 The kernels run with FTZ|DAZ set in MXCSR, as TF's threads do, so denormals are flushed by
 the hardware.
 
@@ -50,27 +49,6 @@ _LOCK = threading.Lock()     # one parallel kernel at a time (numba's workqueue 
 
 # ----------------------------------------------------------------- the leaf loops (jitted)
 
-def _leaf_source(P: int) -> str:
-    """Source of `_leaf{P}(x)`: Eigen's vectorised InnerMostDimReducer over all of x (a 0-based
-    slice) for packets of P lanes, one local per lane."""
-    L = 4 * P
-    acc = [f"a{k}" for k in range(L)]
-    src = [f"def _leaf{P}(x):", "    z = x.dtype.type(0)"] + [f"    {a} = z" for a in acc]
-    src += ["    n = x.size", f"    m4 = n // {L}", "    for i in range(m4):", f"        b = i * {L}"]
-    src += [f"        {a} += x[b + {k}]" for k, a in enumerate(acc)]
-    src += ["    if m4 > 0:"] + [f"        a{k} = ((a{k} + a{P + k}) + a{2 * P + k}) + a{3 * P + k}"
-                                for k in range(P)]
-    src += [f"    j = m4 * {L}", f"    while j < (n // {P}) * {P}:"]
-    src += [f"        a{k} += x[j + {k}]" for k in range(P)] + [f"        j += {P}"]
-    src += ["    t = z", "    while j < n:", "        t += x[j]", "        j += 1"]
-    h = P // 2
-    while h >= 1:
-        src += [f"    a{k} = a{k} + a{k + h}" for k in range(h)]
-        h //= 2
-    src += ["    return t + a0"]
-    return "\n".join(src)
-
-
 def _lanes_source(is_max: bool, L: int = 32) -> str:
     """Source of `_lanes_max(x)` / `_lanes_min(x)`: the largest (smallest) value of x over L
     lanes held in locals (the compiler vectorises them); NaN never wins (max() keeps the
@@ -85,13 +63,13 @@ def _lanes_source(is_max: bool, L: int = 32) -> str:
     return "\n".join(src)
 
 
-_leaf8 = _leaf4 = _lanes_max = _lanes_min = None    # defined by the generated sources below
-for _src in (_leaf_source(8), _leaf_source(4), _lanes_source(True), _lanes_source(False)):
+_lanes_max = _lanes_min = None    # defined by the generated sources below
+for _src in (_lanes_source(True), _lanes_source(False)):
     exec(compile(_src, __file__, "exec"))      # noqa: S102 - generated above
 
 
-def _leaf(x, P):
-    """Eigen's leaf over all of x (P: x's packet width), as `_leaf8`/`_leaf4` compute it."""
+def _leaf(x):
+    """Eigen's leaf over all of x (`reduce_simd._vsum`)."""
     return _vsum(x, 0, x.size)
 
 
@@ -223,7 +201,7 @@ def _mxcsr_intrinsics():
     return {"_stmxcsr": _stmxcsr, "_ldmxcsr": _ldmxcsr, **reduce_simd.intrinsics()}
 
 
-_JIT = Jit(globals(), ("_leaf8", "_leaf4", "_leaf", "_combine", "_lanes_max", "_lanes_min"),
+_JIT = Jit(globals(), ("_leaf", "_combine", "_lanes_max", "_lanes_min"),
            ("_arg_chunks",), serial_only=("_sum_leaves", "_sum_rows", "_best", "_combine_ftz"),
            extra=_mxcsr_intrinsics)
 

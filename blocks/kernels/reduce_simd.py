@@ -5,7 +5,7 @@ Why: LLVM does not vectorise the leaf loop written with one local per lane (numb
 arithmetic gets in the way), and fast-math would reorder the adds. Here each packet of Eigen's
 loop is one vector value and the IR's adds carry no fast-math flags, so every lane adds in the
 written order and the bits are Eigen's by construction (tests compare them with the numpy
-reference's leaf, `reduce._leaf`; `reduce_fused._leaf8`/`_leaf4` spell the same loop out).
+reference's leaf, `reduce._leaf`).
 
 - `_vsum(x, s, n)`: Eigen's InnerMostDimReducer leaf over x[s:s+n] (x 1-D contiguous float32 or
   float64; P = 8 / 4 lanes): four packet accumulators over blocks of 4P values, their sum

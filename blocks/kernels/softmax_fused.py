@@ -14,8 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .jit import Jit
-from .reduce_fused import (FTZ_DAZ, _lanes_max, _leaf, _leaf4, _leaf8,  # noqa: F401
-                           _mxcsr_intrinsics)
+from .reduce_fused import FTZ_DAZ, _lanes_max, _leaf, _mxcsr_intrinsics  # noqa: F401
 from .reduce_ops import WIDTH
 from .softmax import Elem
 
@@ -36,12 +35,12 @@ def _max_shift(x, out):
         _ldmxcsr(old)
 
 
-def _row_sums(ex, P, sums):
-    """sums[r] = Eigen's sum of ex[r] (one leaf: rows no longer than P * 1024)."""
+def _row_sums(ex, sums):
+    """sums[r] = Eigen's sum of ex[r] (one leaf: rows no longer than a packet times 1024)."""
     for r in range(ex.shape[0]):
         old = _stmxcsr()
         _ldmxcsr(old | FTZ_DAZ)
-        sums[r] = _leaf(ex[r], P)
+        sums[r] = _leaf(ex[r])
         _ldmxcsr(old)
 
 
@@ -58,7 +57,7 @@ def _scale(ex, inv, out):
         _ldmxcsr(old)
 
 
-_JIT = Jit(globals(), ("_leaf8", "_leaf4", "_leaf", "_lanes_max"), (),
+_JIT = Jit(globals(), ("_leaf", "_lanes_max"), (),
            serial_only=("_max_shift", "_row_sums", "_scale"), extra=_mxcsr_intrinsics)
 
 
@@ -85,7 +84,7 @@ def softmax(logits):
     with np.errstate(all="ignore"):
         ex = np.ascontiguousarray(e.flat("Exp", shifted))
     sums = np.empty(x.shape[0], x.dtype)
-    _run("_row_sums", ex, WIDTH[T], sums)
+    _run("_row_sums", ex, sums)
     if np.isnan(sums).any():
         return None
     with np.errstate(all="ignore"):

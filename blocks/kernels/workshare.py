@@ -28,21 +28,12 @@ import threading
 
 import numpy as np
 
+from blockgraph.core.cores import threads
+
 _LOCK = threading.Lock()
 _QUEUE: queue.SimpleQueue = queue.SimpleQueue()
 _HELPERS: list = []
 _STATE: dict = {}
-
-
-def threads() -> int:
-    """Threads a product may use (the calling one included)."""
-    env = os.environ.get("BLOCKGRAPH_THREADS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:      # not on Linux
-        return os.cpu_count() or 1
 
 
 def _openblas_libraries():

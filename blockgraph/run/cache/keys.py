@@ -169,10 +169,8 @@ def _pool():
     if not _POOL:
         with _POOL_LOCK:
             if not _POOL:
-                import os
-                env = os.environ.get("BLOCKGRAPH_THREADS", "")
-                n = int(env) if env.isdigit() and int(env) > 0 else len(os.sched_getaffinity(0)) \
-                    if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+                from ...core.cores import threads
+                n = threads()
                 if n <= 1:
                     _POOL.append(None)
                 else:
